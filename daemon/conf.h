@@ -1,0 +1,122 @@
+/*
+ * Configuration: the INI file of the contract (DESIGN.md), read with inih.
+ * Relative paths are resolved against the config file's folder; secrets
+ * are read from files that only the owner may read, or from a command.
+ */
+#ifndef TRIAGED_CONF_H
+#define TRIAGED_CONF_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "diag.h"
+
+enum conf_tls {
+	CONF_TLS_IMPLICIT,
+	CONF_TLS_STARTTLS,
+	CONF_TLS_NONE
+};
+
+enum conf_first_run {
+	CONF_FIRST_RUN_TRIAGE,
+	CONF_FIRST_RUN_REPLY
+};
+
+/* Where a secret comes from: exactly one of these is set. */
+struct conf_secret {
+	char	*file;		/* password_file, absolute */
+	char	*command;	/* password_command, run with /bin/sh -c */
+	char	*oauth2_command; /* oauth2_token_command: prints a bearer token */
+};
+
+struct conf_imap {
+	char			*host;
+	unsigned		 port;		/* default 993, or 143 */
+	enum conf_tls		 tls;
+	char			*ca_file;	/* NULL: system trust store */
+	char			*user;
+	struct conf_secret	 secret;
+	char			*mailbox;	/* default INBOX */
+	unsigned		 timeout;	/* seconds, default 60 */
+	unsigned		 batch;		/* UIDs per UID FETCH, default 200 */
+	size_t			 fetch_max;	/* text bytes fetched per message */
+};
+
+struct conf_smtp {
+	char			*url;		/* smtps://host:465 or smtp://host:587 */
+	char			*user;		/* NULL: no authentication */
+	struct conf_secret	 secret;
+	char			*from;		/* "Name <addr>" as written */
+	char			*from_name;	/* display name part, may be "" */
+	char			*from_addr;	/* address part */
+	char			*ca_file;	/* NULL: system trust store */
+	char			*envelope_from;	/* MAIL FROM; default "" (null) */
+	unsigned		 timeout;	/* seconds, default 60 */
+};
+
+struct conf_kv {
+	char	*key;
+	char	*value;
+};
+
+struct conf_practice {
+	struct conf_kv	*kv;		/* every key of [practice], in order */
+	size_t		 n;
+};
+
+struct conf_triage {
+	char			*rules;		/* folder of *.rules */
+	char			*templates;	/* folder of templates */
+	char			*state;		/* SQLite database */
+	char			**addresses;	/* ours, lowercased */
+	size_t			 naddresses;
+	enum conf_first_run	 first_run;
+	time_t			 reply_max_age;	/* seconds, default 3d */
+	time_t			 reply_window;	/* seconds, default 7d */
+	char			*known_senders;	/* file, or NULL */
+	char			**relays;	/* sender patterns, or none */
+	size_t			 nrelays;
+	char			*sent_folder;	/* NULL: the \Sent special-use box */
+	unsigned		 max_replies_per_hour; /* default 30 */
+	time_t			 poll_interval;	/* run: seconds between passes */
+};
+
+struct conf_queue {
+	char	*file_into;	/* e.g. "Inquiries/%c", or NULL */
+};
+
+struct conf {
+	char			*path;		/* the config file as given */
+	char			*dir;		/* its folder, for relative paths */
+	struct conf_imap	 imap;
+	struct conf_smtp	 smtp;
+	struct conf_practice	 practice;
+	struct conf_triage	 triage;
+	struct conf_queue	 queue;
+};
+
+/*
+ * Read and validate the file. Every problem is added to diag as
+ * file:line: message; returns NULL when there was any error (the diag
+ * says why), else a conf the caller frees with conf_free.
+ */
+struct conf	*conf_load(const char *path, struct diag *);
+void		 conf_free(struct conf *);
+
+/* The value of [practice] key, or NULL. */
+const char	*conf_practice_get(const struct conf *, const char *key);
+
+/*
+ * Fetch a secret (password or token) into a fresh string the caller
+ * frees (and should clear); refuses group/other-readable files.
+ * Returns NULL and sets *cause on failure.
+ */
+char		*conf_secret_read(const struct conf_secret *, char **cause);
+
+/* Parse "3d", "12h", "30m", "45s" or plain seconds; -1 on error. */
+time_t		 conf_parse_duration(const char *);
+
+/* Is addr (any case) one of the practice's own addresses? */
+int		 conf_is_our_address(const struct conf *, const char *addr);
+
+#endif

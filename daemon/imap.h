@@ -1,0 +1,70 @@
+/*
+ * The IMAP side, behind a narrow interface: libetpan never leaves imap.c.
+ * Every connection verifies the server's certificate chain and host name
+ * (libetpan checks nothing itself) before a credential is sent, and every
+ * string that reaches libetpan is checked for CR, LF and NUL.
+ */
+#ifndef TRIAGED_IMAP_H
+#define TRIAGED_IMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "conf.h"
+
+struct imap;
+
+/* One fetched message: headers and the first fetch_max bytes of text. */
+struct imap_fetched {
+	uint32_t	 uid;
+	time_t		 internaldate;
+	size_t		 size;		/* RFC822.SIZE */
+	char		*raw;		/* header + text, NUL-terminated */
+	size_t		 len;
+	int		 truncated;	/* text was cut at fetch_max */
+};
+
+/*
+ * Connect, TLS (implicit or STARTTLS, verified), log in. Returns NULL and
+ * sets *cause (caller frees) on failure; *cause never holds a secret.
+ */
+struct imap	*imap_open(const struct conf *, char **cause);
+void		 imap_close(struct imap **);
+
+/* SELECT mailbox (read-write); report UIDVALIDITY and UIDNEXT. */
+int		 imap_select(struct imap *, const char *mailbox,
+		    uint32_t *uidvalidity, uint32_t *uidnext, char **cause);
+
+/* UIDs greater than after in the selected mailbox, ascending (UID SEARCH). */
+int		 imap_search_after(struct imap *, uint32_t after,
+		    uint32_t **uids, size_t *n, char **cause);
+
+/*
+ * Fetch the given UIDs in one UID FETCH (UID INTERNALDATE RFC822.SIZE
+ * BODY.PEEK[HEADER] BODY.PEEK[TEXT]<0.fetch_max>): \Seen is never set.
+ * Messages expunged meanwhile are missing from the result.
+ */
+int		 imap_fetch(struct imap *, const uint32_t *uids, size_t n,
+		    struct imap_fetched **out, size_t *nout, char **cause);
+void		 imap_fetched_free(struct imap_fetched *, size_t);
+
+/* Add keyword (atom characters only, else -1) to the UIDs, silently. */
+int		 imap_add_keyword(struct imap *, const uint32_t *uids,
+		    size_t n, const char *keyword, char **cause);
+
+/*
+ * APPEND data to mailbox with \Seen; mailbox NULL means the \Sent
+ * special-use mailbox (LIST "" "*" RETURN (SPECIAL-USE)), else "Sent".
+ */
+int		 imap_append_sent(struct imap *, const char *mailbox,
+		    const char *data, size_t len, char **cause);
+
+/*
+ * Wait up to timeout seconds for new mail (IDLE, or NOOP polling when the
+ * server lacks IDLE); returns 1 when there may be new mail, 0 on timeout
+ * or interruption by a signal, -1 on a broken connection.
+ */
+int		 imap_wait(struct imap *, unsigned timeout, char **cause);
+
+#endif

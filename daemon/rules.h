@@ -1,0 +1,46 @@
+/*
+ * Rules: plain-text *.rules files in a folder, compiled with pcre2 at load
+ * time, matched against a parsed message to give a verdict.
+ */
+#ifndef TRIAGED_RULES_H
+#define TRIAGED_RULES_H
+
+#include <stddef.h>
+
+#include "diag.h"
+#include "mime.h"
+
+struct ruleset;
+
+struct verdict {
+	char	*category;	/* the winning category's name */
+	char	*template;	/* its template name, NULL when not answered */
+	int	 answer;	/* the category is answered at all */
+	int	 priority;
+	char	**tags;		/* all tags of all matching rules, no dups */
+	size_t	 ntags;
+	char	**rules;	/* names of matching rules, in file order */
+	size_t	 nrules;
+};
+
+/*
+ * Load every *.rules file of dir in name order. Errors and warnings go to
+ * diag as file:line:col: message. Returns NULL if there was any error.
+ */
+struct ruleset	*rules_load(const char *dir, struct diag *);
+void		 rules_free(struct ruleset *);
+
+/* Classify msg. Always yields a verdict (the default category at least). */
+void		 rules_classify(const struct ruleset *, const struct msg *,
+		    struct verdict *);
+void		 verdict_free(struct verdict *);
+
+/* Does the verdict carry tag? */
+int		 verdict_has_tag(const struct verdict *, const char *);
+
+/* Category names and their templates, for check's cross-reference. */
+size_t		 rules_ncategories(const struct ruleset *);
+const char	*rules_category_name(const struct ruleset *, size_t);
+const char	*rules_category_template(const struct ruleset *, size_t);
+
+#endif

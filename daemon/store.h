@@ -1,0 +1,134 @@
+/*
+ * State in one SQLite database (WAL, synchronous=FULL): mailbox position,
+ * messages and verdicts, the durable outbox, and the reply history.
+ * sqlite3 types never leave store.c.
+ */
+#ifndef TRIAGED_STORE_H
+#define TRIAGED_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct store;
+
+/* Message status, as in queue --json. */
+#define STORE_PENDING		"pending"	/* reply waiting in the outbox */
+#define STORE_REPLIED		"replied"	/* reply accepted by SMTP */
+#define STORE_SUPPRESSED	"suppressed"	/* a guard said no reply */
+#define STORE_FAILED		"failed"	/* SMTP refused the reply (5xx) */
+#define STORE_HANDLED		"handled"	/* triaged, not to be answered */
+
+/* Open (creating the schema) with mode 0600. NULL and *cause on error. */
+struct store	*store_open(const char *path, char **cause);
+void		 store_close(struct store **);
+
+/*
+ * Position of mailbox: 1 and the values when known, 0 when there is none
+ * (first run), -1 on error.
+ */
+int		 store_position(struct store *, const char *mailbox,
+		    uint32_t *uidvalidity, uint32_t *last_uid);
+/* Set the position (new mailbox, UIDVALIDITY change). */
+int		 store_set_position(struct store *, const char *mailbox,
+		    uint32_t uidvalidity, uint32_t last_uid);
+
+/* One triaged message; strings are borrowed. */
+struct store_entry {
+	const char	*mailbox;
+	uint32_t	 uidvalidity;
+	uint32_t	 uid;
+	time_t		 received;	/* INTERNALDATE */
+	const char	*message_id;	/* may be NULL */
+	const char	*sender;	/* From address, for queue */
+	const char	*subject;
+	const char	*category;
+	const char	*tags;		/* comma-separated, may be "" */
+	const char	*rules;		/* comma-separated, may be "" */
+	const char	*status;	/* one of STORE_* */
+	const char	*suppressed;	/* reason, or NULL */
+};
+
+/* The reply to queue with it; strings are borrowed. */
+struct store_outgoing {
+	const char	*rcpt;
+	const char	*envelope_from;	/* "" is the null path */
+	const char	*template;
+	const char	*subject;
+	const char	*message_id;
+	const char	*data;
+	size_t		 len;
+};
+
+/*
+ * In one transaction: insert the message with its verdict, the outbox row
+ * when out is not NULL (status then "pending"), and advance the mailbox
+ * position to e->uid. A message already recorded (same mailbox,
+ * UIDVALIDITY and UID) is left alone. 0 or -1 with *cause.
+ */
+int		 store_record(struct store *, const struct store_entry *,
+		    const struct store_outgoing *out, char **cause);
+
+/* Was a reply to sender (any case) with template sent since? 1/0/-1. */
+int		 store_replied_since(struct store *, const char *sender,
+		    const char *template, time_t since);
+/* Replies accepted since, for the hourly cap; -1 on error. */
+long		 store_replies_since(struct store *, time_t since);
+
+/* An outbox row that is due. */
+struct store_pending {
+	int64_t		 id;
+	char		*rcpt;
+	char		*envelope_from;
+	char		*template;
+	char		*data;
+	size_t		 len;
+	unsigned	 attempts;
+	char		*mailbox;
+	uint32_t	 uidvalidity;
+	uint32_t	 uid;
+};
+
+/* Pending rows with next attempt <= now, oldest first. 0 or -1. */
+int		 store_pending(struct store *, time_t now,
+		    struct store_pending **, size_t *);
+void		 store_pending_free(struct store_pending *, size_t);
+/* The server took it: outbox sent, message replied, history row. */
+int		 store_mark_sent(struct store *, int64_t id, time_t now);
+/* Temporary failure: try again at next. */
+int		 store_mark_retry(struct store *, int64_t id, time_t next,
+		    const char *error);
+/* Permanent failure: outbox and message failed, with the server's text. */
+int		 store_mark_failed(struct store *, int64_t id,
+		    const char *error);
+
+/* Messages whose keyword is not set yet on the server. */
+struct store_unfiled {
+	uint32_t	 uid;
+	char		*category;
+};
+int		 store_unfiled(struct store *, const char *mailbox,
+		    uint32_t uidvalidity, struct store_unfiled **, size_t *);
+void		 store_unfiled_free(struct store_unfiled *, size_t);
+int		 store_mark_filed(struct store *, const char *mailbox,
+		    uint32_t uidvalidity, uint32_t uid);
+
+/* One row of `triaged queue`. */
+struct store_row {
+	int64_t		 id;
+	time_t		 received;
+	char		*from;
+	char		*subject;
+	char		*category;
+	char		*tags;		/* comma-separated */
+	char		*status;
+	char		*suppressed;	/* may be NULL */
+	char		*error;		/* last SMTP error, may be NULL */
+};
+/* Rows, crisis first then by priority order given, newest first within;
+ * category/status filters may be NULL. */
+int		 store_queue(struct store *, const char *category,
+		    const char *status, struct store_row **, size_t *);
+void		 store_rows_free(struct store_row *, size_t);
+
+#endif
