@@ -43,6 +43,7 @@ struct store_entry {
 	const char	*sender;	/* From address, for queue */
 	const char	*subject;
 	const char	*category;
+	int		 priority;	/* the category's, for queue order */
 	const char	*tags;		/* comma-separated, may be "" */
 	const char	*rules;		/* comma-separated, may be "" */
 	const char	*status;	/* one of STORE_* */
@@ -125,8 +126,10 @@ struct store_row {
 	char		*suppressed;	/* may be NULL */
 	char		*error;		/* last SMTP error, may be NULL */
 };
-/* Rows, crisis first then by priority order given, newest first within;
- * category/status filters may be NULL. */
+/*
+ * Rows by category priority (crisis first), newest first within one
+ * category; category/status filters may be NULL.
+ */
 int		 store_queue(struct store *, const char *category,
 		    const char *status, struct store_row **, size_t *);
 void		 store_rows_free(struct store_row *, size_t);
