@@ -67,12 +67,13 @@ test_template_MODS = template rules mime config
 test_store_MODS	= store
 
 .SECONDEXPANSION:
-$(OBJDIR)/tests/%: tests/unit/%.c tests/unit/*.h \
-    $$(patsubst %,$(OBJDIR)/%.o,$(BASE_MODS) $$($$*_MODS)) | $(OBJDIR)
+$(OBJDIR)/tests/%: tests/unit/%.c tests/unit/testlib.h \
+    $$(addprefix $(OBJDIR)/,$$(addsuffix .o,$(BASE_MODS) $$($$*_MODS))) \
+    | $(OBJDIR)
 	$(CC) $(CFLAGS) -Idaemon $(shell pkg-config --cflags cmocka) \
 	    $(LDFLAGS) -o $@ $< \
-	    $(patsubst %,$(OBJDIR)/%.o,$(BASE_MODS) $($*_MODS)) $(LIBS) \
-	    $(shell pkg-config --libs cmocka)
+	    $(addprefix $(OBJDIR)/,$(addsuffix .o,$(BASE_MODS) $($*_MODS))) \
+	    $(LIBS) $(shell pkg-config --libs cmocka)
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do \

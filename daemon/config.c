@@ -1,0 +1,806 @@
+/*
+ * Configuration: the INI file of the contract, read with inih. Every
+ * problem is collected as file:line: message so `triaged check` can show
+ * them all at once.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "xmalloc.h"
+
+#define CONF_SECRET_MAX	4096
+
+/* Parser state shared with the inih callbacks. */
+struct conf_parse {
+	struct conf	*conf;
+	struct diag	*diag;
+	FILE		*fp;
+	unsigned	 line;		/* line of the text inih saw last */
+	unsigned	 next_line;	/* line the reader will return next */
+	char		 seen[64][48];	/* "section.key" already set */
+	size_t		 nseen;
+	/* Where a key was set, for errors found after parsing. */
+	unsigned	 line_imap_tls;
+	unsigned	 line_smtp_url;
+	unsigned	 line_smtp_from;
+};
+
+enum conf_value {
+	CV_STRING,	/* copied as is */
+	CV_PATH,	/* resolved against the config folder */
+	CV_UINT,
+	CV_DURATION,
+	CV_SIZE,
+	CV_LIST,	/* comma-separated, appended */
+	CV_TLS,
+	CV_FIRST_RUN,
+	CV_PLANNED	/* accepted, not used yet */
+};
+
+struct conf_key {
+	const char	*section;
+	const char	*name;
+	enum conf_value	 type;
+	size_t		 offset;	/* into struct conf */
+};
+
+#define K(s, n, t, f)	{ s, n, t, offsetof(struct conf, f) }
+static const struct conf_key conf_keys[] = {
+	K("imap", "host", CV_STRING, imap.host),
+	K("imap", "port", CV_UINT, imap.port),
+	K("imap", "tls", CV_TLS, imap.tls),
+	K("imap", "ca_file", CV_PATH, imap.ca_file),
+	K("imap", "user", CV_STRING, imap.user),
+	K("imap", "password_file", CV_PATH, imap.secret.file),
+	K("imap", "password_command", CV_STRING, imap.secret.command),
+	K("imap", "oauth2_token_command", CV_STRING,
+	    imap.secret.oauth2_command),
+	K("imap", "mailbox", CV_STRING, imap.mailbox),
+	K("imap", "timeout", CV_UINT, imap.timeout),
+	K("imap", "batch", CV_UINT, imap.batch),
+	K("imap", "fetch_max", CV_SIZE, imap.fetch_max),
+	K("smtp", "url", CV_STRING, smtp.url),
+	K("smtp", "user", CV_STRING, smtp.user),
+	K("smtp", "password_file", CV_PATH, smtp.secret.file),
+	K("smtp", "password_command", CV_STRING, smtp.secret.command),
+	K("smtp", "oauth2_token_command", CV_STRING,
+	    smtp.secret.oauth2_command),
+	K("smtp", "from", CV_STRING, smtp.from),
+	K("smtp", "ca_file", CV_PATH, smtp.ca_file),
+	K("smtp", "envelope_from", CV_STRING, smtp.envelope_from),
+	K("smtp", "timeout", CV_UINT, smtp.timeout),
+	K("triage", "rules", CV_PATH, triage.rules),
+	K("triage", "templates", CV_PATH, triage.templates),
+	K("triage", "state", CV_PATH, triage.state),
+	K("triage", "addresses", CV_LIST, triage.addresses),
+	K("triage", "first_run", CV_FIRST_RUN, triage.first_run),
+	K("triage", "reply_max_age", CV_DURATION, triage.reply_max_age),
+	K("triage", "reply_window", CV_DURATION, triage.reply_window),
+	K("triage", "known_senders", CV_PATH, triage.known_senders),
+	K("triage", "relays", CV_LIST, triage.relays),
+	K("triage", "sent_folder", CV_STRING, triage.sent_folder),
+	K("triage", "max_replies_per_hour", CV_UINT,
+	    triage.max_replies_per_hour),
+	K("triage", "poll_interval", CV_DURATION, triage.poll_interval),
+	K("queue", "file_into", CV_STRING, queue.file_into),
+	{ "alerts", "to", CV_PLANNED, 0 },
+	{ "alerts", "crisis_to", CV_PLANNED, 0 },
+	{ "digest", "to", CV_PLANNED, 0 },
+	{ "digest", "time", CV_PLANNED, 0 },
+};
+#undef K
+
+/* Is host a loopback name or address (where plaintext is allowed)? */
+static int
+conf_host_is_loopback(const char *host)
+{
+	if (host == NULL)
+		return (0);
+	return (strcasecmp(host, "localhost") == 0 ||
+	    strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+	    strcmp(host, "[::1]") == 0);
+}
+
+time_t
+conf_parse_duration(const char *s)
+{
+	char		*end;
+	unsigned long	 n;
+	time_t		 unit = 1;
+
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return (-1);
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno != 0 || n > 100UL * 365 * 86400)
+		return (-1);
+	switch (*end) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		unit = 60;
+		break;
+	case 'h':
+		unit = 3600;
+		break;
+	case 'd':
+		unit = 86400;
+		break;
+	case 'w':
+		unit = 7 * 86400;
+		break;
+	default:
+		return (-1);
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return (-1);
+	return ((time_t)n * unit);
+}
+
+/* Parse "256k", "1m" or plain bytes; 0 on error. */
+static size_t
+conf_parse_size(const char *s)
+{
+	char		*end;
+	unsigned long	 n;
+
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return (0);
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno != 0 || n > 1024UL * 1024 * 1024)
+		return (0);
+	if (*end == 'k' || *end == 'K')
+		n *= 1024, end++;
+	else if (*end == 'm' || *end == 'M')
+		n *= 1024 * 1024, end++;
+	if (*end != '\0' || n > 1024UL * 1024 * 1024)
+		return (0);
+	return (n);
+}
+
+/* An absolute path for value: relative ones hang off the config folder. */
+static char *
+conf_resolve(const struct conf *conf, const char *value)
+{
+	if (value[0] == '/')
+		return (xstrdup(value));
+	return (xasprintf("%s/%s", conf->dir, value));
+}
+
+/* Trim spaces at both ends in place. */
+static char *
+conf_trim(char *s)
+{
+	char	*e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return (s);
+}
+
+/* Append the comma-separated items of value to a string list. */
+static void
+conf_list_add(char ***list, size_t *n, const char *value, int lower)
+{
+	char	*copy, *item, *next, *p;
+
+	copy = xstrdup(value);
+	for (item = copy; item != NULL; item = next) {
+		if ((next = strchr(item, ',')) != NULL)
+			*next++ = '\0';
+		item = conf_trim(item);
+		if (*item == '\0')
+			continue;
+		if (lower)
+			for (p = item; *p != '\0'; p++)
+				*p = tolower((unsigned char)*p);
+		*list = xreallocarray(*list, *n + 1, sizeof **list);
+		(*list)[(*n)++] = xstrdup(item);
+	}
+	free(copy);
+}
+
+/* Does a string hold a control character (never valid in our values)? */
+static int
+conf_has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return (1);
+	return (0);
+}
+
+/* Set one [practice] key (any key is allowed there). */
+static void
+conf_practice_set(struct conf_parse *cp, const char *name, const char *value)
+{
+	struct conf_practice	*p = &cp->conf->practice;
+	size_t			 i;
+
+	for (i = 0; i < p->n; i++) {
+		if (strcmp(p->kv[i].key, name) == 0) {
+			diag_error(cp->diag, cp->conf->path, cp->line,
+			    "[practice] %s is set twice", name);
+			return;
+		}
+	}
+	for (i = 0; name[i] != '\0'; i++) {
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_' &&
+		    name[i] != '-') {
+			diag_error(cp->diag, cp->conf->path, cp->line,
+			    "[practice] key \"%s\": use letters, digits, _ "
+			    "and - only", name);
+			return;
+		}
+	}
+	p->kv = xreallocarray(p->kv, p->n + 1, sizeof *p->kv);
+	p->kv[p->n].key = xstrdup(name);
+	p->kv[p->n].value = xstrdup(value);
+	p->n++;
+}
+
+/* Remember section.key; 1 if it was set before. */
+static int
+conf_seen(struct conf_parse *cp, const char *section, const char *name)
+{
+	char	key[48];
+	size_t	i;
+
+	snprintf(key, sizeof key, "%s.%s", section, name);
+	for (i = 0; i < cp->nseen; i++)
+		if (strcmp(cp->seen[i], key) == 0)
+			return (1);
+	if (cp->nseen < sizeof cp->seen / sizeof cp->seen[0])
+		memcpy(cp->seen[cp->nseen++], key, sizeof key);
+	return (0);
+}
+
+/* Store one typed value into the conf. */
+static void
+conf_set(struct conf_parse *cp, const struct conf_key *k, const char *value)
+{
+	struct conf	*conf = cp->conf;
+	char		*base = (char *)conf + k->offset;
+	char		**sp = (char **)base;
+	unsigned long	 n;
+	char		*end;
+	time_t		 d;
+	size_t		 sz;
+
+	switch (k->type) {
+	case CV_STRING:
+	case CV_PATH:
+		if (*value == '\0')
+			return;		/* empty means "use the default" */
+		free(*sp);
+		*sp = k->type == CV_PATH ? conf_resolve(conf, value) :
+		    xstrdup(value);
+		break;
+	case CV_UINT:
+		errno = 0;
+		n = strtoul(value, &end, 10);
+		if (*value == '\0' || *end != '\0' || errno != 0 ||
+		    n > 65535 * 1000UL || !isdigit((unsigned char)*value)) {
+			diag_error(cp->diag, conf->path, cp->line,
+			    "[%s] %s: \"%s\" is not a number", k->section,
+			    k->name, value);
+			return;
+		}
+		*(unsigned *)base = (unsigned)n;
+		break;
+	case CV_DURATION:
+		if ((d = conf_parse_duration(value)) == -1) {
+			diag_error(cp->diag, conf->path, cp->line,
+			    "[%s] %s: \"%s\" is not a duration (e.g. 3d, 12h, "
+			    "30m, 45s)", k->section, k->name, value);
+			return;
+		}
+		*(time_t *)base = d;
+		break;
+	case CV_SIZE:
+		if ((sz = conf_parse_size(value)) == 0) {
+			diag_error(cp->diag, conf->path, cp->line,
+			    "[%s] %s: \"%s\" is not a size (e.g. 256k, 1m)",
+			    k->section, k->name, value);
+			return;
+		}
+		*(size_t *)base = sz;
+		break;
+	case CV_LIST:
+		if (k->offset == offsetof(struct conf, triage.addresses))
+			conf_list_add(&conf->triage.addresses,
+			    &conf->triage.naddresses, value, 1);
+		else
+			conf_list_add(&conf->triage.relays,
+			    &conf->triage.nrelays, value, 0);
+		break;
+	case CV_TLS:
+		if (strcmp(value, "implicit") == 0)
+			conf->imap.tls = CONF_TLS_IMPLICIT;
+		else if (strcmp(value, "starttls") == 0)
+			conf->imap.tls = CONF_TLS_STARTTLS;
+		else if (strcmp(value, "none") == 0)
+			conf->imap.tls = CONF_TLS_NONE;
+		else
+			diag_error(cp->diag, conf->path, cp->line,
+			    "[imap] tls: \"%s\": use implicit, starttls or "
+			    "none", value);
+		cp->line_imap_tls = cp->line;
+		break;
+	case CV_FIRST_RUN:
+		if (strcmp(value, "triage") == 0)
+			conf->triage.first_run = CONF_FIRST_RUN_TRIAGE;
+		else if (strcmp(value, "reply") == 0)
+			conf->triage.first_run = CONF_FIRST_RUN_REPLY;
+		else
+			diag_error(cp->diag, conf->path, cp->line,
+			    "[triage] first_run: \"%s\": use triage or reply",
+			    value);
+		break;
+	case CV_PLANNED:
+		diag_warning(cp->diag, conf->path, cp->line,
+		    "[%s] %s is not implemented yet and is ignored",
+		    k->section, k->name);
+		break;
+	}
+}
+
+/* inih callback: one key = value line. Always continue parsing. */
+static int
+conf_handler(void *arg, const char *section, const char *name,
+    const char *value)
+{
+	struct conf_parse	*cp = arg;
+	const struct conf_key	*k = NULL;
+	size_t			 i;
+	int			 section_known = 0;
+
+	cp->line = cp->next_line - 1;
+	if (conf_has_control(value)) {
+		diag_error(cp->diag, cp->conf->path, cp->line,
+		    "[%s] %s: control characters are not allowed", section,
+		    name);
+		return (1);
+	}
+	if (strcmp(section, "practice") == 0) {
+		conf_practice_set(cp, name, value);
+		return (1);
+	}
+	for (i = 0; i < sizeof conf_keys / sizeof conf_keys[0]; i++) {
+		if (strcmp(conf_keys[i].section, section) != 0)
+			continue;
+		section_known = 1;
+		if (strcmp(conf_keys[i].name, name) == 0) {
+			k = &conf_keys[i];
+			break;
+		}
+	}
+	if (k == NULL) {
+		if (section_known)
+			diag_error(cp->diag, cp->conf->path, cp->line,
+			    "unknown key \"%s\" in [%s]", name, section);
+		else
+			diag_error(cp->diag, cp->conf->path, cp->line,
+			    "unknown section [%s]", section);
+		return (1);
+	}
+	if (conf_seen(cp, section, name) && k->type != CV_LIST) {
+		diag_error(cp->diag, cp->conf->path, cp->line,
+		    "[%s] %s is set twice", section, name);
+		return (1);
+	}
+	if (strcmp(section, "smtp") == 0 && strcmp(name, "url") == 0)
+		cp->line_smtp_url = cp->line;
+	if (strcmp(section, "smtp") == 0 && strcmp(name, "from") == 0)
+		cp->line_smtp_from = cp->line;
+	conf_set(cp, k, value);
+	return (1);
+}
+
+/*
+ * inih reader: count lines, and refuse lines longer than inih's fixed
+ * buffer instead of letting it split them into garbage.
+ */
+static char *
+conf_reader(char *str, int num, void *arg)
+{
+	struct conf_parse	*cp = arg;
+	size_t			 len;
+	int			 c;
+
+	if (fgets(str, num, cp->fp) == NULL)
+		return (NULL);
+	cp->next_line++;
+	len = strlen(str);
+	if (len > 0 && str[len - 1] != '\n' && !feof(cp->fp)) {
+		diag_error(cp->diag, cp->conf->path, cp->next_line - 1,
+		    "line too long (at most %d characters)", num - 2);
+		while ((c = fgetc(cp->fp)) != EOF && c != '\n')
+			;
+		strcpy(str, ";\n");
+	}
+	return (str);
+}
+
+/* Split "Name <addr>" or "addr" into display name and address. */
+static int
+conf_split_from(struct conf *conf)
+{
+	const char	*lt, *gt;
+	char		*name;
+
+	lt = strrchr(conf->smtp.from, '<');
+	gt = strrchr(conf->smtp.from, '>');
+	if (lt != NULL) {
+		if (gt == NULL || gt < lt || gt[1] != '\0')
+			return (-1);
+		name = xstrndup(conf->smtp.from, lt - conf->smtp.from);
+		conf->smtp.from_name = xstrdup(conf_trim(name));
+		free(name);
+		conf->smtp.from_addr = xstrndup(lt + 1, gt - lt - 1);
+	} else {
+		conf->smtp.from_name = xstrdup("");
+		conf->smtp.from_addr = xstrdup(conf->smtp.from);
+	}
+	/* Strip quotes around a display name. */
+	name = conf->smtp.from_name;
+	if (name[0] == '"' && strlen(name) >= 2 &&
+	    name[strlen(name) - 1] == '"') {
+		memmove(name, name + 1, strlen(name) - 2);
+		name[strlen(name) - 2] = '\0';
+	}
+	if (strchr(conf->smtp.from_addr, '@') == NULL ||
+	    strpbrk(conf->smtp.from_addr, " \t<>,;\"") != NULL ||
+	    conf->smtp.from_addr[0] == '@')
+		return (-1);
+	return (0);
+}
+
+/* Is a secret file private to its owner? 0, or -1 with *cause. */
+static int
+conf_secret_file_ok(const char *path, char **cause)
+{
+	struct stat	st;
+
+	if (stat(path, &st) == -1) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*cause = xasprintf("%s: not a regular file", path);
+		return (-1);
+	}
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		*cause = xasprintf("%s: readable by group or others (mode "
+		    "%03o); chmod 600 it", path,
+		    (unsigned)(st.st_mode & 0777));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Check a section's secret settings once the file is read. */
+static void
+conf_check_secret(struct conf_parse *cp, const char *section,
+    const struct conf_secret *s, int required)
+{
+	char	*cause;
+	int	 n = 0;
+
+	n += s->file != NULL;
+	n += s->command != NULL;
+	n += s->oauth2_command != NULL;
+	if (n > 1)
+		diag_error(cp->diag, cp->conf->path, 0,
+		    "[%s]: set only one of password_file, password_command "
+		    "and oauth2_token_command", section);
+	else if (n == 0 && required)
+		diag_error(cp->diag, cp->conf->path, 0,
+		    "[%s]: password_file, password_command or "
+		    "oauth2_token_command is required", section);
+	if (s->file != NULL && conf_secret_file_ok(s->file, &cause) == -1) {
+		diag_error(cp->diag, cp->conf->path, 0, "[%s] password_file "
+		    "%s", section, cause);
+		free(cause);
+	}
+}
+
+/* Fill defaults and check what only the whole file can tell. */
+static void
+conf_finish(struct conf_parse *cp)
+{
+	struct conf	*conf = cp->conf;
+	size_t		 i, j;
+
+	if (conf->imap.host == NULL)
+		diag_error(cp->diag, conf->path, 0, "[imap] host is required");
+	if (conf->imap.user == NULL)
+		diag_error(cp->diag, conf->path, 0, "[imap] user is required");
+	conf_check_secret(cp, "imap", &conf->imap.secret, 1);
+	if (conf->imap.tls == CONF_TLS_NONE &&
+	    !conf_host_is_loopback(conf->imap.host))
+		diag_error(cp->diag, conf->path, cp->line_imap_tls,
+		    "[imap] tls = none is only allowed for a loopback host");
+	if (conf->imap.port == 0)
+		conf->imap.port = conf->imap.tls == CONF_TLS_IMPLICIT ?
+		    993 : 143;
+	if (conf->imap.port > 65535)
+		diag_error(cp->diag, conf->path, 0,
+		    "[imap] port must be below 65536");
+	if (conf->imap.mailbox == NULL)
+		conf->imap.mailbox = xstrdup("INBOX");
+	if (conf->imap.timeout == 0)
+		conf->imap.timeout = 60;
+	if (conf->imap.batch == 0)
+		conf->imap.batch = 200;
+	if (conf->imap.fetch_max == 0)
+		conf->imap.fetch_max = 256 * 1024;
+
+	if (conf->smtp.url == NULL)
+		diag_error(cp->diag, conf->path, 0, "[smtp] url is required");
+	else if (strncmp(conf->smtp.url, "smtps://", 8) != 0 &&
+	    strncmp(conf->smtp.url, "smtp://", 7) != 0)
+		diag_error(cp->diag, conf->path, cp->line_smtp_url,
+		    "[smtp] url must start with smtps:// or smtp://");
+	if (conf->smtp.from == NULL)
+		diag_error(cp->diag, conf->path, 0, "[smtp] from is required");
+	else if (conf_split_from(conf) == -1)
+		diag_error(cp->diag, conf->path, cp->line_smtp_from,
+		    "[smtp] from: expected \"Name <address>\" or an address");
+	if (conf->smtp.user != NULL)
+		conf_check_secret(cp, "smtp", &conf->smtp.secret, 1);
+	else if (conf->smtp.secret.file != NULL ||
+	    conf->smtp.secret.command != NULL)
+		diag_error(cp->diag, conf->path, 0,
+		    "[smtp]: a password is set but no user");
+	if (conf->smtp.envelope_from == NULL)
+		conf->smtp.envelope_from = xstrdup("");
+	if (conf->smtp.timeout == 0)
+		conf->smtp.timeout = 60;
+
+	if (conf->triage.rules == NULL)
+		conf->triage.rules = conf_resolve(conf, "rules");
+	if (conf->triage.templates == NULL)
+		conf->triage.templates = conf_resolve(conf, "templates");
+	if (conf->triage.state == NULL)
+		conf->triage.state = xstrdup("/var/lib/triaged/triaged.db");
+	if (conf->triage.naddresses == 0) {
+		if (conf->imap.user != NULL && strchr(conf->imap.user, '@'))
+			conf_list_add(&conf->triage.addresses,
+			    &conf->triage.naddresses, conf->imap.user, 1);
+		if (conf->smtp.from_addr != NULL)
+			conf_list_add(&conf->triage.addresses,
+			    &conf->triage.naddresses, conf->smtp.from_addr, 1);
+	}
+	/* Drop duplicates from the address list. */
+	for (i = 0; i < conf->triage.naddresses; i++) {
+		for (j = i + 1; j < conf->triage.naddresses; j++) {
+			if (strcmp(conf->triage.addresses[i],
+			    conf->triage.addresses[j]) != 0)
+				continue;
+			free(conf->triage.addresses[j]);
+			conf->triage.addresses[j] =
+			    conf->triage.addresses[--conf->triage.naddresses];
+			j--;
+		}
+	}
+	if (conf->triage.reply_max_age == 0)
+		conf->triage.reply_max_age = 3 * 86400;
+	if (conf->triage.reply_window == 0)
+		conf->triage.reply_window = 7 * 86400;
+	if (conf->triage.max_replies_per_hour == 0)
+		conf->triage.max_replies_per_hour = 30;
+	if (conf->triage.poll_interval == 0)
+		conf->triage.poll_interval = 60;
+	if (conf->queue.file_into != NULL)
+		diag_warning(cp->diag, conf->path, 0,
+		    "[queue] file_into is not implemented yet and is ignored");
+}
+
+struct conf *
+conf_load(const char *path, struct diag *diag)
+{
+	struct conf_parse	 cp;
+	struct conf		*conf;
+	char			*real, *slash;
+	size_t			 before = diag->nerrors;
+	int			 rc;
+
+	memset(&cp, 0, sizeof cp);
+	conf = xcalloc(1, sizeof *conf);
+	conf->path = xstrdup(path);
+	if ((cp.fp = fopen(path, "r")) == NULL) {
+		diag_error(diag, path, 0, "%s", strerror(errno));
+		conf_free(conf);
+		return (NULL);
+	}
+	/* Relative paths hang off the folder of the real file. */
+	if ((real = realpath(path, NULL)) == NULL)
+		real = xstrdup(path);
+	if ((slash = strrchr(real, '/')) != NULL) {
+		*slash = '\0';
+		conf->dir = xstrdup(real[0] == '\0' ? "/" : real);
+	} else
+		conf->dir = xstrdup(".");
+	free(real);
+
+	cp.conf = conf;
+	cp.diag = diag;
+	cp.next_line = 1;
+	rc = ini_parse_stream(conf_reader, &cp, conf_handler, &cp);
+	fclose(cp.fp);
+	if (rc > 0 && diag->nerrors == before)
+		diag_error(diag, path, (unsigned)rc, "syntax error: expected "
+		    "[section] or key = value");
+	else if (rc < 0)
+		diag_error(diag, path, 0, "cannot read the file");
+	conf_finish(&cp);
+	if (diag->nerrors != before) {
+		conf_free(conf);
+		return (NULL);
+	}
+	return (conf);
+}
+
+/* Free a secret's settings. */
+static void
+conf_secret_free(struct conf_secret *s)
+{
+	free(s->file);
+	free(s->command);
+	free(s->oauth2_command);
+}
+
+void
+conf_free(struct conf *conf)
+{
+	size_t	i;
+
+	if (conf == NULL)
+		return;
+	free(conf->path);
+	free(conf->dir);
+	free(conf->imap.host);
+	free(conf->imap.ca_file);
+	free(conf->imap.user);
+	conf_secret_free(&conf->imap.secret);
+	free(conf->imap.mailbox);
+	free(conf->smtp.url);
+	free(conf->smtp.user);
+	conf_secret_free(&conf->smtp.secret);
+	free(conf->smtp.from);
+	free(conf->smtp.from_name);
+	free(conf->smtp.from_addr);
+	free(conf->smtp.ca_file);
+	free(conf->smtp.envelope_from);
+	for (i = 0; i < conf->practice.n; i++) {
+		free(conf->practice.kv[i].key);
+		free(conf->practice.kv[i].value);
+	}
+	free(conf->practice.kv);
+	free(conf->triage.rules);
+	free(conf->triage.templates);
+	free(conf->triage.state);
+	for (i = 0; i < conf->triage.naddresses; i++)
+		free(conf->triage.addresses[i]);
+	free(conf->triage.addresses);
+	free(conf->triage.known_senders);
+	for (i = 0; i < conf->triage.nrelays; i++)
+		free(conf->triage.relays[i]);
+	free(conf->triage.relays);
+	free(conf->triage.sent_folder);
+	free(conf->queue.file_into);
+	free(conf);
+}
+
+const char *
+conf_practice_get(const struct conf *conf, const char *key)
+{
+	size_t	i;
+
+	for (i = 0; i < conf->practice.n; i++)
+		if (strcmp(conf->practice.kv[i].key, key) == 0)
+			return (conf->practice.kv[i].value);
+	return (NULL);
+}
+
+int
+conf_is_our_address(const struct conf *conf, const char *addr)
+{
+	size_t	i;
+
+	if (addr == NULL)
+		return (0);
+	for (i = 0; i < conf->triage.naddresses; i++)
+		if (strcasecmp(conf->triage.addresses[i], addr) == 0)
+			return (1);
+	return (0);
+}
+
+/* Run a command through /bin/sh and keep the first line of its output. */
+static char *
+conf_secret_run(const char *command, char **cause)
+{
+	struct buf	 b;
+	FILE		*fp;
+	char		 chunk[256];
+	size_t		 n;
+	int		 status;
+
+	if ((fp = popen(command, "r")) == NULL) {
+		*cause = xasprintf("cannot run the secret command: %s",
+		    strerror(errno));
+		return (NULL);
+	}
+	buf_init(&b, CONF_SECRET_MAX);
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+		buf_add(&b, chunk, n);
+	explicit_bzero(chunk, sizeof chunk);
+	status = pclose(fp);
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		*cause = xstrdup("the secret command failed");
+		if (b.data != NULL)
+			explicit_bzero(b.data, b.len);
+		buf_free(&b);
+		return (NULL);
+	}
+	return (buf_detach(&b, NULL));
+}
+
+char *
+conf_secret_read(const struct conf_secret *s, char **cause)
+{
+	struct buf	 b;
+	char		 chunk[256], *secret;
+	ssize_t		 n;
+	int		 fd;
+
+	if (s->file != NULL) {
+		if (conf_secret_file_ok(s->file, cause) == -1)
+			return (NULL);
+		if ((fd = open(s->file, O_RDONLY | O_CLOEXEC)) == -1) {
+			*cause = xasprintf("%s: %s", s->file, strerror(errno));
+			return (NULL);
+		}
+		buf_init(&b, CONF_SECRET_MAX);
+		while ((n = read(fd, chunk, sizeof chunk)) > 0)
+			buf_add(&b, chunk, (size_t)n);
+		explicit_bzero(chunk, sizeof chunk);
+		close(fd);
+		secret = buf_detach(&b, NULL);
+	} else if (s->command != NULL || s->oauth2_command != NULL) {
+		secret = conf_secret_run(s->command != NULL ? s->command :
+		    s->oauth2_command, cause);
+		if (secret == NULL)
+			return (NULL);
+	} else {
+		*cause = xstrdup("no password configured");
+		return (NULL);
+	}
+	/* The secret is the first line. */
+	secret[strcspn(secret, "\r\n")] = '\0';
+	if (secret[0] == '\0') {
+		free(secret);
+		*cause = xstrdup("the secret is empty");
+		return (NULL);
+	}
+	return (secret);
+}

@@ -1,0 +1,430 @@
+/*
+ * triaged: answer and sort the inquiries that reach a psychotherapy
+ * practice by email. Options and the subcommand table; each subcommand
+ * exits with a sysexits.h code.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "daemon.h"
+#include "json.h"
+#include "log.h"
+#include "pipeline.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define DEFAULT_CONF	TRIAGED_SYSCONFDIR "/triaged/triaged.conf"
+/* The most classify reads from a file or stdin. */
+#define CLASSIFY_MAX	(32 * 1024 * 1024)
+
+struct cmd_entry {
+	const char	*name;
+	int		(*exec)(const char *, int, char **);
+	const char	*usage;
+};
+
+static int	cmd_run(const char *, int, char **);
+static int	cmd_once(const char *, int, char **);
+static int	cmd_check(const char *, int, char **);
+static int	cmd_classify(const char *, int, char **);
+static int	cmd_queue(const char *, int, char **);
+
+static const struct cmd_entry cmd_table[] = {
+	{ "run", cmd_run, "run" },
+	{ "once", cmd_once, "once" },
+	{ "check", cmd_check, "check" },
+	{ "classify", cmd_classify, "classify [--json] [FILE.eml | -]" },
+	{ "queue", cmd_queue,
+	    "queue [--json] [--category C] [--status S]" },
+};
+
+/* Print the usage of every subcommand. */
+static void
+usage(FILE *fp)
+{
+	size_t	i;
+
+	fprintf(fp, "usage: triaged [-v] [-c FILE] COMMAND [ARGS]\n");
+	for (i = 0; i < sizeof cmd_table / sizeof cmd_table[0]; i++)
+		fprintf(fp, "       triaged [-c FILE] %s\n", cmd_table[i].usage);
+	fprintf(fp, "       triaged --help | --version\n");
+}
+
+/* Load config, rules and templates, or print every error and fail. */
+static int
+load(struct pipeline *p, const char *confpath)
+{
+	struct diag	diag;
+	int		rc;
+
+	diag_init(&diag);
+	rc = pipeline_load(p, confpath, &diag);
+	diag_print(&diag, stderr);
+	diag_free(&diag);
+	if (rc == -1) {
+		pipeline_free(p);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Map a pass result to an exit code, printing the cause. */
+static int
+pass_exit(enum pipeline_status st, char *cause)
+{
+	if (cause != NULL) {
+		log_warnx("%s", cause);
+		free(cause);
+	}
+	switch (st) {
+	case PIPELINE_OK:
+		return (EX_OK);
+	case PIPELINE_UNAVAILABLE:
+		return (EX_UNAVAILABLE);
+	case PIPELINE_CONFIG:
+		return (EX_CONFIG);
+	case PIPELINE_TEMP:
+		break;
+	}
+	return (EX_TEMPFAIL);
+}
+
+static int
+cmd_once(const char *confpath, int argc, char **argv)
+{
+	struct pipeline		 p;
+	char			*cause = NULL;
+	enum pipeline_status	 st;
+
+	if (argc != 1)
+		return (EX_USAGE);
+	if (load(&p, confpath) == -1)
+		return (EX_CONFIG);
+	st = pipeline_once(&p, &cause);
+	pipeline_free(&p);
+	return (pass_exit(st, cause));
+}
+
+static int
+cmd_run(const char *confpath, int argc, char **argv)
+{
+	struct pipeline	p;
+	int		rc;
+
+	if (argc != 1)
+		return (EX_USAGE);
+	if (load(&p, confpath) == -1)
+		return (EX_CONFIG);
+	rc = daemon_run(&p);
+	pipeline_free(&p);
+	return (rc);
+}
+
+static int
+cmd_check(const char *confpath, int argc, char **argv)
+{
+	struct pipeline	p;
+
+	if (argc != 1)
+		return (EX_USAGE);
+	if (load(&p, confpath) == -1)
+		return (EX_CONFIG);
+	printf("%s: ok (%zu categories)\n", confpath,
+	    rules_ncategories(p.rules));
+	pipeline_free(&p);
+	return (EX_OK);
+}
+
+/* Read a whole file (or stdin for "-") up to a cap. NULL on error. */
+static char *
+read_input(const char *path, size_t *lenp)
+{
+	struct buf	 b;
+	FILE		*fp;
+	char		 chunk[8192];
+	size_t		 n;
+
+	if (strcmp(path, "-") == 0)
+		fp = stdin;
+	else if ((fp = fopen(path, "rb")) == NULL)
+		return (NULL);
+	buf_init(&b, CLASSIFY_MAX);
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+		if (buf_add(&b, chunk, n) == -1)
+			break;	/* cut: classified on what was read */
+	if (ferror(fp)) {
+		if (fp != stdin)
+			fclose(fp);
+		buf_free(&b);
+		return (NULL);
+	}
+	if (fp != stdin)
+		fclose(fp);
+	return (buf_detach(&b, lenp));
+}
+
+/* Append a string list as a JSON array. */
+static void
+json_list(struct buf *b, char **items, size_t n)
+{
+	size_t	i;
+
+	buf_addch(b, '[');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addch(b, ',');
+		json_string(b, items[i]);
+	}
+	buf_addch(b, ']');
+}
+
+static int
+cmd_classify(const char *confpath, int argc, char **argv)
+{
+	struct pipeline	 p;
+	struct decision	 d;
+	struct msg	*msg;
+	struct buf	 out;
+	const char	*path = "-";
+	char		*raw;
+	size_t		 len, i;
+	int		 json = 0, ch;
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
+		if (ch != 'j')
+			return (EX_USAGE);
+		json = 1;
+	}
+	if (argc - optind > 1)
+		return (EX_USAGE);
+	if (argc - optind == 1)
+		path = argv[optind];
+	if (load(&p, confpath) == -1)
+		return (EX_CONFIG);
+	if ((raw = read_input(path, &len)) == NULL) {
+		fprintf(stderr, "triaged: %s: %s\n", path, strerror(errno));
+		pipeline_free(&p);
+		return (EX_NOINPUT);
+	}
+	msg = mime_parse(raw, len, &p.limits);
+	free(raw);
+	pipeline_decide(&p, msg, msg->message_id != NULL ? msg->message_id :
+	    "<classify@triaged>", 0, time(NULL), 0, &d);
+
+	buf_init(&out, 0);
+	if (json) {
+		buf_addstr(&out, "{\"category\":");
+		json_string(&out, d.verdict.category);
+		buf_addstr(&out, ",\"tags\":");
+		json_list(&out, d.verdict.tags, d.verdict.ntags);
+		buf_addstr(&out, ",\"rules\":");
+		json_list(&out, d.verdict.rules, d.verdict.nrules);
+		buf_printf(&out, ",\"reply\":%s,\"suppressed\":",
+		    d.has_reply ? "true" : "false");
+		json_string_or_null(&out, d.suppressed);
+		buf_addstr(&out, ",\"to\":");
+		json_string_or_null(&out, d.guard.rcpt);
+		buf_addstr(&out, ",\"subject\":");
+		json_string_or_null(&out, d.has_reply ? d.reply.subject : NULL);
+		buf_printf(&out, ",\"truncated\":%s}\n",
+		    msg->truncated ? "true" : "false");
+	} else {
+		buf_printf(&out, "category:   %s\n", d.verdict.category);
+		buf_addstr(&out, "tags:      ");
+		for (i = 0; i < d.verdict.ntags; i++)
+			buf_printf(&out, " %s", d.verdict.tags[i]);
+		buf_addstr(&out, "\nrules:     ");
+		for (i = 0; i < d.verdict.nrules; i++)
+			buf_printf(&out, " %s", d.verdict.rules[i]);
+		buf_printf(&out, "\nreply:      %s\n", d.has_reply ? "yes" :
+		    d.suppressed != NULL ? d.suppressed : "no (category is "
+		    "not answered)");
+		if (d.has_reply)
+			buf_printf(&out, "to:         %s\nsubject:    %s\n",
+			    d.reply.rcpt, d.reply.subject);
+		if (msg->truncated)
+			buf_addstr(&out, "truncated:  yes (a limit cut the "
+			    "message)\n");
+	}
+	fwrite(out.data, 1, out.len, stdout);
+	buf_free(&out);
+	decision_free(&d);
+	msg_free(msg);
+	pipeline_free(&p);
+	return (EX_OK);
+}
+
+/* Format a time as "2026-11-25 14:03" in local time. */
+static void
+format_time(time_t t, char *s, size_t len)
+{
+	struct tm	tm;
+
+	localtime_r(&t, &tm);
+	strftime(s, len, "%Y-%m-%d %H:%M", &tm);
+}
+
+static int
+cmd_queue(const char *confpath, int argc, char **argv)
+{
+	struct pipeline	  p;
+	struct store_row *rows;
+	struct buf	  out;
+	const char	 *category = NULL, *status = NULL;
+	char		 *cause = NULL, when[32];
+	size_t		  n, i;
+	int		  json = 0, ch;
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "category", required_argument, NULL, 'C' },
+		{ "status", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 }
+	};
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "jC:S:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 'C':
+			category = optarg;
+			break;
+		case 'S':
+			status = optarg;
+			break;
+		default:
+			return (EX_USAGE);
+		}
+	}
+	if (argc != optind)
+		return (EX_USAGE);
+	if (load(&p, confpath) == -1)
+		return (EX_CONFIG);
+	if ((p.store = store_open(p.conf->triage.state, &cause)) == NULL) {
+		fprintf(stderr, "triaged: %s\n", cause);
+		free(cause);
+		pipeline_free(&p);
+		return (EX_UNAVAILABLE);
+	}
+	if (store_queue(p.store, category, status, &rows, &n) == -1) {
+		fprintf(stderr, "triaged: cannot read the queue\n");
+		pipeline_free(&p);
+		return (EX_TEMPFAIL);
+	}
+	buf_init(&out, 0);
+	if (json)
+		buf_addch(&out, '[');
+	else if (n > 0)
+		buf_printf(&out, "%-5s %-16s %-12s %-10s %-28s %s\n", "ID",
+		    "RECEIVED", "CATEGORY", "STATUS", "FROM", "SUBJECT");
+	for (i = 0; i < n; i++) {
+		if (json) {
+			if (i > 0)
+				buf_addch(&out, ',');
+			buf_printf(&out, "{\"id\":%lld,\"received\":%lld,"
+			    "\"from\":", (long long)rows[i].id,
+			    (long long)rows[i].received);
+			json_string(&out, rows[i].from ? rows[i].from : "");
+			buf_addstr(&out, ",\"subject\":");
+			json_string(&out, rows[i].subject ? rows[i].subject :
+			    "");
+			buf_addstr(&out, ",\"category\":");
+			json_string(&out, rows[i].category);
+			buf_addstr(&out, ",\"tags\":");
+			json_csv_array(&out, rows[i].tags);
+			buf_addstr(&out, ",\"status\":");
+			json_string(&out, rows[i].status);
+			buf_addstr(&out, ",\"suppressed\":");
+			json_string_or_null(&out, rows[i].suppressed);
+			buf_addstr(&out, ",\"error\":");
+			json_string_or_null(&out, rows[i].error);
+			buf_addch(&out, '}');
+			continue;
+		}
+		format_time(rows[i].received, when, sizeof when);
+		buf_printf(&out, "%-5lld %-16s %-12s %-10s %-28.28s %.60s\n",
+		    (long long)rows[i].id, when, rows[i].category,
+		    rows[i].status, rows[i].from ? rows[i].from : "",
+		    rows[i].subject ? rows[i].subject : "");
+	}
+	if (json)
+		buf_addstr(&out, "]\n");
+	else if (n == 0)
+		buf_addstr(&out, "The queue is empty.\n");
+	fwrite(buf_str(&out), 1, out.len, stdout);
+	buf_free(&out);
+	store_rows_free(rows, n);
+	pipeline_free(&p);
+	return (EX_OK);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*confpath = DEFAULT_CONF;
+	size_t		 i;
+	int		 ch, verbose = 0, rc;
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+
+	/* libetpan writes after a peer hangs up (LIBRARIES.md #3). */
+	signal(SIGPIPE, SIG_IGN);
+	/* Options stop at the subcommand: its own flags follow it. */
+	while ((ch = getopt_long(argc, argv, "+c:hvV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			confpath = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return (EX_OK);
+		case 'V':
+			printf("triaged %s\n", TRIAGED_VERSION);
+			return (EX_OK);
+		default:
+			usage(stderr);
+			return (EX_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		usage(stderr);
+		return (EX_USAGE);
+	}
+	log_init(verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, 0);
+	for (i = 0; i < sizeof cmd_table / sizeof cmd_table[0]; i++) {
+		if (strcmp(argv[0], cmd_table[i].name) != 0)
+			continue;
+		rc = cmd_table[i].exec(confpath, argc, argv);
+		if (rc == EX_USAGE)
+			fprintf(stderr, "usage: triaged [-c FILE] %s\n",
+			    cmd_table[i].usage);
+		return (rc);
+	}
+	fprintf(stderr, "triaged: unknown command: %s\n", argv[0]);
+	usage(stderr);
+	return (EX_USAGE);
+}
