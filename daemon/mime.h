@@ -81,6 +81,14 @@ const char	*msg_header(const struct msg *, const char *name);
  */
 int		 mime_valid_address(const char *);
 
+/*
+ * Parse an address-list header value (To, Cc, Bcc, Resent-To, X-Loop ...)
+ * into mailboxes, groups flattened. Returns the count and sets *list to
+ * an array the caller frees with msg_addrs_free (NULL when the count is 0).
+ */
+size_t		 mime_address_list(const char *value, struct msg_addr **list);
+void		 msg_addrs_free(struct msg_addr *, size_t);
+
 /* Copy s with CR, LF, NUL and other control characters removed or turned
  * into spaces, for use in a header. Caller frees. */
 char		*mime_header_safe(const char *s);

@@ -1,0 +1,838 @@
+/*
+ * State in one SQLite database: mailbox position, messages and verdicts,
+ * the durable outbox and the reply history. WAL with synchronous=FULL on
+ * every open, writers take BEGIN IMMEDIATE, and every statement binds its
+ * values: nothing from a message is ever pasted into SQL.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store.h"
+#include "xmalloc.h"
+
+/* Bump with a migration step in store_migrate. */
+#define STORE_VERSION	1
+#define STORE_VERSION_STR "1"
+#define STORE_BUSY_MS	5000
+
+struct store {
+	sqlite3	*db;
+	char	*path;
+};
+
+static const char store_schema_v1[] =
+	"CREATE TABLE position ("
+	" mailbox TEXT PRIMARY KEY,"
+	" uidvalidity INTEGER NOT NULL,"
+	" last_uid INTEGER NOT NULL);"
+	"CREATE TABLE messages ("
+	" id INTEGER PRIMARY KEY,"
+	" mailbox TEXT NOT NULL,"
+	" uidvalidity INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL,"
+	" received INTEGER NOT NULL,"
+	" message_id TEXT,"
+	" sender TEXT,"
+	" subject TEXT,"
+	" category TEXT NOT NULL,"
+	" priority INTEGER NOT NULL DEFAULT 0,"
+	" tags TEXT NOT NULL DEFAULT '',"
+	" rules TEXT NOT NULL DEFAULT '',"
+	" status TEXT NOT NULL,"
+	" suppressed TEXT,"
+	" error TEXT,"
+	" filed INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL,"
+	" UNIQUE (mailbox, uidvalidity, uid));"
+	"CREATE INDEX messages_unfiled ON messages (mailbox, uidvalidity,"
+	" filed, uid);"
+	"CREATE INDEX messages_queue ON messages (priority, received);"
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY,"
+	" message_id INTEGER NOT NULL REFERENCES messages (id),"
+	" rcpt TEXT NOT NULL,"
+	" envelope_from TEXT NOT NULL,"
+	" template TEXT NOT NULL,"
+	" subject TEXT,"
+	" reply_message_id TEXT,"
+	" data BLOB NOT NULL,"
+	" status TEXT NOT NULL DEFAULT 'pending'"
+	"  CHECK (status IN ('pending', 'sent', 'failed')),"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_try INTEGER NOT NULL,"
+	" error TEXT,"
+	" sent_at INTEGER);"
+	"CREATE INDEX outbox_due ON outbox (status, next_try);"
+	"CREATE TABLE replies ("
+	" id INTEGER PRIMARY KEY,"
+	" sender TEXT NOT NULL COLLATE NOCASE,"
+	" template TEXT NOT NULL,"
+	" sent_at INTEGER NOT NULL);"
+	"CREATE INDEX replies_window ON replies (sender, template, sent_at);"
+	"CREATE INDEX replies_time ON replies (sent_at);";
+
+/* Report the connection's last error for a failed step, without content. */
+static void
+store_warn(struct store *s, const char *what)
+{
+	log_warnx("%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+/* Compile one statement; NULL (logged) on error. */
+static sqlite3_stmt *
+store_prepare(struct store *s, const char *sql)
+{
+	sqlite3_stmt	*st;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		store_warn(s, "prepare");
+		return (NULL);
+	}
+	return (st);
+}
+
+/* Bind a string that may be NULL (stored as SQL NULL). */
+static int
+store_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		return (sqlite3_bind_null(st, i));
+	return (sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT));
+}
+
+/* Copy a text column that may be NULL. */
+static char *
+store_col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char	*v;
+
+	if ((v = sqlite3_column_text(st, i)) == NULL)
+		return (NULL);
+	return (xstrdup((const char *)v));
+}
+
+/* Copy a text column, "" for NULL, for fields the callers print. */
+static char *
+store_col_text0(sqlite3_stmt *st, int i)
+{
+	char	*v;
+
+	if ((v = store_col_text(st, i)) == NULL)
+		return (xstrdup(""));
+	return (v);
+}
+
+/* Run SQL without results (pragmas, transaction control, schema). */
+static int
+store_exec(struct store *s, const char *sql)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		store_warn(s, "exec");
+		return (-1);
+	}
+	return (0);
+}
+
+/* Step a statement that returns no rows, then finalize it. */
+static int
+store_done(struct store *s, sqlite3_stmt *st)
+{
+	int	rc;
+
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_warn(s, "step");
+		return (-1);
+	}
+	return (0);
+}
+
+/* Start a write transaction: IMMEDIATE takes the write lock up front. */
+static int
+store_begin(struct store *s)
+{
+	return (store_exec(s, "BEGIN IMMEDIATE"));
+}
+
+/* Commit, or roll back on failure so the connection stays usable. */
+static int
+store_commit(struct store *s)
+{
+	if (store_exec(s, "COMMIT") == -1) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Undo a transaction after a failed step. */
+static void
+store_rollback(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db) == 0)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/*
+ * Create the file with mode 0600 before SQLite sees it (SQLite gives the
+ * WAL and shm files the same mode), and tighten an existing file that
+ * group or others can read: it holds correspondents' addresses.
+ */
+static int
+store_create_file(const char *path, char **cause)
+{
+	struct stat	sb;
+	int		fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if (fstat(fd, &sb) == -1) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		*cause = xasprintf("%s: not a regular file", path);
+		close(fd);
+		return (-1);
+	}
+	if ((sb.st_mode & 077) != 0) {
+		log_warnx("%s: was readable by group or others, mode set "
+		    "to 0600", path);
+		if (fchmod(fd, 0600) == -1) {
+			*cause = xasprintf("%s: chmod: %s", path,
+			    strerror(errno));
+			close(fd);
+			return (-1);
+		}
+	}
+	close(fd);
+	return (0);
+}
+
+/* Bring the schema to STORE_VERSION, one step per version. */
+static int
+store_migrate(struct store *s, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 version;
+
+	if (store_begin(s) == -1)
+		goto fail;
+	if ((st = store_prepare(s, "PRAGMA user_version")) == NULL)
+		goto fail;
+	version = sqlite3_step(st) == SQLITE_ROW ?
+	    sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (version < 0)
+		goto fail;
+	if (version > STORE_VERSION) {
+		store_rollback(s);
+		*cause = xasprintf("%s: schema version %d is newer than this "
+		    "triaged (%d)", s->path, version, STORE_VERSION);
+		return (-1);
+	}
+	if (version < 1 && store_exec(s, store_schema_v1) == -1)
+		goto fail;
+	if (version < STORE_VERSION && store_exec(s,
+	    "PRAGMA user_version = " STORE_VERSION_STR) == -1)
+		goto fail;
+	if (store_commit(s) == -1)
+		goto fail;
+	return (0);
+
+fail:
+	*cause = xasprintf("%s: schema: %s", s->path, sqlite3_errmsg(s->db));
+	store_rollback(s);
+	return (-1);
+}
+
+/* Check that journal_mode=WAL took (it fails on some filesystems). */
+static int
+store_wal(struct store *s, char **cause)
+{
+	sqlite3_stmt	*st;
+	const char	*mode;
+	int		 ok;
+
+	if ((st = store_prepare(s, "PRAGMA journal_mode = WAL")) == NULL)
+		goto fail;
+	ok = 0;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (mode = (const char *)sqlite3_column_text(st, 0)) != NULL)
+		ok = strcmp(mode, "wal") == 0;
+	sqlite3_finalize(st);
+	if (!ok) {
+		*cause = xasprintf("%s: cannot switch to WAL mode (a local "
+		    "filesystem is needed)", s->path);
+		return (-1);
+	}
+	return (0);
+
+fail:
+	*cause = xasprintf("%s: %s", s->path, sqlite3_errmsg(s->db));
+	return (-1);
+}
+
+struct store *
+store_open(const char *path, char **cause)
+{
+	struct store	*s;
+
+	if (store_create_file(path, cause) == -1)
+		return (NULL);
+	s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		*cause = xasprintf("%s: %s", path, s->db != NULL ?
+		    sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+	/* synchronous is per connection (LIBRARIES.md §5): every open. */
+	if (store_wal(s, cause) == -1)
+		goto fail;
+	if (store_exec(s, "PRAGMA synchronous = FULL") == -1 ||
+	    store_exec(s, "PRAGMA foreign_keys = ON") == -1) {
+		*cause = xasprintf("%s: %s", path, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if (store_migrate(s, cause) == -1)
+		goto fail;
+	return (s);
+
+fail:
+	store_close(&s);
+	return (NULL);
+}
+
+void
+store_close(struct store **sp)
+{
+	struct store	*s = *sp;
+
+	if (s == NULL)
+		return;
+	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
+		store_warn(s, "close");
+	free(s->path);
+	free(s);
+	*sp = NULL;
+}
+
+int
+store_position(struct store *s, const char *mailbox, uint32_t *uidvalidity,
+    uint32_t *last_uid)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = store_prepare(s, "SELECT uidvalidity, last_uid FROM position "
+	    "WHERE mailbox = ?");
+	if (st == NULL)
+		return (-1);
+	store_bind_text(st, 1, mailbox);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		*uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
+		*last_uid = (uint32_t)sqlite3_column_int64(st, 1);
+		rc = 1;
+		break;
+	case SQLITE_DONE:
+		rc = 0;
+		break;
+	default:
+		store_warn(s, "position");
+		rc = -1;
+		break;
+	}
+	sqlite3_finalize(st);
+	return (rc);
+}
+
+int
+store_set_position(struct store *s, const char *mailbox,
+    uint32_t uidvalidity, uint32_t last_uid)
+{
+	sqlite3_stmt	*st;
+
+	st = store_prepare(s, "INSERT INTO position (mailbox, uidvalidity, "
+	    "last_uid) VALUES (?, ?, ?) ON CONFLICT (mailbox) DO UPDATE SET "
+	    "uidvalidity = excluded.uidvalidity, "
+	    "last_uid = excluded.last_uid");
+	if (st == NULL)
+		return (-1);
+	store_bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, last_uid);
+	return (store_done(s, st));
+}
+
+/* Insert the message row; 1 inserted, 0 already there, -1 error. */
+static int
+store_insert_message(struct store *s, const struct store_entry *e,
+    const char *status, int64_t *id)
+{
+	sqlite3_stmt	*st;
+
+	st = store_prepare(s, "INSERT INTO messages (mailbox, uidvalidity, "
+	    "uid, received, message_id, sender, subject, category, priority, "
+	    "tags, rules, status, suppressed, created) VALUES (?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?) "
+	    "ON CONFLICT (mailbox, uidvalidity, uid) DO NOTHING");
+	if (st == NULL)
+		return (-1);
+	store_bind_text(st, 1, e->mailbox);
+	sqlite3_bind_int64(st, 2, e->uidvalidity);
+	sqlite3_bind_int64(st, 3, e->uid);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)e->received);
+	store_bind_text(st, 5, e->message_id);
+	store_bind_text(st, 6, e->sender);
+	store_bind_text(st, 7, e->subject);
+	store_bind_text(st, 8, e->category);
+	sqlite3_bind_int(st, 9, e->priority);
+	store_bind_text(st, 10, e->tags != NULL ? e->tags : "");
+	store_bind_text(st, 11, e->rules != NULL ? e->rules : "");
+	store_bind_text(st, 12, status);
+	store_bind_text(st, 13, e->suppressed);
+	sqlite3_bind_int64(st, 14, (sqlite3_int64)time(NULL));
+	if (store_done(s, st) == -1)
+		return (-1);
+	if (sqlite3_changes(s->db) == 0)
+		return (0);
+	*id = sqlite3_last_insert_rowid(s->db);
+	return (1);
+}
+
+/* Queue the reply to message id, due at once. */
+static int
+store_insert_outbox(struct store *s, int64_t id,
+    const struct store_outgoing *o)
+{
+	sqlite3_stmt	*st;
+
+	st = store_prepare(s, "INSERT INTO outbox (message_id, rcpt, "
+	    "envelope_from, template, subject, reply_message_id, data, "
+	    "next_try) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, id);
+	store_bind_text(st, 2, o->rcpt);
+	store_bind_text(st, 3, o->envelope_from != NULL ?
+	    o->envelope_from : "");
+	store_bind_text(st, 4, o->template);
+	store_bind_text(st, 5, o->subject);
+	store_bind_text(st, 6, o->message_id);
+	sqlite3_bind_blob64(st, 7, o->data != NULL ? o->data : "",
+	    o->len, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 8, 0);
+	return (store_done(s, st));
+}
+
+/*
+ * Move the position forward to uid, never back; a row for another
+ * UIDVALIDITY is left for store_set_position to replace.
+ */
+static int
+store_advance(struct store *s, const char *mailbox, uint32_t uidvalidity,
+    uint32_t uid)
+{
+	sqlite3_stmt	*st;
+
+	st = store_prepare(s, "INSERT INTO position (mailbox, uidvalidity, "
+	    "last_uid) VALUES (?1, ?2, ?3) ON CONFLICT (mailbox) DO UPDATE "
+	    "SET last_uid = max(last_uid, excluded.last_uid) "
+	    "WHERE uidvalidity = excluded.uidvalidity");
+	if (st == NULL)
+		return (-1);
+	store_bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, uid);
+	return (store_done(s, st));
+}
+
+int
+store_record(struct store *s, const struct store_entry *e,
+    const struct store_outgoing *out, char **cause)
+{
+	const char	*status;
+	int64_t		 id = 0;
+	int		 rc;
+
+	if (e->mailbox == NULL || e->category == NULL ||
+	    (out == NULL && e->status == NULL) ||
+	    (out != NULL && (out->rcpt == NULL || out->template == NULL))) {
+		*cause = xstrdup("store: incomplete entry");
+		return (-1);
+	}
+	status = out != NULL ? STORE_PENDING : e->status;
+	if (store_begin(s) == -1)
+		goto fail;
+	if ((rc = store_insert_message(s, e, status, &id)) == -1)
+		goto fail;
+	if (rc == 1 && out != NULL && store_insert_outbox(s, id, out) == -1)
+		goto fail;
+	if (store_advance(s, e->mailbox, e->uidvalidity, e->uid) == -1)
+		goto fail;
+	if (store_commit(s) == -1)
+		goto fail;
+	return (0);
+
+fail:
+	*cause = xasprintf("%s: record: %s", s->path, sqlite3_errmsg(s->db));
+	store_rollback(s);
+	return (-1);
+}
+
+int
+store_replied_since(struct store *s, const char *sender,
+    const char *template, time_t since)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = store_prepare(s, "SELECT 1 FROM replies WHERE sender = ? AND "
+	    "template = ? AND sent_at >= ? LIMIT 1");
+	if (st == NULL)
+		return (-1);
+	store_bind_text(st, 1, sender);
+	store_bind_text(st, 2, template);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)since);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		rc = 1;
+		break;
+	case SQLITE_DONE:
+		rc = 0;
+		break;
+	default:
+		store_warn(s, "replied");
+		rc = -1;
+		break;
+	}
+	sqlite3_finalize(st);
+	return (rc);
+}
+
+long
+store_replies_since(struct store *s, time_t since)
+{
+	sqlite3_stmt	*st;
+	long		 n = -1;
+
+	st = store_prepare(s, "SELECT count(*) FROM replies WHERE "
+	    "sent_at >= ?");
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	else
+		store_warn(s, "replies");
+	sqlite3_finalize(st);
+	return (n);
+}
+
+int
+store_pending(struct store *s, time_t now, struct store_pending **pp,
+    size_t *np)
+{
+	struct store_pending	*p = NULL, *r;
+	sqlite3_stmt		*st;
+	const void		*blob;
+	size_t			 n = 0, len;
+	int			 rc;
+
+	*pp = NULL;
+	*np = 0;
+	st = store_prepare(s, "SELECT o.id, o.rcpt, o.envelope_from, "
+	    "o.template, o.data, o.attempts, m.mailbox, m.uidvalidity, m.uid "
+	    "FROM outbox o JOIN messages m ON m.id = o.message_id "
+	    "WHERE o.status = 'pending' AND o.next_try <= ? ORDER BY o.id");
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		p = xreallocarray(p, n + 1, sizeof *p);
+		r = &p[n++];
+		memset(r, 0, sizeof *r);
+		r->id = sqlite3_column_int64(st, 0);
+		r->rcpt = store_col_text0(st, 1);
+		r->envelope_from = store_col_text0(st, 2);
+		r->template = store_col_text0(st, 3);
+		blob = sqlite3_column_blob(st, 4);
+		len = (size_t)sqlite3_column_bytes(st, 4);
+		r->data = xmalloc(len + 1);
+		if (len > 0)
+			memcpy(r->data, blob, len);
+		r->data[len] = '\0';
+		r->len = len;
+		r->attempts = (unsigned)sqlite3_column_int(st, 5);
+		r->mailbox = store_col_text0(st, 6);
+		r->uidvalidity = (uint32_t)sqlite3_column_int64(st, 7);
+		r->uid = (uint32_t)sqlite3_column_int64(st, 8);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_warn(s, "pending");
+		store_pending_free(p, n);
+		return (-1);
+	}
+	*pp = p;
+	*np = n;
+	return (0);
+}
+
+void
+store_pending_free(struct store_pending *p, size_t n)
+{
+	size_t	i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(p[i].rcpt);
+		free(p[i].envelope_from);
+		free(p[i].template);
+		free(p[i].data);
+		free(p[i].mailbox);
+	}
+	free(p);
+}
+
+/*
+ * Run one statement inside an open transaction, binding ?1 the outbox id,
+ * ?2 a time and ?3 a text where the statement has them.
+ */
+static int
+store_step_id(struct store *s, const char *sql, int64_t id, time_t t,
+    const char *text)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_prepare(s, sql)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)t);
+	if (sqlite3_bind_parameter_count(st) >= 3)
+		store_bind_text(st, 3, text);
+	return (store_done(s, st));
+}
+
+int
+store_mark_sent(struct store *s, int64_t id, time_t now)
+{
+	if (store_begin(s) == -1)
+		return (-1);
+	if (store_step_id(s, "UPDATE outbox SET status = 'sent', "
+	    "sent_at = ?2, error = NULL WHERE id = ?1 AND status = 'pending'",
+	    id, now, NULL) == -1)
+		goto fail;
+	if (sqlite3_changes(s->db) == 0) {
+		/* Unknown, or already marked: nothing to record twice. */
+		store_rollback(s);
+		return (0);
+	}
+	if (store_step_id(s, "UPDATE messages SET status = 'replied', "
+	    "error = NULL WHERE id = (SELECT message_id FROM outbox "
+	    "WHERE id = ?1)", id, 0, NULL) == -1)
+		goto fail;
+	if (store_step_id(s, "INSERT INTO replies (sender, template, "
+	    "sent_at) SELECT lower(rcpt), template, ?2 FROM outbox "
+	    "WHERE id = ?1", id, now, NULL) == -1)
+		goto fail;
+	return (store_commit(s));
+
+fail:
+	store_rollback(s);
+	return (-1);
+}
+
+int
+store_mark_retry(struct store *s, int64_t id, time_t next,
+    const char *error)
+{
+	if (store_begin(s) == -1)
+		return (-1);
+	if (store_step_id(s, "UPDATE outbox SET attempts = attempts + 1, "
+	    "next_try = ?2, error = ?3 WHERE id = ?1 AND status = 'pending'",
+	    id, next, error) == -1)
+		goto fail;
+	if (sqlite3_changes(s->db) == 0) {
+		store_rollback(s);
+		return (0);
+	}
+	if (store_step_id(s, "UPDATE messages SET error = ?3 WHERE id = "
+	    "(SELECT message_id FROM outbox WHERE id = ?1)",
+	    id, 0, error) == -1)
+		goto fail;
+	return (store_commit(s));
+
+fail:
+	store_rollback(s);
+	return (-1);
+}
+
+int
+store_mark_failed(struct store *s, int64_t id, const char *error)
+{
+	if (store_begin(s) == -1)
+		return (-1);
+	if (store_step_id(s, "UPDATE outbox SET status = 'failed', "
+	    "attempts = attempts + 1, error = ?3 WHERE id = ?1 AND "
+	    "status = 'pending'", id, 0, error) == -1)
+		goto fail;
+	if (sqlite3_changes(s->db) == 0) {
+		store_rollback(s);
+		return (0);
+	}
+	if (store_step_id(s, "UPDATE messages SET status = 'failed', "
+	    "error = ?3 WHERE id = (SELECT message_id FROM outbox "
+	    "WHERE id = ?1)", id, 0, error) == -1)
+		goto fail;
+	return (store_commit(s));
+
+fail:
+	store_rollback(s);
+	return (-1);
+}
+
+int
+store_unfiled(struct store *s, const char *mailbox, uint32_t uidvalidity,
+    struct store_unfiled **up, size_t *np)
+{
+	struct store_unfiled	*u = NULL;
+	sqlite3_stmt		*st;
+	size_t			 n = 0;
+	int			 rc;
+
+	*up = NULL;
+	*np = 0;
+	st = store_prepare(s, "SELECT uid, category FROM messages WHERE "
+	    "mailbox = ? AND uidvalidity = ? AND filed = 0 ORDER BY uid");
+	if (st == NULL)
+		return (-1);
+	store_bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		u = xreallocarray(u, n + 1, sizeof *u);
+		u[n].uid = (uint32_t)sqlite3_column_int64(st, 0);
+		u[n].category = store_col_text0(st, 1);
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_warn(s, "unfiled");
+		store_unfiled_free(u, n);
+		return (-1);
+	}
+	*up = u;
+	*np = n;
+	return (0);
+}
+
+void
+store_unfiled_free(struct store_unfiled *u, size_t n)
+{
+	size_t	i;
+
+	if (u == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(u[i].category);
+	free(u);
+}
+
+int
+store_mark_filed(struct store *s, const char *mailbox, uint32_t uidvalidity,
+    uint32_t uid)
+{
+	sqlite3_stmt	*st;
+
+	st = store_prepare(s, "UPDATE messages SET filed = 1 WHERE "
+	    "mailbox = ? AND uidvalidity = ? AND uid = ?");
+	if (st == NULL)
+		return (-1);
+	store_bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, uid);
+	return (store_done(s, st));
+}
+
+int
+store_queue(struct store *s, const char *category, const char *status,
+    struct store_row **rp, size_t *np)
+{
+	struct store_row	*r = NULL, *row;
+	sqlite3_stmt		*st;
+	size_t			 n = 0;
+	int			 rc;
+
+	*rp = NULL;
+	*np = 0;
+	st = store_prepare(s, "SELECT id, received, sender, subject, "
+	    "category, tags, status, suppressed, error FROM messages "
+	    "WHERE (?1 IS NULL OR category = ?1) AND "
+	    "(?2 IS NULL OR status = ?2) "
+	    "ORDER BY priority DESC, received DESC, id DESC");
+	if (st == NULL)
+		return (-1);
+	store_bind_text(st, 1, category);
+	store_bind_text(st, 2, status);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = xreallocarray(r, n + 1, sizeof *r);
+		row = &r[n++];
+		row->id = sqlite3_column_int64(st, 0);
+		row->received = (time_t)sqlite3_column_int64(st, 1);
+		row->from = store_col_text0(st, 2);
+		row->subject = store_col_text0(st, 3);
+		row->category = store_col_text0(st, 4);
+		row->tags = store_col_text0(st, 5);
+		row->status = store_col_text0(st, 6);
+		row->suppressed = store_col_text(st, 7);
+		row->error = store_col_text(st, 8);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_warn(s, "queue");
+		store_rows_free(r, n);
+		return (-1);
+	}
+	*rp = r;
+	*np = n;
+	return (0);
+}
+
+void
+store_rows_free(struct store_row *r, size_t n)
+{
+	size_t	i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(r[i].from);
+		free(r[i].subject);
+		free(r[i].category);
+		free(r[i].tags);
+		free(r[i].status);
+		free(r[i].suppressed);
+		free(r[i].error);
+	}
+	free(r);
+}
