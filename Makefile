@@ -63,7 +63,7 @@ test_json_MODS	= json
 test_mime_MODS	= mime
 test_guard_MODS	= guard mime config
 test_rules_MODS	= rules mime
-test_template_MODS = template rules mime config
+test_template_MODS = template mime
 test_store_MODS	= store
 
 .SECONDEXPANSION:

@@ -208,7 +208,7 @@ tmpl_clean(const char *s, size_t max)
 static char *
 tmpl_sender_name(const struct msg *msg)
 {
-	char	*name, *p;
+	char	*name;
 	size_t	 len;
 
 	name = tmpl_clean(msg != NULL ? msg->from.name : NULL, 4 *
@@ -220,8 +220,6 @@ tmpl_sender_name(const struct msg *msg)
 		name[len - 2] = '\0';
 		len -= 2;
 	}
-	for (p = name; *p != '\0'; p++)
-		*p = *p == '"' ? '\'' : *p;
 	if (len > TMPL_MAX_NAME || strchr(name, '@') != NULL ||
 	    strstr(name, "://") != NULL || strcasestr(name, "www.") != NULL ||
 	    strspn(name, " '") == len)
@@ -374,8 +372,15 @@ tc_tag(struct tcomp *c, const char *s, size_t len, unsigned line)
 		c->errors++;
 		return;
 	}
+	/* A close of a section whose name was already reported is quiet. */
+	if (sigil == '/' && c->depth > 0 &&
+	    (open = &c->out->v[c->stack[c->depth - 1]])->var == TV_NONE &&
+	    strlen(open->text) == len && strncmp(open->text, s, len) == 0) {
+		c->depth--;
+		return;
+	}
 	var = tc_resolve(c, s, len, sigil != '\0', line, &key, &keylen);
-	if (var == TV_NONE)
+	if (var == TV_NONE && sigil != '#' && sigil != '^')
 		return;
 	switch (sigil) {
 	case '\0':
@@ -601,11 +606,20 @@ tc_file(struct tcomp *c, struct tmpl *t)
 
 	if ((data = tmpl_read(c, &len)) == NULL)
 		return;
+	if (len == 0) {
+		diag_error(c->diag, c->file, 0, "empty file");
+		c->errors++;
+		free(data);
+		return;
+	}
 	if (tc_check_bytes(c, data, len) == -1) {
 		free(data);
 		return;
 	}
-	for (s = data, end = data + len; s < end; s = nl + 1) {
+	s = data;
+	if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+		s += 3;		/* a byte order mark from a Windows editor */
+	for (end = data + len; s < end; s = nl + 1) {
 		line++;
 		if ((nl = memchr(s, '\n', end - s)) == NULL)
 			nl = end;
@@ -631,7 +645,7 @@ tc_file(struct tcomp *c, struct tmpl *t)
 		colon = memchr(s, ':', linelen);
 		if (colon == NULL || colon == s ||
 		    !tmpl_tag_name(s, colon - s)) {
-			/* Likely no header block at all: one error is enough. */
+			/* Likely no header block at all: one error will do. */
 			diag_error(c->diag, c->file, line, "expected "
 			    "'Subject: ...' or a blank line before the body");
 			c->errors++;
@@ -701,6 +715,7 @@ tmpl_skip(const char *name)
 	return (name[0] == '.' || len == 0 || name[len - 1] == '~');
 }
 
+/* Compile every template file of dir; NULL when any has an error. */
 struct tmplset *
 tmpl_load(const char *dir, const struct conf *conf, struct diag *diag)
 {
@@ -769,6 +784,7 @@ tmpl_load(const char *dir, const struct conf *conf, struct diag *diag)
 	return (set);
 }
 
+/* Free a template set (NULL is fine). */
 void
 tmpl_free(struct tmplset *set)
 {
@@ -799,6 +815,7 @@ tmpl_find(const struct tmplset *set, const char *name)
 	return (NULL);
 }
 
+/* Is there a template called name (for check's cross-reference)? */
 int
 tmpl_exists(const struct tmplset *set, const char *name)
 {
@@ -1049,8 +1066,8 @@ msgid_valid(const char *s, size_t len)
 	    s[len - 1] != '>')
 		return (0);
 	for (i = 1; i < len - 1; i++)
-		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f ||
-		    s[i] == '<' || s[i] == '>')
+		if ((unsigned char)s[i] <= 0x20 ||
+		    (unsigned char)s[i] >= 0x7f || s[i] == '<' || s[i] == '>')
 			return (0);
 	return (1);
 }
@@ -1291,6 +1308,10 @@ body_add(struct buf *b, const char *s, int qp)
 	}
 }
 
+/*
+ * Expand template name for msg and wrap it into a complete reply; nothing
+ * taken from the inbound mail reaches a header unless made safe first.
+ */
 int
 tmpl_compose(const struct tmplset *set, const char *name,
     const struct conf *conf, const struct msg *msg,
@@ -1407,6 +1428,7 @@ out:
 	return (rc);
 }
 
+/* Free what a reply owns and clear it (NULL is fine). */
 void
 reply_free(struct reply *reply)
 {
