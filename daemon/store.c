@@ -286,6 +286,7 @@ fail:
 	return (-1);
 }
 
+/* Open or create the database with its pragmas and schema. */
 struct store *
 store_open(const char *path, char **cause)
 {
@@ -320,6 +321,7 @@ fail:
 	return (NULL);
 }
 
+/* Close the connection and clear the caller's pointer. */
 void
 store_close(struct store **sp)
 {
@@ -334,6 +336,7 @@ store_close(struct store **sp)
 	*sp = NULL;
 }
 
+/* Read where the last pass stopped in mailbox. */
 int
 store_position(struct store *s, const char *mailbox, uint32_t *uidvalidity,
     uint32_t *last_uid)
@@ -364,6 +367,7 @@ store_position(struct store *s, const char *mailbox, uint32_t *uidvalidity,
 	return (rc);
 }
 
+/* Replace the position outright (first run, UIDVALIDITY change). */
 int
 store_set_position(struct store *s, const char *mailbox,
     uint32_t uidvalidity, uint32_t last_uid)
@@ -465,6 +469,7 @@ store_advance(struct store *s, const char *mailbox, uint32_t uidvalidity,
 	return (store_done(s, st));
 }
 
+/* Store verdict, pending reply and new position together, or nothing. */
 int
 store_record(struct store *s, const struct store_entry *e,
     const struct store_outgoing *out, char **cause)
@@ -498,6 +503,7 @@ fail:
 	return (-1);
 }
 
+/* Look up the reply window for (sender, template), any case. */
 int
 store_replied_since(struct store *s, const char *sender,
     const char *template, time_t since)
@@ -528,6 +534,7 @@ store_replied_since(struct store *s, const char *sender,
 	return (rc);
 }
 
+/* Count accepted replies since a time, for the hourly cap. */
 long
 store_replies_since(struct store *s, time_t since)
 {
@@ -547,6 +554,7 @@ store_replies_since(struct store *s, time_t since)
 	return (n);
 }
 
+/* List the outbox rows due for sending, in queueing order. */
 int
 store_pending(struct store *s, time_t now, struct store_pending **pp,
     size_t *np)
@@ -597,6 +605,7 @@ store_pending(struct store *s, time_t now, struct store_pending **pp,
 	return (0);
 }
 
+/* Free what store_pending returned. */
 void
 store_pending_free(struct store_pending *p, size_t n)
 {
@@ -634,6 +643,7 @@ store_step_id(struct store *s, const char *sql, int64_t id, time_t t,
 	return (store_done(s, st));
 }
 
+/* Record an accepted reply: outbox, message status and window history. */
 int
 store_mark_sent(struct store *s, int64_t id, time_t now)
 {
@@ -663,6 +673,7 @@ fail:
 	return (-1);
 }
 
+/* Count a temporary failure and set the next attempt; stays pending. */
 int
 store_mark_retry(struct store *s, int64_t id, time_t next,
     const char *error)
@@ -688,6 +699,7 @@ fail:
 	return (-1);
 }
 
+/* Give up on a reply: outbox and message failed with the cause. */
 int
 store_mark_failed(struct store *s, int64_t id, const char *error)
 {
@@ -712,6 +724,7 @@ fail:
 	return (-1);
 }
 
+/* List the messages whose IMAP keyword is not set yet, by UID. */
 int
 store_unfiled(struct store *s, const char *mailbox, uint32_t uidvalidity,
     struct store_unfiled **up, size_t *np)
@@ -746,6 +759,7 @@ store_unfiled(struct store *s, const char *mailbox, uint32_t uidvalidity,
 	return (0);
 }
 
+/* Free what store_unfiled returned. */
 void
 store_unfiled_free(struct store_unfiled *u, size_t n)
 {
@@ -758,6 +772,7 @@ store_unfiled_free(struct store_unfiled *u, size_t n)
 	free(u);
 }
 
+/* Note that the keyword of one message is set on the server. */
 int
 store_mark_filed(struct store *s, const char *mailbox, uint32_t uidvalidity,
     uint32_t uid)
@@ -774,6 +789,7 @@ store_mark_filed(struct store *s, const char *mailbox, uint32_t uidvalidity,
 	return (store_done(s, st));
 }
 
+/* List messages for `triaged queue`, crisis first and newest first. */
 int
 store_queue(struct store *s, const char *category, const char *status,
     struct store_row **rp, size_t *np)
@@ -818,6 +834,7 @@ store_queue(struct store *s, const char *category, const char *status,
 	return (0);
 }
 
+/* Free what store_queue returned. */
 void
 store_rows_free(struct store_row *r, size_t n)
 {

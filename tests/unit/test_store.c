@@ -1,0 +1,696 @@
+/*
+ * store: position, record (one transaction, idempotent), outbox states,
+ * reply window, IMAP keyword bookkeeping, queue order, durability across
+ * reopen and a killed writer, and the 0600 file mode.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+#include "store.h"
+#include "xmalloc.h"
+
+struct fixture {
+	char		 dir[64];
+	char		*path;
+	struct store	*s;
+};
+
+/* Fresh temporary folder and an open store in it. */
+static int
+setup(void **state)
+{
+	struct fixture	*f;
+	char		*cause = NULL;
+
+	f = xcalloc(1, sizeof *f);
+	strcpy(f->dir, "/tmp/test_store.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return (-1);
+	f->path = xasprintf("%s/state.db", f->dir);
+	if ((f->s = store_open(f->path, &cause)) == NULL) {
+		fprintf(stderr, "store_open: %s\n", cause);
+		free(cause);
+		return (-1);
+	}
+	*state = f;
+	return (0);
+}
+
+/* Close and remove the folder. */
+static int
+teardown(void **state)
+{
+	struct fixture	*f = *state;
+	char		*cmd;
+
+	store_close(&f->s);
+	cmd = xasprintf("rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cleanup failed: %s\n", f->dir);
+	free(cmd);
+	free(f->path);
+	free(f);
+	return (0);
+}
+
+/* Reopen the store, as a restart would. */
+static void
+reopen(struct fixture *f)
+{
+	char	*cause = NULL;
+
+	store_close(&f->s);
+	assert_null(f->s);
+	f->s = store_open(f->path, &cause);
+	if (f->s == NULL)
+		fail_msg("reopen: %s", cause);
+}
+
+/* An entry with defaults the tests change as needed. */
+static struct store_entry
+entry(uint32_t uid, const char *category, int priority, time_t received)
+{
+	struct store_entry	e;
+
+	memset(&e, 0, sizeof e);
+	e.mailbox = "INBOX";
+	e.uidvalidity = 7;
+	e.uid = uid;
+	e.received = received;
+	e.message_id = "<m@example.org>";
+	e.sender = "Client@Example.org";
+	e.subject = "Anfrage";
+	e.category = category;
+	e.priority = priority;
+	e.tags = "";
+	e.rules = "";
+	e.status = STORE_HANDLED;
+	return (e);
+}
+
+/* A reply to queue with an entry. */
+static struct store_outgoing
+outgoing(const char *rcpt, const char *template)
+{
+	struct store_outgoing	o;
+
+	memset(&o, 0, sizeof o);
+	o.rcpt = rcpt;
+	o.envelope_from = "";
+	o.template = template;
+	o.subject = "Auto: Anfrage";
+	o.message_id = "<r@practice.example>";
+	o.data = "Subject: x\r\n\r\nhello\r\n";
+	o.len = strlen(o.data);
+	return (o);
+}
+
+/* Record or fail the test. */
+static void
+record(struct fixture *f, const struct store_entry *e,
+    const struct store_outgoing *o)
+{
+	char	*cause = NULL;
+
+	if (store_record(f->s, e, o, &cause) != 0)
+		fail_msg("store_record: %s", cause);
+}
+
+/* Number of queue rows matching the filters. */
+static size_t
+queue_count(struct fixture *f, const char *category, const char *status)
+{
+	struct store_row	*r;
+	size_t			 n;
+
+	assert_int_equal(store_queue(f->s, category, status, &r, &n), 0);
+	store_rows_free(r, n);
+	return (n);
+}
+
+static void
+test_open_errors(void **state)
+{
+	struct store	*none = NULL;
+	char		*cause = NULL;
+
+	(void)state;
+	assert_null(store_open("/nonexistent-dir/x/state.db", &cause));
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "/nonexistent-dir/x/state.db"));
+	free(cause);
+	cause = NULL;
+	assert_null(store_open("/tmp", &cause));
+	assert_non_null(cause);
+	free(cause);
+	/* Closing nothing is a no-op. */
+	store_close(&none);
+	assert_null(none);
+}
+
+static void
+test_first_run_no_position(void **state)
+{
+	struct fixture	*f = *state;
+	uint32_t	 v = 1, u = 1;
+
+	assert_int_equal(store_position(f->s, "INBOX", &v, &u), 0);
+	assert_int_equal(store_set_position(f->s, "INBOX", 7, 0), 0);
+	assert_int_equal(store_position(f->s, "INBOX", &v, &u), 1);
+	assert_int_equal(v, 7);
+	assert_int_equal(u, 0);
+	/* Other mailboxes are separate. */
+	assert_int_equal(store_position(f->s, "Other", &v, &u), 0);
+}
+
+static void
+test_record_advances_never_back(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_entry	 e;
+	uint32_t		 v, u;
+
+	e = entry(10, "individual", 1, 1000);
+	record(f, &e, NULL);
+	assert_int_equal(store_position(f->s, "INBOX", &v, &u), 1);
+	assert_int_equal(v, 7);
+	assert_int_equal(u, 10);
+	e = entry(4, "individual", 1, 1000);
+	record(f, &e, NULL);
+	assert_int_equal(store_position(f->s, "INBOX", &v, &u), 1);
+	assert_int_equal(u, 10);
+	e = entry(12, "couples", 2, 1000);
+	record(f, &e, NULL);
+	assert_int_equal(store_position(f->s, "INBOX", &v, &u), 1);
+	assert_int_equal(u, 12);
+	/* UIDVALIDITY change: set explicitly, may go back. */
+	assert_int_equal(store_set_position(f->s, "INBOX", 8, 0), 0);
+	assert_int_equal(store_position(f->s, "INBOX", &v, &u), 1);
+	assert_int_equal(v, 8);
+	assert_int_equal(u, 0);
+	/* A late record for the old UIDVALIDITY leaves the new one alone. */
+	e = entry(13, "couples", 2, 1000);
+	record(f, &e, NULL);
+	assert_int_equal(store_position(f->s, "INBOX", &v, &u), 1);
+	assert_int_equal(v, 8);
+	assert_int_equal(u, 0);
+}
+
+static void
+test_record_idempotent(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_entry	 e;
+	struct store_outgoing	 o;
+	struct store_pending	*p;
+	struct store_row	*r;
+	size_t			 n;
+
+	e = entry(5, "individual", 1, 1000);
+	o = outgoing("client@example.org", "individual");
+	record(f, &e, &o);
+	/* Same UID again, with another verdict: left alone, no 2nd reply. */
+	e.category = "crisis";
+	e.subject = "changed";
+	record(f, &e, &o);
+	assert_int_equal(store_pending(f->s, 2000, &p, &n), 0);
+	assert_int_equal(n, 1);
+	store_pending_free(p, n);
+	assert_int_equal(store_queue(f->s, NULL, NULL, &r, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(r[0].category, "individual");
+	assert_string_equal(r[0].subject, "Anfrage");
+	assert_string_equal(r[0].status, STORE_PENDING);
+	store_rows_free(r, n);
+	/* The same UID under another UIDVALIDITY is a new message. */
+	e.uidvalidity = 8;
+	record(f, &e, NULL);
+	assert_int_equal(queue_count(f, NULL, NULL), 2);
+}
+
+static void
+test_record_rejects_incomplete(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_entry	 e;
+	struct store_outgoing	 o;
+	char			*cause = NULL;
+	uint32_t		 v, u;
+
+	e = entry(5, NULL, 1, 1000);
+	assert_int_equal(store_record(f->s, &e, NULL, &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	cause = NULL;
+	e = entry(5, "individual", 1, 1000);
+	o = outgoing(NULL, "individual");
+	assert_int_equal(store_record(f->s, &e, &o, &cause), -1);
+	free(cause);
+	/* Nothing half-written. */
+	assert_int_equal(queue_count(f, NULL, NULL), 0);
+	assert_int_equal(store_position(f->s, "INBOX", &v, &u), 0);
+}
+
+static void
+test_outbox_due_and_retry(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_entry	 e;
+	struct store_outgoing	 o;
+	struct store_pending	*p;
+	struct store_row	*r;
+	size_t			 n;
+	const char		 bin[] = "a\0b\r\n.\r\n";
+
+	e = entry(3, "individual", 1, 1000);
+	o = outgoing("client@example.org", "individual");
+	o.data = bin;
+	o.len = sizeof bin - 1;
+	record(f, &e, &o);
+	assert_int_equal(store_pending(f->s, 1, &p, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(p[0].rcpt, "client@example.org");
+	assert_string_equal(p[0].envelope_from, "");
+	assert_string_equal(p[0].template, "individual");
+	assert_int_equal(p[0].len, sizeof bin - 1);
+	assert_memory_equal(p[0].data, bin, sizeof bin - 1);
+	assert_int_equal(p[0].data[p[0].len], '\0');
+	assert_int_equal(p[0].attempts, 0);
+	assert_string_equal(p[0].mailbox, "INBOX");
+	assert_int_equal(p[0].uidvalidity, 7);
+	assert_int_equal(p[0].uid, 3);
+
+	assert_int_equal(store_mark_retry(f->s, p[0].id, 5000,
+	    "421 4.7.0 try later"), 0);
+	store_pending_free(p, n);
+	assert_int_equal(store_pending(f->s, 4999, &p, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(p);
+	assert_int_equal(store_pending(f->s, 5000, &p, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(p[0].attempts, 1);
+	store_pending_free(p, n);
+
+	assert_int_equal(store_queue(f->s, NULL, NULL, &r, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(r[0].status, STORE_PENDING);
+	assert_non_null(r[0].error);
+	assert_string_equal(r[0].error, "421 4.7.0 try later");
+	store_rows_free(r, n);
+}
+
+static void
+test_mark_sent_window(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_entry	 e;
+	struct store_outgoing	 o;
+	struct store_pending	*p;
+	size_t			 n;
+	int64_t			 id;
+
+	assert_int_equal(store_replied_since(f->s, "client@example.org",
+	    "individual", 0), 0);
+	assert_int_equal(store_replies_since(f->s, 0), 0);
+	e = entry(3, "individual", 1, 1000);
+	o = outgoing("Client@Example.ORG", "individual");
+	record(f, &e, &o);
+	/* Not sent yet: no history. */
+	assert_int_equal(store_replied_since(f->s, "client@example.org",
+	    "individual", 0), 0);
+	assert_int_equal(store_pending(f->s, 2000, &p, &n), 0);
+	assert_int_equal(n, 1);
+	id = p[0].id;
+	store_pending_free(p, n);
+	assert_int_equal(store_mark_retry(f->s, id, 0, "451 later"), 0);
+
+	assert_int_equal(store_mark_sent(f->s, id, 2000), 0);
+	assert_int_equal(store_replied_since(f->s, "client@example.org",
+	    "individual", 1000), 1);
+	assert_int_equal(store_replied_since(f->s, "CLIENT@EXAMPLE.ORG",
+	    "individual", 2000), 1);
+	assert_int_equal(store_replied_since(f->s, "client@example.org",
+	    "individual", 2001), 0);
+	assert_int_equal(store_replied_since(f->s, "client@example.org",
+	    "couples", 0), 0);
+	assert_int_equal(store_replied_since(f->s, "other@example.org",
+	    "individual", 0), 0);
+	assert_int_equal(store_replies_since(f->s, 2000), 1);
+	assert_int_equal(store_replies_since(f->s, 2001), 0);
+
+	/* Sent replies are no longer due; a second mark adds nothing. */
+	assert_int_equal(store_pending(f->s, 99999, &p, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_mark_sent(f->s, id, 3000), 0);
+	assert_int_equal(store_replies_since(f->s, 0), 1);
+	assert_int_equal(store_mark_failed(f->s, id, "late"), 0);
+	assert_int_equal(queue_count(f, NULL, STORE_REPLIED), 1);
+	assert_int_equal(queue_count(f, NULL, STORE_FAILED), 0);
+	{
+		struct store_row	*r;
+
+		assert_int_equal(store_queue(f->s, NULL, NULL, &r, &n), 0);
+		assert_null(r[0].error);
+		store_rows_free(r, n);
+	}
+}
+
+static void
+test_mark_failed(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_entry	 e;
+	struct store_outgoing	 o;
+	struct store_pending	*p;
+	struct store_row	*r;
+	size_t			 n;
+
+	e = entry(3, "couples", 2, 1000);
+	o = outgoing("client@example.org", "couples");
+	record(f, &e, &o);
+	assert_int_equal(store_pending(f->s, 2000, &p, &n), 0);
+	assert_int_equal(store_mark_failed(f->s, p[0].id,
+	    "550 5.1.1 no such user"), 0);
+	store_pending_free(p, n);
+	assert_int_equal(store_pending(f->s, 99999, &p, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_queue(f->s, NULL, STORE_FAILED, &r, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(r[0].status, STORE_FAILED);
+	assert_string_equal(r[0].error, "550 5.1.1 no such user");
+	store_rows_free(r, n);
+	/* A failed reply is not in the window. */
+	assert_int_equal(store_replied_since(f->s, "client@example.org",
+	    "couples", 0), 0);
+}
+
+static void
+test_unfiled(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_entry	 e;
+	struct store_unfiled	*u;
+	size_t			 n;
+
+	e = entry(9, "crisis", 4, 1000);
+	record(f, &e, NULL);
+	e = entry(2, "individual", 1, 1000);
+	record(f, &e, NULL);
+	e = entry(5, "not-an-inquiry", 0, 1000);
+	record(f, &e, NULL);
+	e = entry(1, "couples", 2, 1000);
+	e.mailbox = "Other";
+	record(f, &e, NULL);
+	e = entry(1, "couples", 2, 1000);
+	e.uidvalidity = 99;
+	record(f, &e, NULL);
+
+	assert_int_equal(store_unfiled(f->s, "INBOX", 7, &u, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(u[0].uid, 2);
+	assert_string_equal(u[0].category, "individual");
+	assert_int_equal(u[1].uid, 5);
+	assert_int_equal(u[2].uid, 9);
+	assert_string_equal(u[2].category, "crisis");
+	store_unfiled_free(u, n);
+
+	assert_int_equal(store_mark_filed(f->s, "INBOX", 7, 5), 0);
+	assert_int_equal(store_unfiled(f->s, "INBOX", 7, &u, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(u[0].uid, 2);
+	assert_int_equal(u[1].uid, 9);
+	store_unfiled_free(u, n);
+	assert_int_equal(store_unfiled(f->s, "Nowhere", 7, &u, &n), 0);
+	assert_int_equal(n, 0);
+	store_unfiled_free(u, n);
+}
+
+static void
+test_queue_order_filters(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_entry	 e;
+	struct store_outgoing	 o;
+	struct store_row	*r;
+	size_t			 n;
+
+	e = entry(1, "individual", 1, 100);
+	record(f, &e, NULL);
+	e = entry(2, "crisis", 4, 50);
+	e.subject = "it's \"bad\"; DROP TABLE messages; --";
+	e.tags = "";
+	o = outgoing("a@example.org", "crisis");
+	record(f, &e, &o);
+	e = entry(3, "substance", 3, 300);
+	e.tags = "alcohol,codependency";
+	e.rules = "alcohol,family";
+	record(f, &e, NULL);
+	e = entry(4, "individual", 1, 200);
+	record(f, &e, NULL);
+	e = entry(5, "not-an-inquiry", 0, 400);
+	e.status = STORE_SUPPRESSED;
+	e.suppressed = "list-id";
+	record(f, &e, NULL);
+	e = entry(6, "individual", 1, 200);
+	record(f, &e, NULL);
+
+	assert_int_equal(store_queue(f->s, NULL, NULL, &r, &n), 0);
+	assert_int_equal(n, 6);
+	assert_string_equal(r[0].category, "crisis");
+	assert_string_equal(r[0].subject,
+	    "it's \"bad\"; DROP TABLE messages; --");
+	assert_string_equal(r[0].status, STORE_PENDING);
+	assert_string_equal(r[0].from, "Client@Example.org");
+	assert_int_equal(r[0].received, 50);
+	assert_string_equal(r[1].category, "substance");
+	assert_string_equal(r[1].tags, "alcohol,codependency");
+	/* Newest first within a category, then the later id on a tie. */
+	assert_string_equal(r[2].category, "individual");
+	assert_int_equal(r[2].received, 200);
+	assert_int_equal(r[3].received, 200);
+	assert_true(r[2].id > r[3].id);
+	assert_int_equal(r[4].received, 100);
+	assert_string_equal(r[5].category, "not-an-inquiry");
+	assert_string_equal(r[5].status, STORE_SUPPRESSED);
+	assert_string_equal(r[5].suppressed, "list-id");
+	assert_null(r[4].suppressed);
+	assert_null(r[4].error);
+	store_rows_free(r, n);
+
+	assert_int_equal(queue_count(f, "individual", NULL), 3);
+	assert_int_equal(queue_count(f, "individual", STORE_HANDLED), 3);
+	assert_int_equal(queue_count(f, "individual", STORE_PENDING), 0);
+	assert_int_equal(queue_count(f, NULL, STORE_PENDING), 1);
+	assert_int_equal(queue_count(f, NULL, STORE_SUPPRESSED), 1);
+	assert_int_equal(queue_count(f, "nope", NULL), 0);
+}
+
+static void
+test_reopen_keeps_everything(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_entry	 e;
+	struct store_outgoing	 o;
+	struct store_pending	*p;
+	struct store_unfiled	*u;
+	size_t			 n;
+	uint32_t		 v, uid;
+
+	e = entry(21, "crisis", 4, 1000);
+	o = outgoing("a@example.org", "crisis");
+	record(f, &e, &o);
+	e = entry(22, "couples", 2, 1000);
+	o = outgoing("b@example.org", "couples");
+	record(f, &e, &o);
+	assert_int_equal(store_pending(f->s, 2000, &p, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_mark_sent(f->s, p[0].id, 1500), 0);
+	store_pending_free(p, n);
+	assert_int_equal(store_mark_filed(f->s, "INBOX", 7, 21), 0);
+
+	reopen(f);
+	assert_int_equal(store_position(f->s, "INBOX", &v, &uid), 1);
+	assert_int_equal(uid, 22);
+	assert_int_equal(store_replied_since(f->s, "A@example.org", "crisis",
+	    1000), 1);
+	assert_int_equal(store_pending(f->s, 2000, &p, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(p[0].rcpt, "b@example.org");
+	store_pending_free(p, n);
+	assert_int_equal(store_unfiled(f->s, "INBOX", 7, &u, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(u[0].uid, 22);
+	store_unfiled_free(u, n);
+	assert_int_equal(queue_count(f, NULL, STORE_REPLIED), 1);
+}
+
+/* Mode bits of a file, or -1. */
+static int
+file_mode(const char *path)
+{
+	struct stat	sb;
+
+	if (stat(path, &sb) == -1)
+		return (-1);
+	return ((int)(sb.st_mode & 0777));
+}
+
+static void
+test_file_mode_and_pragmas(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_entry	 e;
+	sqlite3			*db;
+	sqlite3_stmt		*st;
+	char			*wal, *other, *cause = NULL;
+	struct store		*s2;
+	mode_t			 old;
+
+	e = entry(1, "individual", 1, 1000);
+	record(f, &e, NULL);
+	assert_int_equal(file_mode(f->path), 0600);
+	wal = xasprintf("%s-wal", f->path);
+	assert_int_equal(file_mode(wal), 0600);
+	free(wal);
+
+	/* WAL is in the file, and the schema has a version. */
+	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
+	    &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
+	    &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+
+	/* A permissive umask does not matter; an existing 0644 is fixed. */
+	old = umask(0);
+	other = xasprintf("%s/other.db", f->dir);
+	s2 = store_open(other, &cause);
+	assert_non_null(s2);
+	assert_int_equal(file_mode(other), 0600);
+	store_close(&s2);
+	assert_int_equal(chmod(other, 0644), 0);
+	s2 = store_open(other, &cause);
+	assert_non_null(s2);
+	assert_int_equal(file_mode(other), 0600);
+	store_close(&s2);
+	umask(old);
+	free(other);
+}
+
+static void
+test_newer_schema_refused(void **state)
+{
+	struct fixture	*f = *state;
+	sqlite3		*db;
+	char		*cause = NULL;
+
+	store_close(&f->s);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_null(store_open(f->path, &cause));
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "newer"));
+	free(cause);
+	/* Leave a usable store for teardown. */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+	sqlite3_close(db);
+	reopen(f);
+}
+
+static void
+test_killed_writer(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_entry	 e;
+	struct store_outgoing	 o;
+	struct store_pending	*p;
+	size_t			 n;
+	pid_t			 pid;
+	int			 status;
+	uint32_t		 v, u;
+
+	store_close(&f->s);
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		struct store	*s;
+		char		*cause = NULL;
+
+		if ((s = store_open(f->path, &cause)) == NULL)
+			_exit(2);
+		e = entry(31, "crisis", 4, 1000);
+		o = outgoing("a@example.org", "crisis");
+		if (store_record(s, &e, &o, &cause) != 0)
+			_exit(3);
+		/* Die with the connection open and nothing checkpointed. */
+		raise(SIGKILL);
+		_exit(4);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGKILL);
+
+	reopen(f);
+	assert_int_equal(store_position(f->s, "INBOX", &v, &u), 1);
+	assert_int_equal(u, 31);
+	assert_int_equal(store_pending(f->s, 2000, &p, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(p[0].rcpt, "a@example.org");
+	assert_int_equal(p[0].uid, 31);
+	store_pending_free(p, n);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test_setup_teardown(test_first_run_no_position,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_record_advances_never_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_idempotent,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_record_rejects_incomplete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_due_and_retry,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mark_sent_window,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mark_failed,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unfiled,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_order_filters,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_keeps_everything,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_mode_and_pragmas,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_killed_writer,
+		    setup, teardown),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
