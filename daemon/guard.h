@@ -12,13 +12,17 @@
 
 struct guard_result {
 	/*
-	 * NULL: a reply is allowed. Otherwise a static, stable reason such
-	 * as "auto-submitted", "list-id", "precedence", "null-sender",
-	 * "no-return-path", "mailer-daemon", "robot", "report", "own-address",
-	 * "x-loop", "not-to-us", "bad-address".
+	 * NULL: a reply is allowed. Otherwise a static, stable reason:
+	 * "no-return-path", "null-sender", "auto-submitted", "list",
+	 * "precedence", "robot", "report", "x-auto-response-suppress",
+	 * "autoreply", "own-address", "x-loop", "spam", "not-to-us",
+	 * "bad-address" (checked in that order; see guard.c).
 	 */
 	const char	*suppressed;
-	/* Where the reply goes (validated addr-spec), owned; NULL if none. */
+	/*
+	 * Where a reply would go: the Return-Path addr-spec if it is valid
+	 * (set even when suppressed), owned; NULL if none.
+	 */
 	char		*rcpt;
 };
 

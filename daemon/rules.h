@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "diag.h"
 #include "mime.h"
 
@@ -34,6 +35,16 @@ void		 rules_free(struct ruleset *);
 void		 rules_classify(const struct ruleset *, const struct msg *,
 		    struct verdict *);
 void		 verdict_free(struct verdict *);
+
+/*
+ * For classify --explain: append to out, per matching rule, its file:line
+ * and category, then one line per condition ("file:line rule NAME: field
+ * FIELD matched "TEXT"", text capped and control characters blanked), then
+ * why each other category lost, then the verdict. The text is message
+ * content: print it, never log it. Returns the number of matching rules.
+ */
+int		 rules_explain(const struct ruleset *, const struct msg *,
+		    struct buf *out);
 
 /* Does the verdict carry tag? */
 int		 verdict_has_tag(const struct verdict *, const char *);

@@ -511,8 +511,11 @@ store_replied_since(struct store *s, const char *sender,
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	st = store_prepare(s, "SELECT 1 FROM replies WHERE sender = ? AND "
-	    "template = ? AND sent_at >= ? LIMIT 1");
+	/* A reply still in the outbox counts: it will go out. */
+	st = store_prepare(s, "SELECT 1 FROM replies WHERE sender = ?1 AND "
+	    "template = ?2 AND sent_at >= ?3 UNION ALL SELECT 1 FROM outbox "
+	    "WHERE rcpt = ?1 COLLATE NOCASE AND template = ?2 AND "
+	    "status = 'pending' LIMIT 1");
 	if (st == NULL)
 		return (-1);
 	store_bind_text(st, 1, sender);
@@ -541,8 +544,9 @@ store_replies_since(struct store *s, time_t since)
 	sqlite3_stmt	*st;
 	long		 n = -1;
 
-	st = store_prepare(s, "SELECT count(*) FROM replies WHERE "
-	    "sent_at >= ?");
+	st = store_prepare(s, "SELECT (SELECT count(*) FROM replies WHERE "
+	    "sent_at >= ?1) + (SELECT count(*) FROM outbox WHERE "
+	    "status = 'pending')");
 	if (st == NULL)
 		return (-1);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);

@@ -70,10 +70,14 @@ struct store_outgoing {
 int		 store_record(struct store *, const struct store_entry *,
 		    const struct store_outgoing *out, char **cause);
 
-/* Was a reply to sender (any case) with template sent since? 1/0/-1. */
+/*
+ * Was a reply to sender (any case) with template sent since, or is one
+ * waiting in the outbox? 1/0/-1.
+ */
 int		 store_replied_since(struct store *, const char *sender,
 		    const char *template, time_t since);
-/* Replies accepted since, for the hourly cap; -1 on error. */
+/* Replies accepted since plus those pending, for the hourly cap; -1 on
+ * error. */
 long		 store_replies_since(struct store *, time_t since);
 
 /* An outbox row that is due. */

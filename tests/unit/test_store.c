@@ -324,9 +324,12 @@ test_mark_sent_window(void **state)
 	e = entry(3, "individual", 1, 1000);
 	o = outgoing("Client@Example.ORG", "individual");
 	record(f, &e, &o);
-	/* Not sent yet: no history. */
+	/* Not sent yet, but pending: a second reply must not be queued. */
 	assert_int_equal(store_replied_since(f->s, "client@example.org",
-	    "individual", 0), 0);
+	    "individual", 0), 1);
+	assert_int_equal(store_replied_since(f->s, "client@example.org",
+	    "couples", 0), 0);
+	assert_int_equal(store_replies_since(f->s, 0), 1);
 	assert_int_equal(store_pending(f->s, 2000, &p, &n), 0);
 	assert_int_equal(n, 1);
 	id = p[0].id;
