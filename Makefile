@@ -85,7 +85,7 @@ integration: $(BIN)
 check: unit integration
 
 demo:
-	@sh tests/demo.sh
+	@bash tests/demo.sh
 
 install: triaged
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 \
