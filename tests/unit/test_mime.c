@@ -1,0 +1,816 @@
+/* Unit tests for mime.c: decoding, text extraction, quote split, limits. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "testlib.h"
+
+#include "buf.h"
+#include "mime.h"
+
+/* A message body check: which text must or must not show where. */
+struct text_case {
+	const char	*name;
+	const char	*raw;
+	const char	*body_has;	/* substring of body, or NULL */
+	const char	*body_not;	/* never in body, or NULL */
+	const char	*quoted_has;	/* substring of quoted, or NULL */
+	const char	*quoted_not;	/* never in quoted, or NULL */
+};
+
+/* Independent UTF-8 check for the tests: strict, no NUL, no C0 but \t\n. */
+static int
+clean_utf8(const char *s, int allow_nl)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 i = 0, k, j;
+	unsigned		 cp;
+
+	while (u[i] != '\0') {
+		if (u[i] < 0x80) {
+			if (u[i] < 0x20 && !(allow_nl &&
+			    (u[i] == '\n' || u[i] == '\t')))
+				return (0);
+			if (u[i] == 0x7f && !allow_nl)
+				return (0);
+			i++;
+			continue;
+		}
+		if (u[i] >= 0xc2 && u[i] <= 0xdf)
+			k = 2, cp = u[i] & 0x1f;
+		else if (u[i] >= 0xe0 && u[i] <= 0xef)
+			k = 3, cp = u[i] & 0x0f;
+		else if (u[i] >= 0xf0 && u[i] <= 0xf4)
+			k = 4, cp = u[i] & 0x07;
+		else
+			return (0);
+		for (j = 1; j < k; j++) {
+			if ((u[i + j] & 0xc0) != 0x80)
+				return (0);
+			cp = (cp << 6) | (u[i + j] & 0x3f);
+		}
+		if ((k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return (0);
+		i += k;
+	}
+	return (1);
+}
+
+/* Every field of m is valid UTF-8 without NUL; headers have no CR/LF. */
+static void
+assert_clean(const struct msg *m)
+{
+	size_t	i;
+
+	assert_non_null(m);
+	assert_non_null(m->subject);
+	assert_non_null(m->from.name);
+	assert_non_null(m->from.addr);
+	assert_non_null(m->from_text);
+	assert_non_null(m->to_text);
+	assert_non_null(m->body);
+	assert_non_null(m->quoted);
+	assert_non_null(m->content_type);
+	assert_true(clean_utf8(m->subject, 0));
+	assert_true(clean_utf8(m->from.name, 0));
+	assert_true(clean_utf8(m->from.addr, 0));
+	assert_true(clean_utf8(m->from_text, 0));
+	assert_true(clean_utf8(m->to_text, 0));
+	assert_true(clean_utf8(m->body, 1));
+	assert_true(clean_utf8(m->quoted, 1));
+	assert_true(clean_utf8(m->content_type, 0));
+	if (m->message_id != NULL)
+		assert_true(clean_utf8(m->message_id, 0));
+	if (m->references != NULL)
+		assert_true(clean_utf8(m->references, 0));
+	if (m->return_path != NULL)
+		assert_true(clean_utf8(m->return_path, 0));
+	for (i = 0; i < m->nheaders; i++) {
+		assert_true(clean_utf8(m->headers[i].name, 0));
+		assert_true(clean_utf8(m->headers[i].value, 0));
+	}
+	for (i = 0; i < m->nto; i++) {
+		assert_true(clean_utf8(m->to[i].name, 0));
+		assert_true(clean_utf8(m->to[i].addr, 0));
+	}
+}
+
+/* Parse a C string with the default limits. */
+static struct msg *
+parse(const char *raw)
+{
+	struct msg	*m;
+
+	m = mime_parse(raw, strlen(raw), NULL);
+	assert_clean(m);
+	return (m);
+}
+
+/* Check a table of body/quoted expectations. */
+static void
+run_text_cases(const struct text_case *tc, size_t n)
+{
+	struct msg	*m;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		m = parse(tc[i].raw);
+		if ((tc[i].body_has != NULL &&
+		    strstr(m->body, tc[i].body_has) == NULL) ||
+		    (tc[i].body_not != NULL &&
+		    strstr(m->body, tc[i].body_not) != NULL) ||
+		    (tc[i].quoted_has != NULL &&
+		    strstr(m->quoted, tc[i].quoted_has) == NULL) ||
+		    (tc[i].quoted_not != NULL &&
+		    strstr(m->quoted, tc[i].quoted_not) != NULL)) {
+			print_error("case %s\nbody: [%s]\nquoted: [%s]\n",
+			    tc[i].name, m->body, m->quoted);
+			msg_free(m);
+			fail();
+		}
+		msg_free(m);
+	}
+}
+
+static void
+test_null_and_empty(void **state)
+{
+	struct msg	*m;
+
+	m = mime_parse(NULL, 0, NULL);
+	assert_clean(m);
+	assert_string_equal(m->subject, "");
+	assert_string_equal(m->body, "");
+	assert_null(m->return_path);
+	assert_null(m->message_id);
+	assert_string_equal(m->content_type, "text/plain");
+	msg_free(m);
+
+	m = parse("");
+	assert_string_equal(m->body, "");
+	assert_int_equal(m->nheaders, 0);
+	msg_free(m);
+
+	msg_free(NULL);
+	assert_null(msg_header(NULL, "Subject"));
+}
+
+static void
+test_transfer_encodings_and_charsets(void **state)
+{
+	static const struct text_case tc[] = {
+		{ "7bit", "Subject: a\n\nhello plain\n", "hello plain",
+		    NULL, NULL, NULL },
+		{ "qp latin1", "Content-Type: text/plain; "
+		    "charset=iso-8859-1\nContent-Transfer-Encoding: "
+		    "quoted-printable\n\nGr=FC=DFe aus K=F6ln, soft=\n"
+		    "break\n", "Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln, "
+		    "softbreak", NULL, NULL, NULL },
+		{ "qp truncated escape", "Content-Type: text/plain; "
+		    "charset=utf-8\nContent-Transfer-Encoding: "
+		    "quoted-printable\n\nab=E", "ab", NULL, NULL, NULL },
+		{ "8bit windows-1252", "Content-Type: text/plain; "
+		    "charset=windows-1252\nContent-Transfer-Encoding: 8bit"
+		    "\n\n\x80 10 \x93quoted\x94\n", "\xe2\x82\xac 10 "
+		    "\xe2\x80\x9cquoted\xe2\x80\x9d", NULL, NULL, NULL },
+		{ "iso-8859-1 label read as windows-1252", "Content-Type: "
+		    "text/plain; charset=\"ISO-8859-1\"\n\n\x85 caf\xe9\n",
+		    "\xe2\x80\xa6 caf\xc3\xa9", NULL, NULL, NULL },
+		{ "koi8-r", "Content-Type: text/plain; charset=koi8-r\n"
+		    "Content-Transfer-Encoding: 8bit\n\n\xd0\xd2\xc9\xd7"
+		    "\xc5\xd4\n", "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5"
+		    "\xd1\x82", NULL, NULL, NULL },
+		{ "utf-8 base64", "Content-Type: text/plain; charset=utf-8\n"
+		    "Content-Transfer-Encoding: base64\n\n"
+		    "SMOkbGxvIFfDtnJsZA==\n", "H\xc3\xa4llo W\xc3\xb6rld",
+		    NULL, NULL, NULL },
+		{ "base64 truncated", "Content-Type: text/plain\n"
+		    "Content-Transfer-Encoding: base64\n\nSGVsbG8gd29y",
+		    "Hello wor", NULL, NULL, NULL },
+		{ "shift_jis", "Content-Type: text/plain; charset=Shift_JIS"
+		    "\nContent-Transfer-Encoding: 8bit\n\n\x93\xfa\x96\x7b"
+		    "\x8c\xea\n", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+		    NULL, NULL, NULL },
+		{ "unknown charset, valid utf-8", "Content-Type: text/plain;"
+		    " charset=x-bogus\n\nS\xc3\xbc\xc3\x9f\n",
+		    "S\xc3\xbc\xc3\x9f", NULL, NULL, NULL },
+		{ "unknown charset, latin bytes", "Content-Type: text/plain;"
+		    " charset=x-bogus\n\nS\xfc\xdf\n", "S\xc3\xbc\xc3\x9f",
+		    NULL, NULL, NULL },
+		{ "us-ascii with 8-bit", "Content-Type: text/plain; "
+		    "charset=us-ascii\n\ncaf\xe9\n", "caf\xc3\xa9", NULL,
+		    NULL, NULL },
+		{ "bad utf-8 repaired", "Content-Type: text/plain; "
+		    "charset=utf-8\n\na\xff" "b\xc3\n", "a\xef\xbf\xbd" "b",
+		    NULL, NULL, NULL },
+		{ "nul bytes", "Subject: x\n\nbefore\0after\n", "after",
+		    NULL, NULL, NULL },
+	};
+	struct msg	*m;
+	const char	 nulmsg[] = "Subject: x\n\nbefore\0after\n";
+
+	/* strlen() stops at the NUL: parse that one with its length. */
+	run_text_cases(tc, sizeof tc / sizeof tc[0] - 1);
+	m = mime_parse(nulmsg, sizeof nulmsg - 1, NULL);
+	assert_clean(m);
+	assert_non_null(strstr(m->body, "before"));
+	assert_non_null(strstr(m->body, "after"));
+	msg_free(m);
+}
+
+static void
+test_headers_rfc2047(void **state)
+{
+	struct msg	*m;
+
+	m = parse("Subject: =?utf-8?q?J=C3=BCrgen?= =?iso-8859-1?q?_M=FC"
+	    "ller?=\n"
+	    "From: =?UTF-8?B?SsO8cmdlbiBNw7xsbGVy?= <j@example.de>\n"
+	    "To: \"Doe, Jane\" <jane@example.org>, bob@example.org\n"
+	    "Cc: friends: ann@example.org, =?utf-8?q?Z=C3=B6e?= "
+	    "<zoe@example.org>;, undisclosed-recipients:;\n"
+	    "X-Split: =?utf-8?q?Hel?= =?utf-8?q?lo?= world\n"
+	    "X-Folded: one\n two\n\tthree\n"
+	    "x-split: second\n"
+	    "\nbody\n");
+	assert_string_equal(m->subject, "J\xc3\xbcrgen M\xc3\xbcller");
+	assert_string_equal(m->from.name, "J\xc3\xbcrgen M\xc3\xbcller");
+	assert_string_equal(m->from.addr, "j@example.de");
+	assert_string_equal(m->from_text,
+	    "J\xc3\xbcrgen M\xc3\xbcller <j@example.de>");
+	assert_int_equal(m->nto, 4);
+	assert_string_equal(m->to[0].name, "Doe, Jane");
+	assert_string_equal(m->to[0].addr, "jane@example.org");
+	assert_string_equal(m->to[1].name, "");
+	assert_string_equal(m->to[1].addr, "bob@example.org");
+	assert_string_equal(m->to[2].addr, "ann@example.org");
+	assert_string_equal(m->to[3].name, "Z\xc3\xb6" "e");
+	assert_string_equal(m->to[3].addr, "zoe@example.org");
+	assert_string_equal(m->to_text, "Doe, Jane <jane@example.org>, "
+	    "<bob@example.org>, <ann@example.org>, "
+	    "Z\xc3\xb6" "e <zoe@example.org>");
+	assert_string_equal(msg_header(m, "x-split"), "Hello world");
+	assert_string_equal(msg_header(m, "X-SPLIT"), "Hello world");
+	assert_non_null(strstr(msg_header(m, "X-Folded"), "one"));
+	assert_non_null(strstr(msg_header(m, "X-Folded"), "three"));
+	assert_null(strchr(msg_header(m, "X-Folded"), '\n'));
+	assert_null(msg_header(m, "X-Missing"));
+	assert_int_equal(m->nheaders, 7);
+	assert_string_equal(m->headers[0].name, "Subject");
+	msg_free(m);
+
+	/* Latin-1 raw bytes in a header; a last header without newline. */
+	m = parse("From: a@example.org\nSubject: caf\xe9 ok");
+	assert_string_equal(m->subject, "caf\xc3\xa9 ok");
+	assert_string_equal(m->body, "");
+	msg_free(m);
+
+	/* Header injection through an encoded word is neutralised. */
+	m = parse("Subject: =?utf-8?q?Hello=0D=0ABcc:_victim@example.com?=\n"
+	    "From: =?utf-8?q?Eve=0D=0ABcc:_x@y.z?= <eve@example.org>\n\nx\n");
+	assert_null(strchr(m->subject, '\r'));
+	assert_null(strchr(m->subject, '\n'));
+	assert_string_equal(m->subject, "Hello Bcc: victim@example.com");
+	assert_null(strchr(m->from.name, '\n'));
+	assert_string_equal(m->from.addr, "eve@example.org");
+	msg_free(m);
+}
+
+static void
+test_ids_and_return_path(void **state)
+{
+	struct msg	*m;
+
+	m = parse("Return-Path: <bounce@example.org>\n"
+	    "Return-Path: <other@example.org>\n"
+	    "Message-ID: <abc.123@example.org>\n"
+	    "References: <r1@x.org>\n <r2@x.org> <r3@x.org>\n"
+	    "In-Reply-To: <r3@x.org>\n\nx\n");
+	assert_string_equal(m->return_path, "bounce@example.org");
+	assert_string_equal(m->message_id, "<abc.123@example.org>");
+	assert_string_equal(m->references, "<r1@x.org> <r2@x.org> <r3@x.org>");
+	msg_free(m);
+
+	m = parse("Return-Path: <>\nIn-Reply-To: <only@x.org>\n\nx\n");
+	assert_non_null(m->return_path);
+	assert_string_equal(m->return_path, "");
+	assert_null(m->message_id);
+	assert_string_equal(m->references, "<only@x.org>");
+	msg_free(m);
+
+	m = parse("Subject: no return path\n\nx\n");
+	assert_null(m->return_path);
+	assert_null(m->references);
+	msg_free(m);
+
+	m = parse("Return-Path: <@relay.example:user@example.org>\n"
+	    "Message-ID: bare@example.org\n\nx\n");
+	assert_string_equal(m->return_path, "user@example.org");
+	assert_string_equal(m->message_id, "<bare@example.org>");
+	msg_free(m);
+}
+
+static void
+test_html_and_alternative(void **state)
+{
+	static const struct text_case tc[] = {
+		{ "html only", "Content-Type: text/html; charset=utf-8\n\n"
+		    "<html><head><title>T1</title><style>p{color:red}</style>"
+		    "</head><body><script>var x = 1;</script><p>Hello &amp; "
+		    "welcome&nbsp;here</p><div>line&lt;2&gt; &quot;q&quot; "
+		    "it&#39;s &#8364; &#x263A;</div>a<br>b<ul><li>one</li>"
+		    "<li>two</li></ul></body></html>\n",
+		    "Hello & welcome here\nline<2> \"q\" it's "
+		    "\xe2\x82\xac \xe2\x98\xba\na\nb\none\ntwo",
+		    "var x", NULL, NULL },
+		{ "html no title/style text", "Content-Type: text/html\n\n"
+		    "<head><title>T1</title><style>p{color:red}</style>"
+		    "</head><p>x</p>", "x", "color", NULL, NULL },
+		{ "html title gone", "Content-Type: text/html\n\n"
+		    "<head><title>T1</title></head><p>x</p>", "x", "T1",
+		    NULL, NULL },
+		{ "html blockquote is quoted", "Content-Type: text/html\n\n"
+		    "<div>My answer</div><blockquote>old text</blockquote>",
+		    "My answer", "old text", "> old text", NULL },
+		{ "alternative prefers plain", "Content-Type: "
+		    "multipart/alternative; boundary=\"b1\"\n\n--b1\n"
+		    "Content-Type: text/plain\n\nPLAIN text\n--b1\n"
+		    "Content-Type: text/html\n\n<p>HTML text</p>\n--b1--\n",
+		    "PLAIN text", "HTML", NULL, "HTML" },
+		{ "alternative html first", "Content-Type: "
+		    "multipart/alternative; boundary=b1\n\n--b1\n"
+		    "Content-Type: text/html\n\n<p>HTML text</p>\n--b1\n"
+		    "Content-Type: text/plain\n\nPLAIN text\n--b1--\n",
+		    "PLAIN text", "HTML", NULL, NULL },
+		{ "alternative empty plain uses html", "Content-Type: "
+		    "multipart/alternative; boundary=b1\n\n--b1\n"
+		    "Content-Type: text/plain\n\n  \n--b1\n"
+		    "Content-Type: text/html\n\n<p>HTML text</p>\n--b1--\n",
+		    "HTML text", NULL, NULL, NULL },
+		{ "alternative with related html", "Content-Type: "
+		    "multipart/alternative; boundary=b1\n\n--b1\n"
+		    "Content-Type: multipart/related; boundary=b2\n\n--b2\n"
+		    "Content-Type: text/html\n\n<b>rich</b> text\n--b2\n"
+		    "Content-Type: image/png\nContent-Transfer-Encoding: "
+		    "base64\n\niVBORw0KGgo=\n--b2--\n--b1--\n",
+		    "rich text", "iVBOR", NULL, NULL },
+		{ "missing boundary", "Content-Type: multipart/mixed\n\n"
+		    "just text\n", "just text", NULL, NULL, NULL },
+		{ "unclosed multipart", "Content-Type: multipart/mixed; "
+		    "boundary=z\n\n--z\nContent-Type: text/plain\n\n"
+		    "first\n--z\nContent-Type: text/plain\n\nsecond",
+		    "second", NULL, NULL, NULL },
+	};
+
+	run_text_cases(tc, sizeof tc / sizeof tc[0]);
+}
+
+static void
+test_mixed_and_forward(void **state)
+{
+	static const char att[] = "Content-Type: multipart/mixed; "
+	    "boundary=mx\n\n--mx\nContent-Type: text/plain\n\nPart one\n"
+	    "--mx\nContent-Type: text/plain; name=secret.txt\n"
+	    "Content-Disposition: attachment; filename=secret.txt\n\n"
+	    "ATTACHED SECRET\n--mx\nContent-Type: application/pdf\n"
+	    "Content-Transfer-Encoding: base64\n\nSlVOS1BERg==\n--mx\n"
+	    "Content-Type: text/plain\n\nPart two\n--mx--\n";
+	static const char fwd[] = "Content-Type: multipart/mixed; "
+	    "boundary=mx\n\n--mx\nContent-Type: text/plain\n\nSee below, "
+	    "please.\n--mx\nContent-Type: message/rfc822\n\n"
+	    "Subject: inner\nFrom: x@example.org\n\nForwarded words here\n"
+	    "--mx--\n";
+	struct msg	*m;
+
+	m = parse(att);
+	assert_non_null(strstr(m->body, "Part one"));
+	assert_non_null(strstr(m->body, "Part two"));
+	assert_true(strstr(m->body, "Part one") < strstr(m->body,
+	    "Part two"));
+	assert_null(strstr(m->body, "SECRET"));
+	assert_null(strstr(m->quoted, "SECRET"));
+	assert_null(strstr(m->body, "JUNK"));
+	assert_string_equal(m->content_type, "multipart/mixed");
+	msg_free(m);
+
+	m = parse(fwd);
+	assert_string_equal(m->body, "See below, please.");
+	assert_non_null(strstr(m->quoted, "Forwarded words here"));
+	assert_null(strstr(m->body, "Forwarded words"));
+	assert_int_equal(m->is_report, 0);
+	msg_free(m);
+}
+
+static void
+test_quote_split(void **state)
+{
+	static const struct text_case tc[] = {
+		{ "gt lines", "\nMy new text\n> old line\n>> older\n"
+		    "More new\n", "My new text\nMore new", "old line",
+		    "old line", "My new" },
+		{ "on wrote", "\nHello there\n\nOn Mon, 1 Jan 2024, Ann "
+		    "<a@x.org> wrote:\nold reply text\n",
+		    "Hello there", "wrote:", "old reply text", "Hello" },
+		{ "on wrote wrapped", "\nThanks!\n\nOn Mon, 1 Jan 2024 at "
+		    "10:00, Ann Example\n<ann@example.org> wrote:\n"
+		    "> old\n", "Thanks!", "Ann Example", "Ann Example",
+		    NULL },
+		{ "german schrieb", "\nDanke!\n\nAm 01.02.2024 um 10:00 "
+		    "schrieb Max <m@x.de>:\n> alt\n", "Danke!", "schrieb",
+		    "schrieb", NULL },
+		{ "outlook original", "\nNew text\n\n-----Original Message"
+		    "-----\nFrom: a@x.org\nold stuff\n", "New text",
+		    "old stuff", "old stuff", NULL },
+		{ "outlook from/sent", "\nNew text\n\nFrom: Ann Example\n"
+		    "Sent: Monday, 1 January 2024 10:00\nTo: Us\nSubject: "
+		    "Hi\n\nold stuff\n", "New text", "Sent:", "old stuff",
+		    NULL },
+		{ "forwarded", "\nFYI\n\n---------- Forwarded message "
+		    "---------\nFrom: x\n\nforwarded body\n", "FYI",
+		    "forwarded body", "forwarded body", NULL },
+		{ "signature", "\nPlease call me.\n-- \nDr. Someone\n"
+		    "Phone 123\n", "Please call me.", "Phone", "Phone",
+		    NULL },
+		{ "dashes without space are text", "\nA\n--\nB\n", "A\n--\nB",
+		    NULL, NULL, NULL },
+		{ "on without wrote is text", "\nOn Monday I feel bad.\n"
+		    "Really.\n", "On Monday I feel bad.\nReally.", NULL,
+		    NULL, NULL },
+		{ "from without sent is text", "\nFrom: my heart\nI write "
+		    "to you.\n", "From: my heart\nI write", NULL, NULL,
+		    NULL },
+		{ "crlf and trailing space", "Subject: x\r\n\r\nline one  "
+		    "\r\nline two\t\r\n\r\n\r\n", "line one\nline two",
+		    "  ", NULL, NULL },
+		{ "cr only", "Subject: x\r\rline one\rline two\r",
+		    "line one\nline two", "\r", NULL, NULL },
+	};
+	struct msg	*m;
+
+	run_text_cases(tc, sizeof tc / sizeof tc[0]);
+
+	/* Exact split: the body keeps only what the writer typed. */
+	m = parse("Subject: x\n\nHi,\n\nI need help.\n\nOn Tue, Bob "
+	    "wrote:\n> earlier\n");
+	assert_string_equal(m->body, "Hi,\n\nI need help.");
+	assert_string_equal(m->quoted, "On Tue, Bob wrote:\n> earlier");
+	assert_string_equal(m->subject, "x");
+	msg_free(m);
+}
+
+static void
+test_report(void **state)
+{
+	static const char top[] = "Content-Type: multipart/report; "
+	    "report-type=delivery-status; boundary=r\n\n--r\n"
+	    "Content-Type: text/plain\n\nDelivery failed\n--r\n"
+	    "Content-Type: message/delivery-status\n\nAction: failed\n"
+	    "--r--\n";
+	static const char nested[] = "Content-Type: multipart/mixed; "
+	    "boundary=o\n\n--o\nContent-Type: multipart/report; "
+	    "boundary=r\n\n--r\nContent-Type: text/plain\n\nfail\n--r--\n"
+	    "--o--\n";
+	static const char fwd[] = "Content-Type: multipart/mixed; "
+	    "boundary=o\n\n--o\nContent-Type: text/plain\n\nlook\n--o\n"
+	    "Content-Type: message/rfc822\n\nContent-Type: "
+	    "multipart/report; boundary=r\n\n--r\nContent-Type: "
+	    "text/plain\n\nfail\n--r--\n--o--\n";
+	struct msg	*m;
+
+	m = parse(top);
+	assert_int_equal(m->is_report, 1);
+	assert_string_equal(m->content_type, "multipart/report");
+	assert_non_null(strstr(m->body, "Delivery failed"));
+	assert_null(strstr(m->body, "Action"));
+	msg_free(m);
+
+	m = parse(nested);
+	assert_int_equal(m->is_report, 1);
+	assert_string_equal(m->content_type, "multipart/mixed");
+	msg_free(m);
+
+	m = parse(fwd);
+	assert_int_equal(m->is_report, 0);
+	msg_free(m);
+
+	m = parse("Content-Type: text/plain\n\nnot a report\n");
+	assert_int_equal(m->is_report, 0);
+	msg_free(m);
+}
+
+/* Seconds since t0. */
+static double
+elapsed(const struct timespec *t0)
+{
+	struct timespec	t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return ((double)(t1.tv_sec - t0->tv_sec) +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9);
+}
+
+/* A message of depth levels of nested multiparts around "deep text". */
+static char *
+nested_message(int depth)
+{
+	struct buf	b;
+	int		i;
+
+	buf_init(&b, 0);
+	buf_addstr(&b, "Subject: deep\n");
+	for (i = 0; i < depth; i++)
+		buf_printf(&b, "Content-Type: multipart/mixed; "
+		    "boundary=\"b%d\"\n\n--b%d\n", i, i);
+	buf_addstr(&b, "Content-Type: text/plain\n\ndeep text\n");
+	for (i = depth - 1; i >= 0; i--)
+		buf_printf(&b, "--b%d--\n", i);
+	return (buf_detach(&b, NULL));
+}
+
+static void
+test_limits(void **state)
+{
+	struct mime_limits	 lim;
+	struct timespec		 t0;
+	struct msg		*m;
+	struct buf		 b;
+	char			*raw;
+	int			 i;
+
+	mime_limits_default(&lim);
+	assert_int_equal(lim.max_bytes, 1024 * 1024);
+	assert_int_equal(lim.max_depth, 20);
+	assert_int_equal(lim.max_parts, 100);
+	assert_int_equal(lim.max_text, 256 * 1024);
+
+	/* Within the depth limit: parsed normally. */
+	raw = nested_message(10);
+	m = parse(raw);
+	assert_string_equal(m->subject, "deep");
+	assert_string_equal(m->body, "deep text");
+	assert_int_equal(m->truncated, 0);
+	msg_free(m);
+	free(raw);
+
+	/* 5000 levels: headers only, body as text, quickly. */
+	raw = nested_message(5000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	m = parse(raw);
+	assert_true(elapsed(&t0) < 1.0);
+	assert_int_equal(m->truncated, 1);
+	assert_string_equal(m->subject, "deep");
+	assert_non_null(strstr(m->body, "--b0\n"));
+	msg_free(m);
+	free(raw);
+
+	/* max_bytes: the raw message is cut. */
+	lim.max_bytes = 64;
+	raw = strdup("Subject: cut\n\nkept text here, then a long tail "
+	    "that goes past the cap ZZZ\n");
+	assert_non_null(raw);
+	m = mime_parse(raw, strlen(raw), &lim);
+	assert_clean(m);
+	assert_int_equal(m->truncated, 1);
+	assert_string_equal(m->subject, "cut");
+	assert_null(strstr(m->body, "ZZZ"));
+	msg_free(m);
+	free(raw);
+
+	/* max_text: body + quoted capped on a UTF-8 boundary. */
+	mime_limits_default(&lim);
+	lim.max_text = 101;
+	buf_init(&b, 0);
+	buf_addstr(&b, "Subject: long\n\n");
+	for (i = 0; i < 200; i++)
+		buf_addstr(&b, "\xc3\xa4");
+	buf_addstr(&b, "\n");
+	m = mime_parse(b.data, b.len, &lim);
+	assert_clean(m);
+	assert_int_equal(m->truncated, 1);
+	assert_true(strlen(m->body) + strlen(m->quoted) <= 101);
+	assert_true(strlen(m->body) >= 90);
+	msg_free(m);
+	buf_free(&b);
+
+	/* max_parts. */
+	mime_limits_default(&lim);
+	lim.max_parts = 3;
+	buf_init(&b, 0);
+	buf_addstr(&b, "Content-Type: multipart/mixed; boundary=p\n\n");
+	for (i = 0; i < 10; i++)
+		buf_printf(&b, "--p\nContent-Type: text/plain\n\npart%d\n", i);
+	buf_addstr(&b, "--p--\n");
+	m = mime_parse(b.data, b.len, &lim);
+	assert_clean(m);
+	assert_int_equal(m->truncated, 1);
+	msg_free(m);
+	lim.max_parts = 100;
+	m = mime_parse(b.data, b.len, &lim);
+	assert_int_equal(m->truncated, 0);
+	assert_non_null(strstr(m->body, "part9"));
+	msg_free(m);
+	buf_free(&b);
+}
+
+static void
+test_malformed(void **state)
+{
+	static const char *const bad[] = {
+		"no headers at all, just text\n",
+		"Subject: only header",
+		":\n:\n\n",
+		" leading continuation\nSubject: x\n\nbody\n",
+		"From: <>\nTo: ,,,\nCc: broken <unterminated@\n\n",
+		"From: \"unterminated\nTo: a@b.c (comment\n\nx\n",
+		"Content-Type: multipart/mixed; boundary=\"\"\n\n--\n--\n",
+		"Content-Type: text/html\n\n<a href=\"x>unclosed <b "
+		    "attr='y>&#xFFFFFFFF; &#0; &#55296; &bogus; &\n",
+		"Content-Type: text/html\n\n<script>never closed",
+		"Content-Type: text/plain; charset=utf-16\n\n\xff\xfe" "a\0",
+		"Content-Transfer-Encoding: base64\n\n!!!!====@@@@\n",
+		"Subject: =?utf-8?q?unterminated\n\nx\n",
+		"Subject: =?bogus?b?AAAA?=\n\nx\n",
+	};
+	struct msg	*m;
+	struct buf	 b;
+	size_t		 i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		m = parse(bad[i]);
+		msg_free(m);
+	}
+
+	/* No headers: the whole text is the body. */
+	m = parse(bad[0]);
+	assert_string_equal(m->body, "no headers at all, just text");
+	msg_free(m);
+
+	/* A 998+ octet line and a 100 KB header. */
+	buf_init(&b, 0);
+	buf_addstr(&b, "X-Long: ");
+	for (i = 0; i < 100000; i++)
+		buf_addch(&b, 'h');
+	buf_addstr(&b, "\nSubject: after\n\n");
+	for (i = 0; i < 5000; i++)
+		buf_addch(&b, 'x');
+	buf_addstr(&b, "\n");
+	m = mime_parse(b.data, b.len, NULL);
+	assert_clean(m);
+	assert_string_equal(m->subject, "after");
+	assert_int_equal(strlen(m->body), 5000);
+	msg_free(m);
+	buf_free(&b);
+
+	/* A leading mbox "From " line is not a header problem. */
+	m = parse("From someone@x Mon Jan  1 00:00:00 2024\nSubject: s\n\nb\n");
+	assert_string_equal(m->subject, "s");
+	assert_string_equal(m->body, "b");
+	msg_free(m);
+}
+
+static void
+test_header_safe(void **state)
+{
+	static const struct {
+		const char	*in;
+		const char	*out;
+	} tc[] = {
+		{ "", "" },
+		{ "plain", "plain" },
+		{ "Hello\r\nBcc: victim@example.com", "Hello Bcc: "
+		    "victim@example.com" },
+		{ "a\tb\nc\rd", "a b c d" },
+		{ "bell\a esc\x1b del\x7f", "bell esc del" },
+		{ "c1\xc2\x85x", "c1x" },
+		{ "caf\xc3\xa9", "caf\xc3\xa9" },
+		{ "bad\xff", "bad\xef\xbf\xbd" },
+	};
+	char	*s;
+	size_t	 i;
+
+	s = mime_header_safe(NULL);
+	assert_string_equal(s, "");
+	free(s);
+	for (i = 0; i < sizeof tc / sizeof tc[0]; i++) {
+		s = mime_header_safe(tc[i].in);
+		assert_string_equal(s, tc[i].out);
+		free(s);
+	}
+}
+
+static void
+test_valid_address(void **state)
+{
+	static const struct {
+		const char	*addr;
+		int		 ok;
+	} tc[] = {
+		{ NULL, 0 },
+		{ "", 0 },
+		{ "user@example.com", 1 },
+		{ "first.last+tag@sub.example.co.uk", 1 },
+		{ "o'brien@example.ie", 1 },
+		{ "x_y-z!#$%&*/=?^`{|}~@example.org", 1 },
+		{ "\"quoted local\"@example.com", 1 },
+		{ "\"a\\\"b\"@example.com", 1 },
+		{ "user@m\xc3\xbcller.de", 1 },
+		{ "user@xn--mller-kva.de", 1 },
+		{ "user@localhost", 0 },
+		{ "user", 0 },
+		{ "@example.com", 0 },
+		{ "user@", 0 },
+		{ "user@@example.com", 0 },
+		{ ".user@example.com", 0 },
+		{ "user.@example.com", 0 },
+		{ "us..er@example.com", 0 },
+		{ "us er@example.com", 0 },
+		{ "user@exa mple.com", 0 },
+		{ "user@-example.com", 0 },
+		{ "user@example-.com", 0 },
+		{ "user@.example.com", 0 },
+		{ "user@example.com.", 0 },
+		{ "user@example..com", 0 },
+		{ "user@exam_ple.com", 0 },
+		{ "user@[127.0.0.1]", 0 },
+		{ "John Doe <user@example.com>", 0 },
+		{ "user@example.com\r\nBcc: x@y.z", 0 },
+		{ "\"ctl\x01\"@example.com", 0 },
+		{ "\"unterminated@example.com", 0 },
+		{ "user@m\xc3" "ller.de", 0 },
+		{ "<>", 0 },
+	};
+	char	 longaddr[300];
+	size_t	 i;
+
+	for (i = 0; i < sizeof tc / sizeof tc[0]; i++) {
+		if (mime_valid_address(tc[i].addr) != tc[i].ok) {
+			print_error("address [%s] expected %d\n",
+			    tc[i].addr != NULL ? tc[i].addr : "(null)",
+			    tc[i].ok);
+			fail();
+		}
+	}
+	/* Length limits: 64 for the local part, 254 in all. */
+	memset(longaddr, 'a', 65);
+	strcpy(longaddr + 65, "@example.com");
+	assert_int_equal(mime_valid_address(longaddr), 0);
+	memset(longaddr, 'a', 64);
+	strcpy(longaddr + 64, "@example.com");
+	assert_int_equal(mime_valid_address(longaddr), 1);
+	strcpy(longaddr, "a@");
+	for (i = 2; i < 250; i += 10)
+		memcpy(longaddr + i, "abcdefghi.", 10);
+	strcpy(longaddr + i, "com");
+	assert_int_equal(mime_valid_address(longaddr), 0);
+}
+
+static void
+test_address_list(void **state)
+{
+	struct msg_addr	*a;
+	size_t		 n;
+
+	n = mime_address_list(NULL, &a);
+	assert_int_equal(n, 0);
+	assert_null(a);
+	n = mime_address_list("", &a);
+	assert_int_equal(n, 0);
+
+	/* Resumes after a bad entry instead of stopping there. */
+	n = mime_address_list("a@b.example, , ,d@e.example", &a);
+	assert_int_equal(n, 2);
+	assert_string_equal(a[0].addr, "a@b.example");
+	assert_string_equal(a[1].addr, "d@e.example");
+	msg_addrs_free(a, n);
+
+	n = mime_address_list("team: x@y.example, \"Q, R\" <q@r.example>;",
+	    &a);
+	assert_int_equal(n, 2);
+	assert_string_equal(a[1].name, "Q, R");
+	assert_string_equal(a[1].addr, "q@r.example");
+	msg_addrs_free(a, n);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_null_and_empty),
+		cmocka_unit_test(test_transfer_encodings_and_charsets),
+		cmocka_unit_test(test_headers_rfc2047),
+		cmocka_unit_test(test_ids_and_return_path),
+		cmocka_unit_test(test_html_and_alternative),
+		cmocka_unit_test(test_mixed_and_forward),
+		cmocka_unit_test(test_quote_split),
+		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_header_safe),
+		cmocka_unit_test(test_valid_address),
+		cmocka_unit_test(test_address_list),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
