@@ -62,7 +62,7 @@ test_conf_MODS	= config
 test_json_MODS	= json
 test_mime_MODS	= mime
 test_guard_MODS	= guard mime config
-test_rules_MODS	= rules mime
+test_rules_MODS	= rules
 test_template_MODS = template mime
 test_store_MODS	= store
 

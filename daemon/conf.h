@@ -81,6 +81,14 @@ struct conf_triage {
 	time_t			 poll_interval;	/* run: seconds between passes */
 };
 
+/* Hard limits on what one message may cost; 0 means the default. */
+struct conf_limits {
+	size_t		message_bytes;	/* raw bytes parsed per message */
+	unsigned	mime_depth;	/* MIME nesting depth */
+	unsigned	mime_parts;	/* MIME parts in all */
+	size_t		text_bytes;	/* decoded body + quoted text */
+};
+
 struct conf_queue {
 	char	*file_into;	/* e.g. "Inquiries/%c", or NULL */
 };
@@ -92,6 +100,7 @@ struct conf {
 	struct conf_smtp	 smtp;
 	struct conf_practice	 practice;
 	struct conf_triage	 triage;
+	struct conf_limits	 limits;
 	struct conf_queue	 queue;
 };
 

@@ -45,7 +45,16 @@ pipeline_load(struct pipeline *p, const char *confpath, struct diag *diag)
 	mime_limits_default(&p->limits);
 	if ((p->conf = conf_load(confpath, diag)) == NULL)
 		return (-1);
+	/* Room for the headers on top of the text that is fetched. */
 	p->limits.max_bytes = p->conf->imap.fetch_max + 64 * 1024;
+	if (p->conf->limits.message_bytes != 0)
+		p->limits.max_bytes = p->conf->limits.message_bytes;
+	if (p->conf->limits.mime_depth != 0)
+		p->limits.max_depth = p->conf->limits.mime_depth;
+	if (p->conf->limits.mime_parts != 0)
+		p->limits.max_parts = p->conf->limits.mime_parts;
+	if (p->conf->limits.text_bytes != 0)
+		p->limits.max_text = p->conf->limits.text_bytes;
 	return (pipeline_reload(p, diag));
 }
 

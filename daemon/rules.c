@@ -1,0 +1,1466 @@
+/*
+ * Rules: a hand-written line lexer and parser for the *.rules files of a
+ * folder, pcre2 patterns compiled (and JIT-compiled) once at load time, and
+ * a pure classifier over the fields of a parsed message.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pcre2.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "diag.h"
+#include "log.h"
+#include "mime.h"
+#include "rules.h"
+#include "xmalloc.h"
+
+/* Per-match limits: a pathological pattern or message costs milliseconds. */
+#define RULES_MATCH_LIMIT	1000000
+#define RULES_DEPTH_LIMIT	100000
+#define RULES_HEAP_LIMIT	20480			/* KiB */
+#define RULES_JIT_STACK_MIN	(32 * 1024)
+#define RULES_JIT_STACK_MAX	(8 * 1024 * 1024)
+
+#define RULES_NAME_MAX		64
+#define RULES_PRIORITY_MAX	1000000
+#define RULES_EXPLAIN_TEXT	80		/* bytes of matched text */
+
+#ifndef nitems
+#define nitems(a)	(sizeof (a) / sizeof (a)[0])
+#endif
+
+enum rule_field {
+	RULE_FIELD_SUBJECT,
+	RULE_FIELD_BODY,
+	RULE_FIELD_QUOTED,
+	RULE_FIELD_FROM,
+	RULE_FIELD_TO,
+	RULE_FIELD_HEADER
+};
+
+/* The message fields a condition can name (header:NAME is separate). */
+static const struct rule_fielddef {
+	const char	*name;
+	enum rule_field	 field;
+} rule_fielddefs[] = {
+	{ "subject",	RULE_FIELD_SUBJECT },
+	{ "body",	RULE_FIELD_BODY },
+	{ "quoted",	RULE_FIELD_QUOTED },
+	{ "from",	RULE_FIELD_FROM },
+	{ "to",		RULE_FIELD_TO },
+};
+
+/* Pattern flags as written after the closing slash. */
+static const struct rule_flagdef {
+	char		 flag;
+	uint32_t	 option;
+} rule_flagdefs[] = {
+	{ 'i',	PCRE2_CASELESS },
+	{ 'm',	PCRE2_MULTILINE },
+	{ 's',	PCRE2_DOTALL },
+	{ 'x',	PCRE2_EXTENDED },
+};
+
+struct rule_fieldref {
+	enum rule_field	 field;
+	char		*header;	/* RULE_FIELD_HEADER: its name */
+};
+
+struct rule_pat {
+	char		*src;		/* between the slashes */
+	char		 flags[8];	/* as written after them */
+	unsigned	 line;
+	pcre2_code	*re;
+};
+
+struct rule_cond {
+	struct rule_fieldref	*fields;
+	size_t			 nfields;
+	int			 negate;
+	struct rule_pat		*pats;		/* any of these */
+	size_t			 npats;
+};
+
+struct rule {
+	char		*name;
+	const char	*file;		/* owned by ruleset files */
+	unsigned	 line;
+	unsigned	 col;
+	char		*category;
+	unsigned	 cat_line;
+	unsigned	 cat_col;
+	size_t		 cat;		/* index into cats, linked */
+	struct rule_cond *conds;
+	size_t		 nconds;
+	char		**tags;
+	size_t		 ntags;
+};
+
+struct rules_cat {
+	char		*name;
+	int		 priority;
+	char		*template;	/* NULL: never answered */
+	const char	*file;
+	unsigned	 line;
+	unsigned	 col;
+	size_t		 nrules;	/* rules voting for it */
+};
+
+struct ruleset {
+	char			**files;
+	size_t			  nfiles;
+	struct rules_cat	 *cats;
+	size_t			  ncats;
+	size_t			  def;
+	struct rule		 *rules;
+	size_t			  nrules;
+	pcre2_match_context	 *mctx;
+	pcre2_jit_stack		 *jit;
+	pcre2_match_data	 *md;
+};
+
+/* Parser state: one file and line at a time. */
+struct rules_parse {
+	struct ruleset	*rs;
+	struct diag	*d;
+	const char	*dir;
+	const char	*file;
+	unsigned	 line;
+	const char	*bol;		/* line start, for columns */
+	const char	*p;		/* cursor */
+	int		 open;		/* the last rule is open */
+	int		 after_cond;	/* last line: match/not/or */
+	char		*def;		/* the default category */
+	const char	*def_file;
+	unsigned	 def_line;
+	unsigned	 def_col;
+};
+
+/* The 1-based column of p on the current line, counting UTF-8 characters. */
+static unsigned
+lex_col(const struct rules_parse *ps, const char *p)
+{
+	const char	*s;
+	unsigned	 col = 1;
+
+	for (s = ps->bol; s < p && *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			col++;
+	return (col);
+}
+
+/* Report a problem at column col of the current line. */
+static void __attribute__((format(printf, 4, 5)))
+lex_diag(struct rules_parse *ps, enum diag_severity sev, unsigned col,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	diag_add(ps->d, sev, ps->file, ps->line, col, "%s", msg);
+	free(msg);
+}
+
+/* Report an error at p on the current line. */
+#define lex_error(ps, at, ...) \
+	lex_diag((ps), DIAG_ERROR, lex_col((ps), (at)), __VA_ARGS__)
+
+/* Skip blanks. */
+static void
+lex_skip(struct rules_parse *ps)
+{
+	while (*ps->p == ' ' || *ps->p == '\t')
+		ps->p++;
+}
+
+/*
+ * Take the next blank-separated word; 0 at the end of the line or at a
+ * comment.
+ */
+static size_t
+lex_word(struct rules_parse *ps, const char **start)
+{
+	lex_skip(ps);
+	*start = ps->p;
+	if (*ps->p == '#')
+		return (0);
+	while (*ps->p != '\0' && *ps->p != ' ' && *ps->p != '\t')
+		ps->p++;
+	return (ps->p - *start);
+}
+
+/* Insist that nothing but a comment is left on the line. */
+static void
+lex_end(struct rules_parse *ps, const char *hint)
+{
+	const char	*w;
+	size_t		 len;
+
+	if ((len = lex_word(ps, &w)) == 0)
+		return;
+	lex_error(ps, w, "unexpected \"%.*s\"%s", (int)len, w, hint);
+}
+
+/* Is the word w (len bytes) equal to the keyword kw? */
+static int
+word_is(const char *w, size_t len, const char *kw)
+{
+	return (strlen(kw) == len && strncmp(w, kw, len) == 0);
+}
+
+/*
+ * Check a category, template, rule or tag name: letters, digits, '.', '-'
+ * and '_', starting with a letter or digit, so it is safe in an IMAP
+ * keyword and as a file name.
+ */
+static int
+name_valid(const char *w, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len > RULES_NAME_MAX || !isalnum((unsigned char)*w))
+		return (0);
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)w[i]) && w[i] != '-' &&
+		    w[i] != '_' && w[i] != '.')
+			return (0);
+	return (1);
+}
+
+/* Read a name word, or report what kind was expected; NULL on error. */
+static char *
+lex_name(struct rules_parse *ps, const char *what, const char *after)
+{
+	const char	*w;
+	size_t		 len;
+
+	if ((len = lex_word(ps, &w)) == 0) {
+		lex_error(ps, w, "missing %s name after \"%s\"", what, after);
+		return (NULL);
+	}
+	if (!name_valid(w, len)) {
+		lex_error(ps, w, "invalid %s name \"%.*s\": use letters, "
+		    "digits, '-', '_' and '.' (at most %d)", what, (int)len, w,
+		    RULES_NAME_MAX);
+		return (NULL);
+	}
+	return (xstrndup(w, len));
+}
+
+/* The rule being built, or NULL. */
+static struct rule *
+parse_cur(struct rules_parse *ps)
+{
+	if (!ps->open)
+		return (NULL);
+	return (&ps->rs->rules[ps->rs->nrules - 1]);
+}
+
+/* Finish the open rule: it needs conditions and a category. */
+static void
+parse_close_rule(struct rules_parse *ps)
+{
+	struct rule	*r;
+	size_t		 i;
+	int		 positive = 0;
+
+	if ((r = parse_cur(ps)) == NULL)
+		return;
+	ps->open = 0;
+	ps->after_cond = 0;
+	if (r->nconds == 0)
+		diag_add(ps->d, DIAG_ERROR, r->file, r->line, r->col,
+		    "rule %s has no conditions: add a line like "
+		    "\"match subject,body /words/i\"", r->name);
+	if (r->category == NULL)
+		diag_add(ps->d, DIAG_ERROR, r->file, r->line, r->col,
+		    "rule %s has no category: add a line like "
+		    "\"category NAME\"", r->name);
+	for (i = 0; i < r->nconds; i++)
+		if (!r->conds[i].negate)
+			positive = 1;
+	if (r->nconds > 0 && !positive)
+		diag_add(ps->d, DIAG_WARNING, r->file, r->line, r->col,
+		    "rule %s has only \"not\" conditions: it matches almost "
+		    "every message", r->name);
+}
+
+/* Find a category by name; -1 if undeclared. */
+static ssize_t
+cat_find(const struct ruleset *rs, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < rs->ncats; i++)
+		if (strcmp(rs->cats[i].name, name) == 0)
+			return ((ssize_t)i);
+	return (-1);
+}
+
+/*
+ * "category NAME" inside a rule votes for NAME; "category NAME priority N
+ * template T|noreply" declares a category.
+ */
+static void
+parse_category(struct rules_parse *ps, const char *kw)
+{
+	struct ruleset		*rs = ps->rs;
+	struct rules_cat	*c;
+	struct rule		*r;
+	const char		*namep, *w, *num;
+	char			*name, *tmpl = NULL, *end;
+	size_t			 len;
+	long			 prio = -1;
+	int			 noreply = 0, bad = 0;
+	ssize_t			 dup;
+
+	lex_skip(ps);
+	namep = ps->p;
+	if ((name = lex_name(ps, "category", "category")) == NULL)
+		return;
+	if ((len = lex_word(ps, &w)) == 0) {
+		if ((r = parse_cur(ps)) == NULL) {
+			lex_error(ps, kw, "category %s: a declaration needs a "
+			    "priority and a template, e.g. \"category %s "
+			    "priority 50 template %s\" (to file a rule under "
+			    "it, put the line after a \"rule\" line)", name,
+			    name, name);
+			free(name);
+			return;
+		}
+		if (r->category != NULL) {
+			lex_error(ps, namep, "rule %s already has category %s",
+			    r->name, r->category);
+			free(name);
+			return;
+		}
+		r->category = name;
+		r->cat_line = ps->line;
+		r->cat_col = lex_col(ps, namep);
+		return;
+	}
+
+	/* A declaration: it ends any open rule. */
+	parse_close_rule(ps);
+	for (; len != 0; len = lex_word(ps, &w)) {
+		if (word_is(w, len, "priority")) {
+			if ((len = lex_word(ps, &num)) == 0) {
+				lex_error(ps, num, "missing number after "
+				    "\"priority\"");
+				bad = 1;
+				break;
+			}
+			errno = 0;
+			prio = strtol(num, &end, 10);
+			if (!isdigit((unsigned char)*num) ||
+			    end != num + len || errno != 0 ||
+			    prio > RULES_PRIORITY_MAX) {
+				lex_error(ps, num, "priority \"%.*s\" is not "
+				    "a whole number from 0 to %d", (int)len,
+				    num, RULES_PRIORITY_MAX);
+				prio = 0;
+				bad = 1;
+			}
+		} else if (word_is(w, len, "template")) {
+			free(tmpl);
+			if ((tmpl = lex_name(ps, "template", "template")) ==
+			    NULL) {
+				bad = 1;
+				break;
+			}
+		} else if (word_is(w, len, "noreply"))
+			noreply = 1;
+		else {
+			lex_error(ps, w, "unexpected \"%.*s\" in category %s "
+			    "(expected priority, template or noreply)",
+			    (int)len, w, name);
+			bad = 1;
+		}
+	}
+	if (!bad && prio < 0) {
+		lex_error(ps, namep, "category %s has no priority: add "
+		    "\"priority N\" (higher wins)", name);
+		bad = 1;
+	}
+	if (!bad && tmpl == NULL && !noreply) {
+		lex_error(ps, namep, "category %s needs \"template NAME\" or "
+		    "\"noreply\"", name);
+		bad = 1;
+	}
+	if (!bad && tmpl != NULL && noreply) {
+		lex_error(ps, namep, "category %s has both a template and "
+		    "noreply: choose one", name);
+		bad = 1;
+	}
+	if ((dup = cat_find(rs, name)) != -1) {
+		lex_error(ps, namep, "category %s is already declared at "
+		    "%s:%u", name, rs->cats[dup].file, rs->cats[dup].line);
+		bad = 1;
+	}
+	if (bad) {
+		free(name);
+		free(tmpl);
+		return;
+	}
+	rs->cats = xreallocarray(rs->cats, rs->ncats + 1, sizeof *rs->cats);
+	c = &rs->cats[rs->ncats++];
+	memset(c, 0, sizeof *c);
+	c->name = name;
+	c->priority = (int)prio;
+	c->template = tmpl;
+	c->file = ps->file;
+	c->line = ps->line;
+	c->col = lex_col(ps, namep);
+}
+
+/* "default NAME": the category for inquiries no rule matches. */
+static void
+parse_default(struct rules_parse *ps, const char *kw)
+{
+	const char	*namep;
+	char		*name;
+
+	parse_close_rule(ps);
+	lex_skip(ps);
+	namep = ps->p;
+	if ((name = lex_name(ps, "category", "default")) == NULL)
+		return;
+	lex_end(ps, "");
+	if (ps->def != NULL) {
+		lex_error(ps, kw, "default is already set to %s at %s:%u",
+		    ps->def, ps->def_file, ps->def_line);
+		free(name);
+		return;
+	}
+	ps->def = name;
+	ps->def_file = ps->file;
+	ps->def_line = ps->line;
+	ps->def_col = lex_col(ps, namep);
+}
+
+/* "rule NAME" starts a rule; its lines follow. */
+static void
+parse_rule(struct rules_parse *ps, const char *kw)
+{
+	struct ruleset	*rs = ps->rs;
+	struct rule	*r;
+	char		*name;
+
+	parse_close_rule(ps);
+	if ((name = lex_name(ps, "rule", "rule")) == NULL)
+		name = xstrdup("(unnamed)");
+	else
+		lex_end(ps, " (rule names cannot contain spaces)");
+	rs->rules = xreallocarray(rs->rules, rs->nrules + 1,
+	    sizeof *rs->rules);
+	r = &rs->rules[rs->nrules++];
+	memset(r, 0, sizeof *r);
+	r->name = name;
+	r->file = ps->file;
+	r->line = ps->line;
+	r->col = lex_col(ps, kw);
+	ps->open = 1;
+}
+
+/* Is name a valid header field name (printable ASCII but ':')? */
+static int
+header_name_valid(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (len == 0)
+		return (0);
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 33 || (unsigned char)s[i] > 126 ||
+		    s[i] == ':')
+			return (0);
+	return (1);
+}
+
+/* Read the comma-separated field list of a condition; -1 on error. */
+static int
+parse_fields(struct rules_parse *ps, struct rule_cond *c)
+{
+	struct rule_fieldref	 f;
+	const char		*s;
+	size_t			 len, i;
+
+	for (;;) {
+		lex_skip(ps);
+		s = ps->p;
+		while (*ps->p != '\0' && *ps->p != ' ' && *ps->p != '\t' &&
+		    *ps->p != ',' && *ps->p != '/' && *ps->p != '#')
+			ps->p++;
+		len = ps->p - s;
+		if (len == 0) {
+			lex_error(ps, s, "missing field: write e.g. \"match "
+			    "subject,body /words/i\" (fields: subject, body, "
+			    "quoted, from, to, header:NAME)");
+			return (-1);
+		}
+		memset(&f, 0, sizeof f);
+		if (len > 7 && strncasecmp(s, "header:", 7) == 0) {
+			if (!header_name_valid(s + 7, len - 7)) {
+				lex_error(ps, s, "invalid header name in "
+				    "\"%.*s\"", (int)len, s);
+				return (-1);
+			}
+			f.field = RULE_FIELD_HEADER;
+			f.header = xstrndup(s + 7, len - 7);
+		} else {
+			for (i = 0; i < nitems(rule_fielddefs); i++)
+				if (strlen(rule_fielddefs[i].name) == len &&
+				    strncasecmp(rule_fielddefs[i].name, s,
+				    len) == 0)
+					break;
+			if (i == nitems(rule_fielddefs)) {
+				lex_error(ps, s, "unknown field \"%.*s\" "
+				    "(fields: subject, body, quoted, from, "
+				    "to, header:NAME)", (int)len, s);
+				return (-1);
+			}
+			f.field = rule_fielddefs[i].field;
+		}
+		c->fields = xreallocarray(c->fields, c->nfields + 1,
+		    sizeof *c->fields);
+		c->fields[c->nfields++] = f;
+		lex_skip(ps);
+		if (*ps->p != ',')
+			return (0);
+		ps->p++;
+	}
+}
+
+/* Read and compile one /pattern/flags into pat; -1 on error. */
+static int
+parse_pattern(struct rules_parse *ps, struct rule_pat *pat)
+{
+	const struct rule_flagdef	*fd;
+	const char			*open, *start, *f;
+	PCRE2_UCHAR			 msg[256];
+	PCRE2_SIZE			 off;
+	uint32_t			 opts;
+	size_t				 i, n = 0;
+	int				 err;
+
+	memset(pat, 0, sizeof *pat);
+	pat->line = ps->line;
+	lex_skip(ps);
+	open = ps->p;
+	if (*open != '/') {
+		if (*open == '\0' || *open == '#')
+			lex_error(ps, open, "missing pattern: write it between "
+			    "slashes, e.g. /words/i");
+		else
+			lex_error(ps, open, "a pattern starts with \"/\" "
+			    "(e.g. /words/i)");
+		return (-1);
+	}
+	start = ++ps->p;
+	while (*ps->p != '\0' && *ps->p != '/') {
+		if (*ps->p == '\\' && ps->p[1] != '\0')
+			ps->p++;
+		ps->p++;
+	}
+	if (*ps->p != '/') {
+		lex_error(ps, open, "pattern is not closed: add \"/\" at its "
+		    "end (write \\/ for a slash inside it)");
+		return (-1);
+	}
+	pat->src = xstrndup(start, ps->p - start);
+	ps->p++;
+
+	opts = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF |
+	    PCRE2_NEVER_BACKSLASH_C;
+	for (f = ps->p; *f != '\0' && *f != ' ' && *f != '\t' && *f != '#';
+	    f++) {
+		for (i = 0; i < nitems(rule_flagdefs); i++)
+			if (rule_flagdefs[i].flag == *f)
+				break;
+		if (i == nitems(rule_flagdefs)) {
+			lex_error(ps, f, "unknown pattern flag \"%c\" (flags: "
+			    "i ignore case, m multi-line, s dot matches "
+			    "newline, x extended)", *f);
+			return (-1);
+		}
+		fd = &rule_flagdefs[i];
+		opts |= fd->option;
+		if (strchr(pat->flags, fd->flag) == NULL &&
+		    n < sizeof pat->flags - 1)
+			pat->flags[n++] = fd->flag;
+	}
+	ps->p = f;
+	if (*pat->src == '\0') {
+		lex_error(ps, open, "empty pattern would match every message");
+		return (-1);
+	}
+
+	pat->re = pcre2_compile((PCRE2_SPTR)pat->src, PCRE2_ZERO_TERMINATED,
+	    opts, &err, &off, NULL);
+	if (pat->re == NULL) {
+		pcre2_get_error_message(err, msg, sizeof msg);
+		if (off > strlen(pat->src))
+			off = strlen(pat->src);
+		lex_error(ps, start + off, "bad pattern: %s", (char *)msg);
+		return (-1);
+	}
+	if ((err = pcre2_jit_compile(pat->re, PCRE2_JIT_COMPLETE)) != 0) {
+		pcre2_get_error_message(err, msg, sizeof msg);
+		log_debug("%s:%u: no JIT, interpreting pattern: %s", ps->file,
+		    ps->line, (char *)msg);
+	}
+	return (0);
+}
+
+/* "match FIELDS /pattern/flags" or "not FIELDS /pattern/flags". */
+static void
+parse_cond(struct rules_parse *ps, const char *kw, int negate)
+{
+	struct rule		*r;
+	struct rule_cond	 c;
+	struct rule_pat		 pat;
+
+	memset(&pat, 0, sizeof pat);
+	if ((r = parse_cur(ps)) == NULL) {
+		lex_error(ps, kw, "\"%s\" outside a rule: start the rule with "
+		    "\"rule NAME\"", negate ? "not" : "match");
+		return;
+	}
+	memset(&c, 0, sizeof c);
+	c.negate = negate;
+	if (parse_fields(ps, &c) == 0 && parse_pattern(ps, &pat) == 0) {
+		lex_end(ps, " after the pattern (one pattern per line; "
+		    "add more with \"or /pattern/\" lines)");
+		c.pats = xmalloc(sizeof *c.pats);
+		c.pats[0] = pat;
+		c.npats = 1;
+	} else
+		free(pat.src);
+	/* Keep the condition even when broken, so the rule is not empty. */
+	r->conds = xreallocarray(r->conds, r->nconds + 1, sizeof *r->conds);
+	r->conds[r->nconds++] = c;
+	ps->after_cond = 1;
+}
+
+/* "or /pattern/flags": another pattern for the condition just above. */
+static void
+parse_or(struct rules_parse *ps, const char *kw)
+{
+	struct rule		*r;
+	struct rule_cond	*c;
+	struct rule_pat		 pat;
+
+	if ((r = parse_cur(ps)) == NULL || !ps->after_cond ||
+	    r->nconds == 0) {
+		lex_error(ps, kw, "\"or\" must follow a match, not or or line "
+		    "of a rule");
+		return;
+	}
+	c = &r->conds[r->nconds - 1];
+	if (parse_pattern(ps, &pat) != 0) {
+		free(pat.src);
+		return;
+	}
+	lex_end(ps, " after the pattern");
+	c->pats = xreallocarray(c->pats, c->npats + 1, sizeof *c->pats);
+	c->pats[c->npats++] = pat;
+}
+
+/* "tag NAME..." adds tags to the open rule. */
+static void
+parse_tag(struct rules_parse *ps, const char *kw)
+{
+	struct rule	*r;
+	const char	*w;
+	size_t		 len, i, n = 0;
+
+	if ((r = parse_cur(ps)) == NULL) {
+		lex_error(ps, kw, "\"tag\" outside a rule: start the rule "
+		    "with \"rule NAME\"");
+		return;
+	}
+	while ((len = lex_word(ps, &w)) != 0) {
+		n++;
+		if (!name_valid(w, len)) {
+			lex_error(ps, w, "invalid tag name \"%.*s\": use "
+			    "letters, digits, '-', '_' and '.'", (int)len, w);
+			continue;
+		}
+		for (i = 0; i < r->ntags; i++)
+			if (word_is(w, len, r->tags[i]))
+				break;
+		if (i < r->ntags)
+			continue;
+		r->tags = xreallocarray(r->tags, r->ntags + 1,
+		    sizeof *r->tags);
+		r->tags[r->ntags++] = xstrndup(w, len);
+	}
+	if (n == 0)
+		lex_error(ps, w, "missing tag name after \"tag\"");
+}
+
+/* Parse one line (NUL-terminated, without its newline). */
+static void
+parse_line(struct rules_parse *ps, const char *line)
+{
+	const char	*kw;
+	size_t		 len;
+
+	ps->bol = ps->p = line;
+	if ((len = lex_word(ps, &kw)) == 0)
+		return;
+	if (word_is(kw, len, "category"))
+		parse_category(ps, kw);
+	else if (word_is(kw, len, "default"))
+		parse_default(ps, kw);
+	else if (word_is(kw, len, "rule"))
+		parse_rule(ps, kw);
+	else if (word_is(kw, len, "match"))
+		parse_cond(ps, kw, 0);
+	else if (word_is(kw, len, "not"))
+		parse_cond(ps, kw, 1);
+	else if (word_is(kw, len, "or")) {
+		parse_or(ps, kw);
+		return;
+	} else if (word_is(kw, len, "tag") || word_is(kw, len, "tags"))
+		parse_tag(ps, kw);
+	else
+		lex_error(ps, kw, "unknown keyword \"%.*s\" (keywords: "
+		    "category, default, rule, match, not, or, tag)", (int)len,
+		    kw);
+	if (!word_is(kw, len, "match") && !word_is(kw, len, "not"))
+		ps->after_cond = 0;
+}
+
+/* Parse one file; every problem goes to the diag. */
+static void
+parse_file(struct rules_parse *ps, const char *path)
+{
+	FILE		*fp;
+	char		*line = NULL;
+	size_t		 size = 0;
+	ssize_t		 len;
+	const char	*bol;
+	int		 content = 0;
+
+	ps->file = path;
+	ps->line = 0;
+	if ((fp = fopen(path, "r")) == NULL) {
+		diag_add(ps->d, DIAG_ERROR, path, 0, 0, "cannot open: %s",
+		    strerror(errno));
+		return;
+	}
+	while ((len = getline(&line, &size, fp)) != -1) {
+		ps->line++;
+		while (len > 0 && (line[len - 1] == '\n' ||
+		    line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if ((size_t)len != strlen(line)) {
+			content = 1;
+			diag_add(ps->d, DIAG_ERROR, path, ps->line, 0,
+			    "line contains a NUL byte");
+			continue;
+		}
+		bol = line;
+		if (ps->line == 1 && strncmp(bol, "\xef\xbb\xbf", 3) == 0)
+			bol += 3;	/* a byte order mark is no column */
+		len = strspn(bol, " \t");
+		if (bol[len] != '\0' && bol[len] != '#')
+			content = 1;
+		parse_line(ps, bol);
+	}
+	if (ferror(fp))
+		diag_add(ps->d, DIAG_ERROR, path, 0, 0, "read error: %s",
+		    strerror(errno));
+	free(line);
+	fclose(fp);
+	parse_close_rule(ps);
+	if (!content)
+		diag_add(ps->d, DIAG_WARNING, path, 0, 0,
+		    "no categories and no rules in this file");
+}
+
+/* Are two conditions the same test? */
+static int
+cond_equal(const struct rule_cond *a, const struct rule_cond *b)
+{
+	size_t	i;
+
+	if (a->negate != b->negate || a->nfields != b->nfields ||
+	    a->npats != b->npats)
+		return (0);
+	for (i = 0; i < a->nfields; i++) {
+		if (a->fields[i].field != b->fields[i].field)
+			return (0);
+		if (a->fields[i].field == RULE_FIELD_HEADER &&
+		    strcasecmp(a->fields[i].header, b->fields[i].header) != 0)
+			return (0);
+	}
+	for (i = 0; i < a->npats; i++)
+		if (strcmp(a->pats[i].src, b->pats[i].src) != 0 ||
+		    strcmp(a->pats[i].flags, b->pats[i].flags) != 0)
+			return (0);
+	return (1);
+}
+
+/*
+ * Does rule a always match when b does (a's conditions are a subset of
+ * b's) and carry every tag of b, so b adds nothing when a wins?
+ */
+static int
+rule_covers(const struct rule *a, const struct rule *b)
+{
+	size_t	i, j;
+
+	for (i = 0; i < a->nconds; i++) {
+		for (j = 0; j < b->nconds; j++)
+			if (cond_equal(&a->conds[i], &b->conds[j]))
+				break;
+		if (j == b->nconds)
+			return (0);
+	}
+	for (i = 0; i < b->ntags; i++) {
+		for (j = 0; j < a->ntags; j++)
+			if (strcmp(a->tags[j], b->tags[i]) == 0)
+				break;
+		if (j == a->ntags)
+			return (0);
+	}
+	return (1);
+}
+
+/* Warn about rules that can never change a verdict. */
+static void
+rules_check_shadowed(struct rules_parse *ps)
+{
+	struct ruleset	*rs = ps->rs;
+	struct rule	*a, *b;
+	size_t		 i, j;
+	int		 pa, pb;
+
+	for (j = 0; j < rs->nrules; j++) {
+		b = &rs->rules[j];
+		pb = rs->cats[b->cat].priority;
+		for (i = 0; i < rs->nrules; i++) {
+			a = &rs->rules[i];
+			pa = rs->cats[a->cat].priority;
+			if (i == j || pa < pb || (pa == pb && i > j))
+				continue;
+			if (!rule_covers(a, b))
+				continue;
+			diag_add(ps->d, DIAG_WARNING, b->file, b->line, b->col,
+			    "rule %s can never win: whenever it matches, rule "
+			    "%s (%s:%u) matches too, with category %s",
+			    b->name, a->name, a->file, a->line,
+			    rs->cats[a->cat].name);
+			break;
+		}
+	}
+}
+
+/* Tie rules to categories and check the whole set across files. */
+static void
+rules_link(struct rules_parse *ps, size_t nerrors)
+{
+	struct ruleset	*rs = ps->rs;
+	struct rule	*r;
+	ssize_t		 c;
+	size_t		 i, j;
+	int		 linked = 1;
+
+	if (rs->ncats == 0)
+		diag_add(ps->d, DIAG_ERROR, ps->dir, 0, 0, "no categories "
+		    "declared: add lines like \"category individual "
+		    "priority 40 template individual\"");
+	if (ps->def == NULL)
+		diag_add(ps->d, DIAG_ERROR, ps->dir, 0, 0, "no default "
+		    "category: add \"default NAME\" for inquiries that no "
+		    "rule matches");
+	else if ((c = cat_find(rs, ps->def)) == -1) {
+		diag_add(ps->d, DIAG_ERROR, ps->def_file, ps->def_line,
+		    ps->def_col, "default category %s is not declared",
+		    ps->def);
+		linked = 0;
+	} else {
+		rs->def = c;
+		if (rs->cats[c].template == NULL)
+			diag_add(ps->d, DIAG_WARNING, ps->def_file,
+			    ps->def_line, ps->def_col, "default category %s "
+			    "is noreply: inquiries that match no rule get no "
+			    "answer", ps->def);
+	}
+	for (i = 0; i < rs->nrules; i++) {
+		r = &rs->rules[i];
+		for (j = 0; j < i; j++)
+			if (strcmp(rs->rules[j].name, r->name) == 0) {
+				diag_add(ps->d, DIAG_WARNING, r->file, r->line,
+				    r->col, "rule name %s is also used at "
+				    "%s:%u", r->name, rs->rules[j].file,
+				    rs->rules[j].line);
+				break;
+			}
+		if (r->category == NULL) {
+			linked = 0;
+			continue;
+		}
+		if ((c = cat_find(rs, r->category)) == -1) {
+			diag_add(ps->d, DIAG_ERROR, r->file, r->cat_line,
+			    r->cat_col, "rule %s: category %s is not "
+			    "declared", r->name, r->category);
+			linked = 0;
+			continue;
+		}
+		r->cat = c;
+		rs->cats[c].nrules++;
+	}
+	for (i = 0; i < rs->ncats; i++)
+		if (rs->cats[i].nrules == 0 && (ps->def == NULL ||
+		    strcmp(rs->cats[i].name, ps->def) != 0))
+			diag_add(ps->d, DIAG_WARNING, rs->cats[i].file,
+			    rs->cats[i].line, rs->cats[i].col, "category %s "
+			    "has no rules and is not the default: it is never "
+			    "chosen", rs->cats[i].name);
+	if (linked && ps->d->nerrors == nerrors)
+		rules_check_shadowed(ps);
+}
+
+/* Order file names bytewise, so 00-x sorts before 10-y in any locale. */
+static int
+rules_namecmp(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *)a, *(char *const *)b));
+}
+
+/* Collect the *.rules files of dir (regular files, no dot files). */
+static void
+rules_list(struct rules_parse *ps)
+{
+	struct ruleset	*rs = ps->rs;
+	DIR		*dp;
+	struct dirent	*de;
+	struct stat	 st;
+	char		*path;
+	size_t		 len, dlen;
+
+	if ((dp = opendir(ps->dir)) == NULL) {
+		diag_add(ps->d, DIAG_ERROR, ps->dir, 0, 0, "cannot open the "
+		    "rules folder: %s", strerror(errno));
+		return;
+	}
+	dlen = strlen(ps->dir);
+	while ((de = readdir(dp)) != NULL) {
+		len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len <= 6 ||
+		    strcmp(de->d_name + len - 6, ".rules") != 0)
+			continue;
+		path = xasprintf("%s%s%s", ps->dir, dlen > 0 &&
+		    ps->dir[dlen - 1] == '/' ? "" : "/", de->d_name);
+		if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
+			free(path);
+			continue;
+		}
+		rs->files = xreallocarray(rs->files, rs->nfiles + 1,
+		    sizeof *rs->files);
+		rs->files[rs->nfiles++] = path;
+	}
+	closedir(dp);
+	if (rs->nfiles == 0)
+		diag_add(ps->d, DIAG_ERROR, ps->dir, 0, 0, "no *.rules files "
+		    "in the rules folder");
+	else
+		qsort(rs->files, rs->nfiles, sizeof *rs->files,
+		    rules_namecmp);
+}
+
+/* Load, check and compile every *.rules file of dir; NULL on any error. */
+struct ruleset *
+rules_load(const char *dir, struct diag *d)
+{
+	struct rules_parse	 ps;
+	struct ruleset		*rs;
+	size_t			 i, nerrors = d->nerrors;
+
+	rs = xcalloc(1, sizeof *rs);
+	memset(&ps, 0, sizeof ps);
+	ps.rs = rs;
+	ps.d = d;
+	ps.dir = dir;
+	rules_list(&ps);
+	for (i = 0; i < rs->nfiles; i++)
+		parse_file(&ps, rs->files[i]);
+	if (rs->nfiles > 0)
+		rules_link(&ps, nerrors);
+	free(ps.def);
+	if (d->nerrors != nerrors) {
+		rules_free(rs);
+		return (NULL);
+	}
+
+	if ((rs->mctx = pcre2_match_context_create(NULL)) == NULL ||
+	    (rs->md = pcre2_match_data_create(1, NULL)) == NULL)
+		fatalx("pcre2: out of memory");
+	pcre2_set_match_limit(rs->mctx, RULES_MATCH_LIMIT);
+	pcre2_set_depth_limit(rs->mctx, RULES_DEPTH_LIMIT);
+	pcre2_set_heap_limit(rs->mctx, RULES_HEAP_LIMIT);
+	rs->jit = pcre2_jit_stack_create(RULES_JIT_STACK_MIN,
+	    RULES_JIT_STACK_MAX, NULL);
+	if (rs->jit != NULL)
+		pcre2_jit_stack_assign(rs->mctx, NULL, rs->jit);
+	return (rs);
+}
+
+/* Free one condition's fields and compiled patterns. */
+static void
+cond_free(struct rule_cond *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nfields; i++)
+		free(c->fields[i].header);
+	free(c->fields);
+	for (i = 0; i < c->npats; i++) {
+		free(c->pats[i].src);
+		pcre2_code_free(c->pats[i].re);
+	}
+	free(c->pats);
+}
+
+/* Free a ruleset and its compiled patterns; NULL is fine. */
+void
+rules_free(struct ruleset *rs)
+{
+	struct rule	*r;
+	size_t		 i, j;
+
+	if (rs == NULL)
+		return;
+	for (i = 0; i < rs->nrules; i++) {
+		r = &rs->rules[i];
+		free(r->name);
+		free(r->category);
+		for (j = 0; j < r->nconds; j++)
+			cond_free(&r->conds[j]);
+		free(r->conds);
+		for (j = 0; j < r->ntags; j++)
+			free(r->tags[j]);
+		free(r->tags);
+	}
+	free(rs->rules);
+	for (i = 0; i < rs->ncats; i++) {
+		free(rs->cats[i].name);
+		free(rs->cats[i].template);
+	}
+	free(rs->cats);
+	for (i = 0; i < rs->nfiles; i++)
+		free(rs->files[i]);
+	free(rs->files);
+	pcre2_match_data_free(rs->md);
+	pcre2_jit_stack_free(rs->jit);
+	pcre2_match_context_free(rs->mctx);
+	free(rs);
+}
+
+/*
+ * Step through the texts a field names: one for most fields, every header
+ * of that name for header:NAME. Returns NULL when done.
+ */
+static const char *
+field_next(const struct msg *m, const struct rule_fieldref *f, size_t *iter)
+{
+	const char	*s = NULL;
+
+	if (f->field == RULE_FIELD_HEADER) {
+		for (; *iter < m->nheaders; (*iter)++) {
+			s = m->headers[*iter].name;
+			if (s != NULL && strcasecmp(s, f->header) == 0) {
+				s = m->headers[(*iter)++].value;
+				return (s != NULL ? s : "");
+			}
+		}
+		return (NULL);
+	}
+	if ((*iter)++ > 0)
+		return (NULL);
+	switch (f->field) {
+	case RULE_FIELD_SUBJECT:
+		s = m->subject;
+		break;
+	case RULE_FIELD_BODY:
+		s = m->body;
+		break;
+	case RULE_FIELD_QUOTED:
+		s = m->quoted;
+		break;
+	case RULE_FIELD_FROM:
+		s = m->from_text;
+		break;
+	case RULE_FIELD_TO:
+		s = m->to_text;
+		break;
+	case RULE_FIELD_HEADER:
+		break;
+	}
+	return (s != NULL ? s : "");
+}
+
+/* Print a field's name as a rule writes it. */
+static void
+field_print(struct buf *b, const struct rule_fieldref *f)
+{
+	size_t	i;
+
+	if (f->field == RULE_FIELD_HEADER) {
+		buf_printf(b, "header:%s", f->header);
+		return;
+	}
+	for (i = 0; i < nitems(rule_fielddefs); i++)
+		if (rule_fielddefs[i].field == f->field)
+			buf_addstr(b, rule_fielddefs[i].name);
+}
+
+/*
+ * Append up to RULES_EXPLAIN_TEXT bytes of matched text, control
+ * characters as spaces, cut on a UTF-8 character boundary.
+ */
+static void
+explain_text(struct buf *b, const char *s, size_t len)
+{
+	size_t	i, n = len;
+
+	if (n > RULES_EXPLAIN_TEXT) {
+		n = RULES_EXPLAIN_TEXT;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	buf_addch(b, '"');
+	for (i = 0; i < n; i++)
+		buf_addch(b, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ?
+		    ' ' : s[i]);
+	buf_addch(b, '"');
+	if (n < len)
+		buf_addstr(b, "...");
+}
+
+/* Describe one match for --explain: where, which field, what text. */
+static void
+explain_match(struct buf *ex, const struct rule *r, const struct rule_pat *pat,
+    const struct rule_fieldref *f, const char *text, pcre2_match_data *md)
+{
+	PCRE2_SIZE	*ov = pcre2_get_ovector_pointer(md);
+
+	buf_printf(ex, "%s:%u rule %s: field ", r->file, pat->line, r->name);
+	field_print(ex, f);
+	buf_addstr(ex, " matched ");
+	explain_text(ex, text + ov[0], ov[1] > ov[0] ? ov[1] - ov[0] : 0);
+	buf_addch(ex, '\n');
+}
+
+/*
+ * Is pat found in any field of condition c? 1 yes, 0 no, -1 when pcre2 hit
+ * a limit or failed (logged by rule name and location, never content).
+ */
+static int
+pat_search(const struct ruleset *rs, const struct rule *r,
+    const struct rule_cond *c, const struct rule_pat *pat,
+    const struct msg *m, struct buf *ex)
+{
+	const char	*text;
+	PCRE2_UCHAR	 msg[128];
+	size_t		 fi, iter;
+	int		 rc;
+
+	for (fi = 0; fi < c->nfields; fi++) {
+		iter = 0;
+		while ((text = field_next(m, &c->fields[fi], &iter)) != NULL) {
+			rc = pcre2_match(pat->re, (PCRE2_SPTR)text,
+			    strlen(text), 0, 0, rs->md, rs->mctx);
+			if (rc == PCRE2_ERROR_NOMATCH)
+				continue;
+			if (rc < 0) {
+				pcre2_get_error_message(rc, msg, sizeof msg);
+				log_warnx("rule %s (%s:%u): %s; the rule does "
+				    "not match", r->name, r->file, pat->line,
+				    (char *)msg);
+				return (-1);
+			}
+			if (ex != NULL && !c->negate)
+				explain_match(ex, r, pat, &c->fields[fi], text,
+				    rs->md);
+			return (1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * Evaluate one rule: 1 when every condition holds. A pcre2 limit or error
+ * makes the rule not match. With ex, write one line per condition.
+ */
+static int
+rule_eval(const struct ruleset *rs, const struct rule *r,
+    const struct msg *m, struct buf *ex)
+{
+	const struct rule_cond	*c;
+	size_t			 ci, pi, fi;
+	int			 hit;
+
+	for (ci = 0; ci < r->nconds; ci++) {
+		c = &r->conds[ci];
+		hit = 0;
+		for (pi = 0; pi < c->npats && hit == 0; pi++)
+			hit = pat_search(rs, r, c, &c->pats[pi], m, ex);
+		if (hit == -1 || hit == c->negate)
+			return (0);
+		if (ex == NULL || !c->negate)
+			continue;
+		buf_printf(ex, "%s:%u rule %s: not ", r->file, c->pats[0].line,
+		    r->name);
+		for (fi = 0; fi < c->nfields; fi++) {
+			if (fi > 0)
+				buf_addch(ex, ',');
+			field_print(ex, &c->fields[fi]);
+		}
+		buf_addstr(ex, ": nothing matched\n");
+	}
+	return (1);
+}
+
+/* Add s to a string list unless it is there already. */
+static void
+list_add(char ***list, size_t *n, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp((*list)[i], s) == 0)
+			return;
+	*list = xreallocarray(*list, *n + 1, sizeof **list);
+	(*list)[(*n)++] = xstrdup(s);
+}
+
+/*
+ * Collapse every run of white space (line breaks, tabs, no-break spaces)
+ * into one space, so that a phrase matches however the writer's mail
+ * program wrapped it: "better off\nwithout me" is "better off without me".
+ * Caller frees.
+ */
+static char *
+text_flatten(const char *s)
+{
+	char	*out, *o;
+	int	 space = 0;
+
+	if (s == NULL)
+		return (NULL);
+	o = out = xmalloc(strlen(s) + 1);
+	while (*s != '\0') {
+		if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' ||
+		    *s == '\f' || *s == '\v') {
+			space = 1;
+			s++;
+			continue;
+		}
+		if ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] == 0xa0) {
+			space = 1;
+			s += 2;
+			continue;
+		}
+		if (space && o != out)
+			*o++ = ' ';
+		space = 0;
+		*o++ = *s++;
+	}
+	*o = '\0';
+	return (out);
+}
+
+/* A copy of m whose subject, body and quoted are flattened; see above. */
+static void
+msg_flatten(const struct msg *m, struct msg *flat)
+{
+	*flat = *m;
+	flat->subject = text_flatten(m->subject);
+	flat->body = text_flatten(m->body);
+	flat->quoted = text_flatten(m->quoted);
+}
+
+/* Free what msg_flatten allocated. */
+static void
+msg_flat_free(struct msg *flat)
+{
+	free(flat->subject);
+	free(flat->body);
+	free(flat->quoted);
+}
+
+/*
+ * Run every rule in order; the highest priority category among those that
+ * matched wins (ties: the earlier rule), else the default.
+ */
+void
+rules_classify(const struct ruleset *rs, const struct msg *orig,
+    struct verdict *v)
+{
+	const struct rules_cat	*c;
+	const struct rule	*r;
+	struct msg		 flat, *m = &flat;
+	size_t			 i, j, best = SIZE_MAX;
+
+	memset(v, 0, sizeof *v);
+	msg_flatten(orig, &flat);
+	for (i = 0; i < rs->nrules; i++) {
+		r = &rs->rules[i];
+		if (!rule_eval(rs, r, m, NULL))
+			continue;
+		list_add(&v->rules, &v->nrules, r->name);
+		for (j = 0; j < r->ntags; j++)
+			list_add(&v->tags, &v->ntags, r->tags[j]);
+		if (best == SIZE_MAX ||
+		    rs->cats[r->cat].priority > rs->cats[best].priority)
+			best = r->cat;
+	}
+	msg_flat_free(&flat);
+	c = &rs->cats[best == SIZE_MAX ? rs->def : best];
+	v->category = xstrdup(c->name);
+	v->template = c->template != NULL ? xstrdup(c->template) : NULL;
+	v->answer = c->template != NULL;
+	v->priority = c->priority;
+}
+
+/*
+ * Write why msg gets its verdict: each matching rule with the field and text
+ * each condition matched, then why the other categories lost. Returns the
+ * number of matching rules.
+ */
+int
+rules_explain(const struct ruleset *rs, const struct msg *orig,
+    struct buf *out)
+{
+	const struct rule	*r;
+	struct buf		 b;
+	struct msg		 flat, *m = &flat;
+	size_t			 i, t, *first, win = SIZE_MAX;
+	int			 n = 0;
+
+	msg_flatten(orig, &flat);
+	first = xcalloc(rs->ncats, sizeof *first);
+	for (i = 0; i < rs->ncats; i++)
+		first[i] = SIZE_MAX;
+	buf_init(&b, 0);
+	for (i = 0; i < rs->nrules; i++) {
+		r = &rs->rules[i];
+		buf_reset(&b);
+		if (!rule_eval(rs, r, m, &b))
+			continue;
+		n++;
+		buf_printf(out, "%s:%u rule %s: category %s%s", r->file,
+		    r->line, r->name, r->category,
+		    r->ntags > 0 ? ", tags" : "");
+		for (t = 0; t < r->ntags; t++)
+			buf_printf(out, " %s", r->tags[t]);
+		buf_addch(out, '\n');
+		buf_add(out, buf_str(&b), b.len);
+		if (first[r->cat] == SIZE_MAX)
+			first[r->cat] = i;
+		if (win == SIZE_MAX ||
+		    rs->cats[r->cat].priority > rs->cats[win].priority)
+			win = r->cat;
+	}
+	for (i = 0; i < rs->ncats; i++) {
+		if (i == win)
+			continue;
+		if (first[i] == SIZE_MAX)
+			buf_printf(out, "category %s (priority %d): no rule "
+			    "matched\n", rs->cats[i].name,
+			    rs->cats[i].priority);
+		else if (rs->cats[i].priority == rs->cats[win].priority)
+			buf_printf(out, "category %s (priority %d): lost the "
+			    "tie to %s, whose rule %s came first\n",
+			    rs->cats[i].name, rs->cats[i].priority,
+			    rs->cats[win].name,
+			    rs->rules[first[win]].name);
+		else
+			buf_printf(out, "category %s (priority %d): lost to "
+			    "%s (priority %d)\n", rs->cats[i].name,
+			    rs->cats[i].priority, rs->cats[win].name,
+			    rs->cats[win].priority);
+	}
+	if (win == SIZE_MAX)
+		buf_printf(out, "verdict: %s, the default: no rule matched\n",
+		    rs->cats[rs->def].name);
+	else
+		buf_printf(out, "verdict: %s (priority %d)\n",
+		    rs->cats[win].name, rs->cats[win].priority);
+	buf_free(&b);
+	free(first);
+	msg_flat_free(&flat);
+	return (n);
+}
+
+/* Free what a verdict holds and clear it; NULL is fine. */
+void
+verdict_free(struct verdict *v)
+{
+	size_t	i;
+
+	if (v == NULL)
+		return;
+	free(v->category);
+	free(v->template);
+	for (i = 0; i < v->ntags; i++)
+		free(v->tags[i]);
+	free(v->tags);
+	for (i = 0; i < v->nrules; i++)
+		free(v->rules[i]);
+	free(v->rules);
+	memset(v, 0, sizeof *v);
+}
+
+/* Does the verdict carry tag? */
+int
+verdict_has_tag(const struct verdict *v, const char *tag)
+{
+	size_t	i;
+
+	for (i = 0; i < v->ntags; i++)
+		if (strcmp(v->tags[i], tag) == 0)
+			return (1);
+	return (0);
+}
+
+/* Number of declared categories, for check's cross-reference. */
+size_t
+rules_ncategories(const struct ruleset *rs)
+{
+	return (rs->ncats);
+}
+
+/* Name of category i, or NULL past the end. */
+const char *
+rules_category_name(const struct ruleset *rs, size_t i)
+{
+	return (i < rs->ncats ? rs->cats[i].name : NULL);
+}
+
+/* Template of category i, NULL for noreply or past the end. */
+const char *
+rules_category_template(const struct ruleset *rs, size_t i)
+{
+	return (i < rs->ncats ? rs->cats[i].template : NULL);
+}

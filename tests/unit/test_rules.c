@@ -1,0 +1,775 @@
+/*
+ * Unit tests for rules.c: the parser against good and bad files with their
+ * expected file:line:col output, matching semantics, pcre2 limits, and the
+ * shipped rules/ folder against a table of realistic inquiries.
+ *
+ * Run from tests/unit (paths are relative to it).
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+#include "buf.h"
+#include "diag.h"
+#include "log.h"
+#include "mime.h"
+#include "rules.h"
+#include "xmalloc.h"
+
+#define DATA		"../data/rules"
+#define SHIPPED		"../../rules"
+
+/* A message built by hand: rules read only these fields. */
+struct tmsg {
+	struct msg		 m;
+	struct msg_header	 h[4];
+};
+
+/* Fill a hand-made msg; NULL fields stay NULL (rules must cope). */
+static void
+tmsg_init(struct tmsg *t, const char *subject, const char *body,
+    const char *quoted)
+{
+	memset(t, 0, sizeof *t);
+	t->m.subject = (char *)(uintptr_t)subject;
+	t->m.body = (char *)(uintptr_t)body;
+	t->m.quoted = (char *)(uintptr_t)quoted;
+	t->m.headers = t->h;
+}
+
+/* Add a header to a hand-made msg. */
+static void
+tmsg_header(struct tmsg *t, const char *name, const char *value)
+{
+	assert_true(t->m.nheaders < 4);
+	t->h[t->m.nheaders].name = (char *)(uintptr_t)name;
+	t->h[t->m.nheaders].value = (char *)(uintptr_t)value;
+	t->m.nheaders++;
+}
+
+/* Replace every occurrence of from in s by to; caller frees. */
+static char *
+replace_all(const char *s, const char *from, const char *to)
+{
+	struct buf	 b;
+	const char	*p;
+	size_t		 n = strlen(from);
+
+	buf_init(&b, 0);
+	while ((p = strstr(s, from)) != NULL) {
+		buf_add(&b, s, p - s);
+		buf_addstr(&b, to);
+		s = p + n;
+	}
+	buf_addstr(&b, s);
+	return (buf_detach(&b, NULL));
+}
+
+/* Read a whole file ("" when missing); caller frees. */
+static char *
+slurp(const char *path)
+{
+	FILE	*fp;
+	struct buf b;
+	char	 chunk[4096];
+	size_t	 n;
+
+	buf_init(&b, 0);
+	if ((fp = fopen(path, "r")) != NULL) {
+		while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+			buf_add(&b, chunk, n);
+		fclose(fp);
+	}
+	buf_addstr(&b, "");
+	return (buf_detach(&b, NULL));
+}
+
+/* Load dir; return diag output with dir written as DIR; caller frees. */
+static char *
+load_output(const char *dir, struct ruleset **rsp)
+{
+	struct diag	 d;
+	char		*out, *res;
+	size_t		 len;
+	FILE		*fp;
+
+	diag_init(&d);
+	*rsp = rules_load(dir, &d);
+	fp = open_memstream(&out, &len);
+	assert_non_null(fp);
+	diag_print(&d, fp);
+	fclose(fp);
+	if (*rsp != NULL)
+		assert_int_equal(d.nerrors, 0);
+	else
+		assert_true(d.nerrors > 0);
+	diag_free(&d);
+	res = replace_all(out, dir, "DIR");
+	free(out);
+	return (res);
+}
+
+/* Names of the case folders under base, sorted; returns their count. */
+static size_t
+case_dirs(const char *base, char ***names)
+{
+	struct dirent	**list;
+	struct stat	  st;
+	char		 *path;
+	int		  n, i;
+	size_t		  count = 0;
+
+	n = scandir(base, &list, NULL, alphasort);
+	assert_true(n >= 0);
+	*names = NULL;
+	for (i = 0; i < n; i++) {
+		path = xasprintf("%s/%s", base, list[i]->d_name);
+		if (list[i]->d_name[0] != '.' && stat(path, &st) == 0 &&
+		    S_ISDIR(st.st_mode)) {
+			*names = xreallocarray(*names, count + 1,
+			    sizeof **names);
+			(*names)[count++] = path;
+		} else
+			free(path);
+		free(list[i]);
+	}
+	free(list);
+	return (count);
+}
+
+/* Check every case folder of base against its .expect file. */
+static size_t
+check_cases(const char *base, int good)
+{
+	struct ruleset	*rs;
+	char		**names, *got, *exp, *ef;
+	size_t		  n, i;
+
+	n = case_dirs(base, &names);
+	for (i = 0; i < n; i++) {
+		got = load_output(names[i], &rs);
+		ef = xasprintf("%s.expect", names[i]);
+		exp = slurp(ef);
+		if (strcmp(got, exp) != 0 || (rs != NULL) != good)
+			fail_msg("%s: %s\n--- expected (%s)\n%s--- got\n%s",
+			    names[i], good ? "should load" : "should fail",
+			    ef, exp, got);
+		rules_free(rs);
+		free(got);
+		free(exp);
+		free(ef);
+		free(names[i]);
+	}
+	free(names);
+	return (n);
+}
+
+static void
+test_good_files(void **state)
+{
+	assert_true(check_cases(DATA "/good", 1) >= 3);
+}
+
+static void
+test_bad_files(void **state)
+{
+	assert_true(check_cases(DATA "/bad", 0) >= 12);
+}
+
+static void
+test_missing_dir(void **state)
+{
+	struct ruleset	*rs;
+	char		*out;
+
+	out = load_output(DATA "/no-such-folder", &rs);
+	assert_null(rs);
+	assert_string_equal(out, "DIR: cannot open the rules folder: "
+	    "No such file or directory\n");
+	free(out);
+}
+
+/* Write a file into dir. */
+static void
+write_file(const char *dir, const char *name, const char *data, size_t len)
+{
+	char	*path;
+	FILE	*fp;
+
+	path = xasprintf("%s/%s", dir, name);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(data, 1, len, fp), len);
+	fclose(fp);
+	free(path);
+}
+
+/* Remove a flat temporary folder. */
+static void
+remove_dir(const char *dir)
+{
+	DIR		*dp;
+	struct dirent	*de;
+	char		*path;
+
+	dp = opendir(dir);
+	assert_non_null(dp);
+	while ((de = readdir(dp)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		unlink(path);
+		free(path);
+	}
+	closedir(dp);
+	rmdir(dir);
+}
+
+/* Bytes a text editor leaves: a BOM, CRLF, a NUL; dot files are skipped. */
+static void
+test_odd_bytes(void **state)
+{
+	static const char	 crlf[] = "\xef\xbb\xbf" "category a priority "
+	    "1 template a\r\ndefault a\r\nrule r\r\n\tmatch body /x/\r\n"
+	    "\tcategory a\r\n";
+	static const char	 nul[] = "# a NUL follows\nrule n\0ul\n";
+	char			 dir[] = "/tmp/test_rules.XXXXXX";
+	struct ruleset		*rs;
+	char			*out;
+
+	assert_non_null(mkdtemp(dir));
+	write_file(dir, "00-crlf.rules", crlf, sizeof crlf - 1);
+	write_file(dir, ".hidden.rules", "garbage\n", 8);
+	write_file(dir, "notes.rules~", "garbage\n", 8);
+	out = load_output(dir, &rs);
+	assert_non_null(rs);
+	assert_string_equal(out, "");
+	rules_free(rs);
+	free(out);
+
+	write_file(dir, "10-nul.rules", nul, sizeof nul - 1);
+	out = load_output(dir, &rs);
+	assert_null(rs);
+	assert_string_equal(out, "DIR/10-nul.rules:2: line contains a NUL "
+	    "byte\n");
+	free(out);
+	remove_dir(dir);
+}
+
+/* Load a folder that must load; fails the test otherwise. */
+static struct ruleset *
+load_ok(const char *dir)
+{
+	struct ruleset	*rs;
+	char		*out;
+
+	out = load_output(dir, &rs);
+	if (rs == NULL)
+		fail_msg("%s failed to load:\n%s", dir, out);
+	free(out);
+	return (rs);
+}
+
+/* Classify and compare category and the exact, ordered rules list. */
+static void
+expect(const struct ruleset *rs, const struct msg *m, const char *cat,
+    const char *rules, const char *tags)
+{
+	struct verdict	 v;
+	struct buf	 r, t;
+	size_t		 i;
+
+	rules_classify(rs, m, &v);
+	buf_init(&r, 0);
+	buf_init(&t, 0);
+	for (i = 0; i < v.nrules; i++)
+		buf_printf(&r, "%s%s", i ? " " : "", v.rules[i]);
+	for (i = 0; i < v.ntags; i++)
+		buf_printf(&t, "%s%s", i ? " " : "", v.tags[i]);
+	if (strcmp(v.category, cat) != 0 || strcmp(buf_str(&r), rules) != 0 ||
+	    strcmp(buf_str(&t), tags) != 0)
+		fail_msg("subject \"%.40s\" body \"%.40s\": expected %s [%s] "
+		    "{%s}, got %s [%s] {%s}",
+		    m->subject ? m->subject : "(null)",
+		    m->body ? m->body : "(null)", cat, rules, tags, v.category,
+		    buf_str(&r), buf_str(&t));
+	buf_free(&r);
+	buf_free(&t);
+	verdict_free(&v);
+}
+
+static void
+test_matching(void **state)
+{
+	struct ruleset	*rs = load_ok(DATA "/good/basic");
+	struct tmsg	 t;
+	struct verdict	 v;
+
+	/* NULL and empty fields first: the default, nothing matched. */
+	tmsg_init(&t, NULL, NULL, NULL);
+	expect(rs, &t.m, "plain", "", "");
+	rules_classify(rs, &t.m, &v);
+	assert_string_equal(v.template, "plain");
+	assert_int_equal(v.answer, 1);
+	assert_int_equal(v.priority, 1);
+	verdict_free(&v);
+	tmsg_init(&t, "", "", "");
+	expect(rs, &t.m, "plain", "", "");
+
+	/* One rule; case-insensitive flag; word boundaries. */
+	tmsg_init(&t, "RED alert", "", "");
+	expect(rs, &t.m, "red", "red-word", "colour warm");
+	tmsg_init(&t, "reddish", "", "");
+	expect(rs, &t.m, "plain", "", "");
+
+	/* Tie between two priority-50 categories: the earlier rule wins. */
+	tmsg_init(&t, "blue and red", "", "");
+	expect(rs, &t.m, "red", "red-word blue-word", "colour warm cold");
+
+	/* Higher priority wins over file order; tags are a union. */
+	tmsg_init(&t, "blue", "the alarm rang", "");
+	expect(rs, &t.m, "urgent", "blue-word alarm", "colour cold alarm");
+
+	/* Negation: "drill" in quoted stops the alarm rule. */
+	tmsg_init(&t, "alarm", "", "> this is a drill");
+	expect(rs, &t.m, "plain", "", "");
+	tmsg_init(&t, "", "alarm", "drill");
+	expect(rs, &t.m, "plain", "", "");
+	tmsg_init(&t, "", "alarm drill", "");
+	expect(rs, &t.m, "urgent", "alarm", "alarm");
+
+	/* Case-sensitive pattern without the i flag. */
+	tmsg_init(&t, "", "NASA called", "");
+	expect(rs, &t.m, "red", "case-sensitive", "space");
+	tmsg_init(&t, "", "nasa called", "");
+	expect(rs, &t.m, "plain", "", "");
+
+	/* "or" alternatives and a negated "or" condition. */
+	tmsg_init(&t, "", "a pear", "");
+	expect(rs, &t.m, "red", "either", "fruit");
+	tmsg_init(&t, "", "fruit", "");
+	expect(rs, &t.m, "blue", "fruit-not-both", "fruit");
+	tmsg_init(&t, "", "fruit and pear", "");
+	expect(rs, &t.m, "red", "either", "fruit");
+
+	/* header:NAME, case-insensitive name; several headers of a name. */
+	tmsg_init(&t, "", "", "");
+	tmsg_header(&t, "Received", "x");
+	tmsg_header(&t, "list-id", "<news.example.org>");
+	expect(rs, &t.m, "bulk", "list-mail", "bulk");
+	tmsg_init(&t, "", "", "");
+	tmsg_header(&t, "X-List-Id", "x");
+	expect(rs, &t.m, "plain", "", "");
+
+	/* Two conditions on from and to must both hold. */
+	tmsg_init(&t, "", "", "");
+	t.m.from_text = "Ann <ann@example.org>";
+	expect(rs, &t.m, "plain", "", "");
+	t.m.to_text = "team@practice.example";
+	expect(rs, &t.m, "blue", "sender", "internal");
+	rules_free(rs);
+}
+
+static void
+test_multiple_fields(void **state)
+{
+	struct ruleset	*rs = load_ok(DATA "/good/syntax");
+	struct tmsg	 t;
+
+	/* "subject , body" with a '#' and a '/' inside the patterns. */
+	tmsg_init(&t, "A # NOT A COMMENT", "", "");
+	expect(rs, &t.m, "two", "Tabs.and_spaces-1", "a b c");
+	tmsg_init(&t, "", "it is with / slash", "");
+	expect(rs, &t.m, "two", "Tabs.and_spaces-1", "a b c");
+	tmsg_init(&t, "", "", "a # not a comment");
+	expect(rs, &t.m, "one", "", "");
+	/* UTF-8 pattern, caseless with UCP. */
+	tmsg_init(&t, "ÜMLAUT", "", "");
+	expect(rs, &t.m, "two", "Tabs.and_spaces-1", "a b c");
+	/* m and x flags on a header, not FROM /x/s. */
+	tmsg_init(&t, "", "", "");
+	tmsg_header(&t, "X-Spam-Flag", "no\nyes");
+	expect(rs, &t.m, "three", "headers", "h");
+	t.m.from_text = "x@y";
+	expect(rs, &t.m, "one", "", "");
+	rules_free(rs);
+}
+
+/* Milliseconds since an arbitrary point. */
+static double
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec * 1e3 + ts.tv_nsec / 1e6);
+}
+
+static void
+test_limits(void **state)
+{
+	struct ruleset	*rs = load_ok(DATA "/good/basic");
+	struct tmsg	 t;
+	char		*subject;
+	double		 t0, ms;
+	size_t		 n = 100000;
+
+	subject = xmalloc(n + 2);
+	memset(subject, 'a', n);
+	subject[n] = 'b';
+	subject[n + 1] = '\0';
+
+	/* (a+)+$ against 100k 'a' + 'b': the match limit stops it. */
+	tmsg_init(&t, subject, "", "");
+	t0 = now_ms();
+	expect(rs, &t.m, "plain", "", "");
+	ms = now_ms() - t0;
+	print_message("catastrophic pattern: %.1f ms\n", ms);
+	assert_true(ms < 1000);
+
+	/* A limit hit counts as "rule does not match", negated or not. */
+	tmsg_init(&t, subject, "slowcheck", "");
+	expect(rs, &t.m, "plain", "", "");
+
+	/* Without the trailing b it matches quickly. */
+	subject[n] = '\0';
+	tmsg_init(&t, subject, "slowcheck", "");
+	expect(rs, &t.m, "urgent", "catastrophic", "slow");
+	free(subject);
+	rules_free(rs);
+}
+
+static void
+test_invalid_utf8(void **state)
+{
+	struct ruleset	*shipped = load_ok(SHIPPED);
+	struct ruleset	*rs = load_ok(DATA "/good/basic");
+	struct tmsg	 t;
+	struct verdict	 v;
+
+	/* Invalid bytes never match, the text around them still does. */
+	tmsg_init(&t, "\xff\xfe red \xc3", "\xc3\x28 alarm \xed\xa0\x80", "");
+	expect(rs, &t.m, "urgent", "red-word alarm", "colour warm alarm");
+	tmsg_init(&t, "\xf8\x88\x80\x80\x80", "\xc0\xaf", "\xff");
+	expect(rs, &t.m, "plain", "", "");
+
+	tmsg_init(&t, "help \xff\xfe", "\x80 I want to kill myself \xc3", "");
+	rules_classify(shipped, &t.m, &v);
+	assert_string_equal(v.category, "crisis");
+	verdict_free(&v);
+	rules_free(shipped);
+	rules_free(rs);
+}
+
+static void
+test_explain(void **state)
+{
+	struct ruleset	*rs = load_ok(DATA "/good/basic");
+	struct tmsg	 t;
+	struct buf	 b;
+	const char	*f = DATA "/good/basic/10-rules.rules";
+	char		*exp;
+
+	buf_init(&b, 0);
+	tmsg_init(&t, "blue", "the\talarm", "");
+	assert_int_equal(rules_explain(rs, &t.m, &b), 2);
+	exp = replace_all(
+	    "F:9 rule blue-word: category blue, tags colour cold\n"
+	    "F:10 rule blue-word: field subject matched \"blue\"\n"
+	    "F:14 rule alarm: category urgent, tags alarm\n"
+	    "F:15 rule alarm: field body matched \"alarm\"\n"
+	    "F:16 rule alarm: not quoted: nothing matched\n"
+	    "category red (priority 50): no rule matched\n"
+	    "category blue (priority 50): lost to urgent (priority 100)\n"
+	    "category bulk (priority 10): no rule matched\n"
+	    "category plain (priority 1): no rule matched\n"
+	    "verdict: urgent (priority 100)\n", "F", f);
+	assert_string_equal(buf_str(&b), exp);
+	free(exp);
+
+	/* A tie, and a field with a control character in the match. */
+	buf_reset(&b);
+	tmsg_init(&t, "red\x01 blue", "", "");
+	assert_int_equal(rules_explain(rs, &t.m, &b), 2);
+	assert_non_null(strstr(buf_str(&b), "category blue (priority 50): "
+	    "lost the tie to red, whose rule red-word came first\n"));
+	assert_non_null(strstr(buf_str(&b), "verdict: red (priority 50)\n"));
+
+	buf_reset(&b);
+	tmsg_init(&t, "", "", "");
+	assert_int_equal(rules_explain(rs, &t.m, &b), 0);
+	assert_non_null(strstr(buf_str(&b),
+	    "verdict: plain, the default: no rule matched\n"));
+	buf_free(&b);
+	rules_free(rs);
+}
+
+static void
+test_categories(void **state)
+{
+	struct ruleset	*rs = load_ok(DATA "/good/basic");
+	struct verdict	 v;
+	struct tmsg	 t;
+
+	assert_int_equal(rules_ncategories(rs), 5);
+	assert_string_equal(rules_category_name(rs, 0), "urgent");
+	assert_string_equal(rules_category_template(rs, 0), "urgent");
+	assert_string_equal(rules_category_name(rs, 3), "bulk");
+	assert_null(rules_category_template(rs, 3));
+	assert_null(rules_category_name(rs, 5));
+
+	/* A noreply category: no template, not answered. */
+	tmsg_init(&t, "", "", "");
+	tmsg_header(&t, "List-Id", "x");
+	rules_classify(rs, &t.m, &v);
+	assert_string_equal(v.category, "bulk");
+	assert_null(v.template);
+	assert_int_equal(v.answer, 0);
+	assert_int_equal(v.priority, 10);
+	assert_true(verdict_has_tag(&v, "bulk"));
+	assert_false(verdict_has_tag(&v, "bul"));
+	verdict_free(&v);
+	verdict_free(&v);	/* cleared: a second free is harmless */
+	verdict_free(NULL);
+	rules_free(NULL);
+	rules_free(rs);
+}
+
+/* The shipped rules load without a single error or warning. */
+static void
+test_shipped_clean(void **state)
+{
+	struct ruleset	*rs;
+	char		*out;
+
+	out = load_output(SHIPPED, &rs);
+	assert_non_null(rs);
+	assert_string_equal(out, "");
+	free(out);
+	rules_free(rs);
+}
+
+/*
+ * Realistic short inquiries against the shipped rules: the category, the
+ * tags that must be there and the tags that must not.
+ */
+static const struct inquiry {
+	const char	*subject;
+	const char	*body;
+	const char	*quoted;
+	const char	*header;	/* "Name: value" or NULL */
+	const char	*category;
+	const char	*tags;		/* each must be present */
+	const char	*notags;	/* none may be present */
+} inquiries[] = {
+	/* Crisis, direct and indirect, slang, Spanish, someone else. */
+	{ "need to talk", "honestly i just want to kill myself. i cant do "
+	  "this", NULL, NULL, "crisis", "urgent", NULL },
+	{ "Appointment", "I don't want to be here anymore. Everything feels "
+	  "heavy.", NULL, NULL, "crisis", "urgent", NULL },
+	{ "", "I think everyone would be better off without me, is that "
+	  "something you help with?", NULL, NULL, "crisis", NULL, NULL },
+	{ "hi", "been thinking about ending it lately and my therapist "
+	  "retired", NULL, NULL, "crisis", NULL, NULL },
+	{ "help", "idk anymore i might kms tonight", NULL, NULL, "crisis",
+	  NULL, NULL },
+	/* Phrases wrapped across lines by the writer's mail program. */
+	{ "", "Lately I feel everyone would be better off\r\n  without "
+	  "me.", NULL, NULL, "crisis", NULL, NULL },
+	{ "", "I keep covering\nfor him with\this boss and my life revolves "
+	  "around\nhis drinking", NULL, NULL, "substance",
+	  "alcohol codependency", NULL },
+	{ "question", "sometimes i think about how to unalive myself",
+	  NULL, NULL, "crisis", NULL, NULL },
+	{ "", "I started cutting myself again after three years clean of "
+	  "it", NULL, NULL, "crisis", "self-harm", NULL },
+	{ "self harm", "My self-harm is getting worse", NULL, NULL,
+	  "crisis", "self-harm", NULL },
+	{ "", "I have been saving my pills and thinking about taking all of "
+	  "them", NULL, NULL, "crisis", NULL, NULL },
+	{ "Hola", "Ya no aguanto, quiero morir. No quiero vivir así.",
+	  NULL, NULL, "crisis", "spanish", NULL },
+	{ "ayuda", "he pensado en suicidarme y en hacerme daño", NULL, NULL,
+	  "crisis", NULL, NULL },
+	{ "my daughter", "My daughter (16) said she wants to die and I "
+	  "found a note. What do I do?", NULL, NULL, "crisis",
+	  "someone-else", NULL },
+	{ "urgent", "My sister is talking about suicide and giving away "
+	  "her things", NULL, NULL, "crisis", "someone-else", NULL },
+	{ "Therapy?", "I'm suicidal and my husband drinks every night",
+	  NULL, NULL, "crisis", "urgent alcohol", NULL },
+	{ "RE: Your inquiry", "ok here it is: I have had suicidal thoughts "
+	  "since the baby", NULL, NULL, "crisis", NULL, NULL },
+	{ "Webinar", "Learn what to say when a client tells you \"I want to "
+	  "kill myself\". Register now, earn 3 CE credits.", NULL, NULL,
+	  "crisis", "marketing", NULL },
+
+	/* False friends of crisis. */
+	{ "Re: Your inquiry", "Thank you! Tuesday at 10 works for me.",
+	  "> If you are in crisis or thinking about suicide, call or text "
+	  "988.\n> If you want to kill yourself or hurt yourself, go to the "
+	  "ER.", NULL, "individual", NULL, "urgent" },
+	{ "Suicide Prevention Training - 6 CEUs", "Join our suicide "
+	  "prevention training for clinicians. Early bird pricing ends "
+	  "Friday.", NULL, NULL, "not-inquiry", "marketing", "urgent" },
+	{ "5k", "I ran 5 kms today and still feel anxious all the time",
+	  NULL, NULL, "individual", "anxiety", "urgent" },
+	{ "", "I'm thinking about ending things with my boyfriend, we fight "
+	  "constantly", NULL, NULL, "couples", NULL, "urgent" },
+	{ "", "I could kill for a good night's sleep, the stress is a lot",
+	  NULL, NULL, "individual", "stress", "urgent" },
+
+	/* Substance. */
+	{ "my husband", "My husband's drinking is getting worse and I keep "
+	  "covering for him at work", NULL, NULL, "substance",
+	  "alcohol codependency", "narcotics" },
+	{ "", "I've been sober 2 years but I'm scared of relapse", NULL,
+	  NULL, "substance", "alcohol", "narcotics" },
+	{ "son", "Our son is using again. Fentanyl. We are terrified.",
+	  NULL, NULL, "substance", "narcotics", NULL },
+	{ "", "I think I am addicted to pills since my surgery", NULL, NULL,
+	  "substance", "narcotics", NULL },
+	{ "codependency", "I read that I might be codependent; my whole "
+	  "life revolves around his drinking", NULL, NULL, "substance",
+	  "codependency alcohol", NULL },
+	{ "", "my boyfriend drinks and does coke every weekend", NULL, NULL,
+	  "substance", "alcohol narcotics", NULL },
+	{ "consulta", "Mi esposo bebe mucho y es alcohólico", NULL, NULL,
+	  "substance", "alcohol", NULL },
+
+	/* Couples. */
+	{ "Couples counseling", "Do you offer couples counseling? My wife "
+	  "and I have been arguing a lot.", NULL, NULL, "couples", NULL,
+	  NULL },
+	{ "", "My husband won't go to therapy with me but our marriage is "
+	  "falling apart", NULL, NULL, "couples", "partner-refuses", NULL },
+	{ "affair", "I found out about an affair and don't know if we can "
+	  "repair our relationship", NULL, NULL, "couples", NULL, NULL },
+
+	/* Individual, and its false friends. */
+	{ "New client", "I have anxiety and panic attacks at work", NULL,
+	  NULL, "individual", "anxiety", NULL },
+	{ "", "Since my mom passed away I can't stop crying", NULL, NULL,
+	  "individual", "grief", NULL },
+	{ "postpartum", "I'm a new mom and I think I have postpartum "
+	  "depression", NULL, NULL, "individual", "postpartum depression",
+	  NULL },
+	{ "", "burnt out and my self-esteem is on the floor", NULL, NULL,
+	  "individual", "burnout self-esteem", NULL },
+	{ "", "I drink tea every morning and still feel depressed", NULL,
+	  NULL, "individual", "depression", "alcohol" },
+	{ "", "My wife's birthday is next week and I feel so overwhelmed",
+	  NULL, NULL, "individual", "stress", NULL },
+	{ "Availability?", "Hi, are you taking new clients? What are your "
+	  "fees?", NULL, NULL, "individual", NULL, NULL },
+
+	/* Not an inquiry. */
+	{ "March newsletter", "Five tips for anxiety this spring.\n"
+	  "Unsubscribe | View in browser", NULL, NULL, "not-inquiry",
+	  "newsletter", "urgent" },
+	{ "Grow your practice", "We help therapists fill their calendar. "
+	  "Book a demo today!", NULL, NULL, "not-inquiry", "marketing",
+	  NULL },
+	{ "Opportunity", "We're hiring licensed therapists for a "
+	  "part-time role, competitive pay.", NULL, NULL, "not-inquiry",
+	  "recruiter", NULL },
+	{ "Your remittance advice", "An Explanation of Benefits is "
+	  "available in the provider portal.", NULL, NULL, "not-inquiry",
+	  "insurance", NULL },
+	{ "Rehab partners", "Our recovery center treats alcohol and opioid "
+	  "addiction.", NULL, "List-Unsubscribe: <mailto:u@x.example>",
+	  "not-inquiry", "bulk", NULL },
+};
+
+#define NINQUIRIES	(sizeof inquiries / sizeof inquiries[0])
+
+/* Does every word of list satisfy (present == want) in v? */
+static int
+tags_ok(const struct verdict *v, const char *list, int want)
+{
+	char	*copy, *w, *save;
+	int	 ok = 1;
+
+	if (list == NULL)
+		return (1);
+	copy = xstrdup(list);
+	for (w = strtok_r(copy, " ", &save); w != NULL;
+	    w = strtok_r(NULL, " ", &save))
+		if (verdict_has_tag(v, w) != want)
+			ok = 0;
+	free(copy);
+	return (ok);
+}
+
+static void
+test_shipped_inquiries(void **state)
+{
+	struct ruleset		*rs = load_ok(SHIPPED);
+	const struct inquiry	*q;
+	struct tmsg		 t;
+	struct verdict		 v;
+	struct buf		 tags;
+	char			*hname, *colon;
+	size_t			 i, j, bad = 0;
+
+	assert_true(NINQUIRIES >= 40);
+	for (i = 0; i < NINQUIRIES; i++) {
+		q = &inquiries[i];
+		tmsg_init(&t, q->subject, q->body, q->quoted);
+		hname = NULL;
+		if (q->header != NULL) {
+			hname = xstrdup(q->header);
+			colon = strchr(hname, ':');
+			*colon = '\0';
+			tmsg_header(&t, hname, colon + 2);
+		}
+		rules_classify(rs, &t.m, &v);
+		if (strcmp(v.category, q->category) != 0 ||
+		    !tags_ok(&v, q->tags, 1) || !tags_ok(&v, q->notags, 0)) {
+			buf_init(&tags, 0);
+			for (j = 0; j < v.ntags; j++)
+				buf_printf(&tags, " %s", v.tags[j]);
+			print_error("inquiry %zu \"%s\": expected %s {%s} "
+			    "without {%s}, got %s {%s }\n", i, q->body,
+			    q->category, q->tags ? q->tags : "",
+			    q->notags ? q->notags : "", v.category,
+			    buf_str(&tags));
+			buf_free(&tags);
+			bad++;
+		}
+		verdict_free(&v);
+		free(hname);
+	}
+	rules_free(rs);
+	assert_int_equal(bad, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_files),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_missing_dir),
+		cmocka_unit_test(test_odd_bytes),
+		cmocka_unit_test(test_matching),
+		cmocka_unit_test(test_multiple_fields),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_categories),
+		cmocka_unit_test(test_shipped_clean),
+		cmocka_unit_test(test_shipped_inquiries),
+	};
+
+	log_init(LOG_LEVEL_WARN, 0);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
