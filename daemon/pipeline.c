@@ -126,8 +126,11 @@ pipeline_decide(struct pipeline *p, const struct msg *msg, const char *seed,
 	rules_classify(p->rules, msg, &d->verdict);
 	guard_check(conf, msg, &d->guard);
 	d->status = STORE_HANDLED;
-	if (!d->verdict.answer || d->verdict.template == NULL)
-		return;		/* triaged, never answered */
+	if (!d->verdict.answer || d->verdict.template == NULL) {
+		/* Triaged, never answered; still tell why a guard objects. */
+		d->suppressed = d->guard.suppressed;
+		return;
+	}
 	if (d->guard.suppressed != NULL) {
 		d->status = STORE_SUPPRESSED;
 		d->suppressed = d->guard.suppressed;
@@ -242,7 +245,13 @@ pipeline_message(struct pipeline *p, const char *mailbox,
 	e.sender = msg->from.addr;
 	e.subject = msg->subject;
 	e.category = d.verdict.category;
-	e.priority = d.verdict.priority;
+	/*
+	 * Queue order: categories that are answered (inquiries) by priority,
+	 * then those that are not (newsletters, robots), whatever their
+	 * priority in the rules, which only decides who wins a message.
+	 */
+	e.priority = d.verdict.answer ? d.verdict.priority :
+	    d.verdict.priority - 1000;
 	e.tags = tags;
 	e.rules = rules;
 	e.status = d.status;

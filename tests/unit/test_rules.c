@@ -581,6 +581,15 @@ static const struct inquiry {
 	  "retired", NULL, NULL, "crisis", NULL, NULL },
 	{ "help", "idk anymore i might kms tonight", NULL, NULL, "crisis",
 	  NULL, NULL },
+	/* Programs writing: not an inquiry, unless a person says "no". */
+	{ "Out of office", "I am away until Monday and will reply then.",
+	  NULL, "Auto-Submitted: auto-replied", "not-inquiry", "automatic",
+	  NULL },
+	{ "Therapy question", "I am looking for help with anxiety.",
+	  NULL, "Auto-Submitted: no (manual)", "individual", NULL,
+	  "automatic" },
+	{ "Delivery failure", "Your message could not be delivered.",
+	  NULL, "Return-Path: <>", "not-inquiry", "automatic", NULL },
 	/* Phrases wrapped across lines by the writer's mail program. */
 	{ "", "Lately I feel everyone would be better off\r\n  without "
 	  "me.", NULL, NULL, "crisis", NULL, NULL },
