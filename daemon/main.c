@@ -41,7 +41,8 @@ static const struct cmd_entry cmd_table[] = {
 	{ "run", cmd_run, "run" },
 	{ "once", cmd_once, "once" },
 	{ "check", cmd_check, "check" },
-	{ "classify", cmd_classify, "classify [--json] [FILE.eml | -]" },
+	{ "classify", cmd_classify,
+	    "classify [--json] [--explain] [FILE.eml | -]" },
 	{ "queue", cmd_queue,
 	    "queue [--json] [--category C] [--status S]" },
 };
@@ -171,6 +172,51 @@ read_input(const char *path, size_t *lenp)
 	return (buf_detach(&b, lenp));
 }
 
+/* Append up to max lines of text, indented, for --explain. */
+static void
+explain_lines(struct buf *b, const char *label, const char *text,
+    unsigned max)
+{
+	const char	*p = text, *nl;
+	unsigned	 n = 0, total = 0;
+
+	buf_printf(b, "%s:\n", label);
+	for (p = text; p != NULL && *p != '\0'; p = nl ? nl + 1 : NULL) {
+		nl = strchr(p, '\n');
+		if (n < max)
+			buf_printf(b, "    | %.*s\n", nl ? (int)(nl - p) :
+			    (int)strlen(p), p);
+		n += 1;
+		total++;
+	}
+	if (total == 0)
+		buf_addstr(b, "    (empty)\n");
+	else if (total > max)
+		buf_printf(b, "    ... %u more line%s\n", total - max,
+		    total - max == 1 ? "" : "s");
+}
+
+/*
+ * What the rules see: the decoded fields, then why each rule matched and
+ * each other category lost. Message content: printed, never logged.
+ */
+static void
+explain(struct buf *b, const struct pipeline *p, const struct msg *msg)
+{
+	buf_addstr(b, "== fields the rules see\n");
+	buf_printf(b, "subject:    %s\n", msg->subject);
+	buf_printf(b, "from:       %s\n", msg->from_text ? msg->from_text : "");
+	buf_printf(b, "to:         %s\n", msg->to_text ? msg->to_text : "");
+	buf_printf(b, "type:       %s%s%s\n", msg->content_type ?
+	    msg->content_type : "", msg->is_report ? " (a report)" : "",
+	    msg->truncated ? " (cut by a limit)" : "");
+	explain_lines(b, "body", msg->body, 12);
+	explain_lines(b, "quoted", msg->quoted, 6);
+	buf_addstr(b, "== rules\n");
+	rules_explain(p->rules, msg, b);
+	buf_addstr(b, "== result\n");
+}
+
 /* Append a string list as a JSON array. */
 static void
 json_list(struct buf *b, char **items, size_t n)
@@ -196,18 +242,28 @@ cmd_classify(const char *confpath, int argc, char **argv)
 	const char	*path = "-";
 	char		*raw;
 	size_t		 len, i;
-	int		 json = 0, ch;
+	int		 json = 0, explaining = 0, ch;
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "explain", no_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 }
 	};
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
-		if (ch != 'j')
+	while ((ch = getopt_long(argc, argv, "je", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 'e':
+			explaining = 1;
+			break;
+		default:
 			return (EX_USAGE);
-		json = 1;
+		}
 	}
+	if (json && explaining)
+		return (EX_USAGE);
 	if (argc - optind > 1)
 		return (EX_USAGE);
 	if (argc - optind == 1)
@@ -225,6 +281,8 @@ cmd_classify(const char *confpath, int argc, char **argv)
 	    "<classify@triaged>", 0, time(NULL), 0, &d);
 
 	buf_init(&out, 0);
+	if (explaining)
+		explain(&out, &p, msg);
 	if (json) {
 		buf_addstr(&out, "{\"category\":");
 		json_string(&out, d.verdict.category);
