@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Score triaged's verdicts against the labelled inquiries.
+
+Usage: accuracy.py INQUIRIES_DIR RESULTS_FILE
+
+RESULTS_FILE has one line per message: "NAME<TAB>JSON" where JSON is the
+output of `triaged classify --json`, or "NAME<TAB>ERROR: why". Each NAME has
+a NAME.expect in INQUIRIES_DIR (see its README). Prints accuracy per
+category, the tag accuracy, a confusion table and every miss; exits 1 on
+any crisis miss, any error, or any figure below INQUIRIES_DIR/accuracy.floor,
+else 0.
+"""
+import json
+import os
+import sys
+
+
+def read_expect(path):
+    exp = {"category": None, "tags": [], "notags": []}
+    with open(path, encoding="utf-8") as fp:
+        for n, line in enumerate(fp, 1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            key, sep, val = line.partition(":")
+            key = key.strip()
+            if not sep or key not in exp:
+                raise SystemExit("%s:%d: expected category:, tags: or "
+                                 "notags:" % (path, n))
+            if key == "category":
+                exp[key] = val.strip()
+            else:
+                exp[key] += val.split()
+    if not exp["category"]:
+        raise SystemExit("%s: no category" % path)
+    return exp
+
+
+def read_floor(path):
+    floor = {}
+    with open(path, encoding="utf-8") as fp:
+        for n, line in enumerate(fp, 1):
+            f = line.split("#", 1)[0].split()
+            if not f:
+                continue
+            if len(f) != 3:
+                raise SystemExit("%s:%d: want CATEGORY CAT%% TAG%%" %
+                                 (path, n))
+            floor[f[0]] = (float(f[1]), float(f[2]))
+    return floor
+
+
+def pct(a, b):
+    return 100.0 * a / b if b else 100.0
+
+
+def main():
+    if len(sys.argv) != 3:
+        raise SystemExit(__doc__)
+    idir, results = sys.argv[1], sys.argv[2]
+    got, errors = {}, []
+    with open(results, encoding="utf-8") as fp:
+        for line in fp:
+            name, _, rest = line.rstrip("\n").partition("\t")
+            if rest.startswith("ERROR"):
+                errors.append((name, rest))
+                continue
+            try:
+                got[name] = json.loads(rest)
+            except ValueError:
+                errors.append((name, "ERROR: output is not JSON"))
+    names = sorted(f[:-7] for f in os.listdir(idir) if f.endswith(".expect"))
+    cats = []           # expected categories, in order of first sight
+    order = ["crisis", "substance", "couples", "individual", "not-inquiry"]
+    stats = {}          # cat -> [n, category ok, tags ok]
+    confusion = {}      # (expected, got) -> count
+    misses = []
+    crisis_misses = []
+    for name in names:
+        exp = read_expect(os.path.join(idir, name + ".expect"))
+        if not os.path.exists(os.path.join(idir, name + ".eml")):
+            errors.append((name, "ERROR: .expect without .eml"))
+            continue
+        if name not in got:
+            if not any(e[0] == name for e in errors):
+                errors.append((name, "ERROR: no result"))
+            continue
+        v = got[name]
+        cat = exp["category"]
+        if cat not in cats:
+            cats.append(cat)
+        s = stats.setdefault(cat, [0, 0, 0])
+        s[0] += 1
+        tags = set(v.get("tags", []))
+        cat_ok = v.get("category") == cat
+        missing = [t for t in exp["tags"] if t not in tags]
+        extra = [t for t in exp["notags"] if t in tags]
+        tag_ok = not missing and not extra
+        s[1] += cat_ok
+        s[2] += tag_ok
+        key = (cat, v.get("category"))
+        confusion[key] = confusion.get(key, 0) + 1
+        if not cat_ok or not tag_ok:
+            why = []
+            if not cat_ok:
+                why.append("category %s, expected %s" %
+                           (v.get("category"), cat))
+            if missing:
+                why.append("missing tags %s" % " ".join(missing))
+            if extra:
+                why.append("unwanted tags %s" % " ".join(extra))
+            misses.append("  %s: %s (rules: %s)" % (
+                name, "; ".join(why), " ".join(v.get("rules", [])) or "-"))
+        if cat == "crisis" and not cat_ok:
+            crisis_misses.append(name)
+
+    cats.sort(key=lambda c: (order.index(c) if c in order else 99, c))
+    allcats = cats + sorted({g for _, g in confusion if g not in cats})
+    floor = read_floor(os.path.join(idir, "accuracy.floor"))
+    fails = []
+    print("%-12s %5s %9s %7s %9s %7s" % ("category", "n", "category", "floor",
+                                          "tags", "floor"))
+    tot = [0, 0, 0]
+    for c in cats:
+        n, ok, tok = stats[c]
+        tot = [tot[0] + n, tot[1] + ok, tot[2] + tok]
+        fc, ft = floor.get(c, (None, None))
+        print("%-12s %5d %8.1f%% %7s %8.1f%% %7s" % (
+            c, n, pct(ok, n), "-" if fc is None else "%.1f" % fc,
+            pct(tok, n), "-" if ft is None else "%.1f" % ft))
+        if fc is None:
+            fails.append("no floor for category %s in accuracy.floor" % c)
+            continue
+        if pct(ok, n) + 1e-9 < fc:
+            fails.append("%s: category accuracy %.1f%% is below the floor "
+                         "%.1f%%" % (c, pct(ok, n), fc))
+        if pct(tok, n) + 1e-9 < ft:
+            fails.append("%s: tag accuracy %.1f%% is below the floor %.1f%%"
+                         % (c, pct(tok, n), ft))
+    print("%-12s %5d %8.1f%% %7s %8.1f%%" % ("all", tot[0], pct(tot[1],
+          tot[0]), "", pct(tot[2], tot[0])))
+    for c in floor:
+        if c not in stats:
+            fails.append("accuracy.floor names %s, which no inquiry "
+                         "expects" % c)
+
+    print("\nconfusion (rows: expected, columns: got)")
+    w = max(len(c) for c in allcats)
+    print(" " * (w + 1) + " ".join("%*s" % (max(len(c), 4), c)
+                                   for c in allcats))
+    for e in cats:
+        print("%-*s " % (w, e) + " ".join(
+            "%*s" % (max(len(c), 4), confusion.get((e, c), 0) or ".")
+            for c in allcats))
+    fp = [n for (e, g), n in confusion.items() if g == "crisis" and e !=
+          "crisis"]
+    print("\nnot crisis but flagged crisis: %d" % sum(fp))
+    if misses:
+        print("\nmisses:")
+        print("\n".join(misses))
+    for name, why in errors:
+        fails.append("%s: %s" % (name, why))
+    for name in crisis_misses:
+        fails.append("CRISIS MISSED: %s" % name)
+    if tot[0] < 150 and not fails:
+        fails.append("only %d labelled inquiries (at least 150)" % tot[0])
+    if fails:
+        print("\nFAIL:")
+        print("\n".join("  " + f for f in fails))
+        return 1
+    print("\nok: %d of %d verdicts right, no crisis missed, no figure "
+          "below its floor" % (tot[1], tot[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
