@@ -1,0 +1,40 @@
+#!/bin/bash
+# The daemon: `triaged run` answers mail that arrives while it waits (IDLE),
+# survives SIGHUP, and exits 0 on SIGTERM.
+. "$(dirname "$0")/lib.sh"
+tb_need_triaged
+tb_start
+conf=$TB_DIR/triaged.conf
+tb_conf "$conf" triage.poll_interval=30s
+samples=$TB_REPO/tests/data/samples
+
+"$TRIAGED" -c "$conf" run 2>"$TB_DIR/run.log" &
+pid=$!
+echo "$pid" >"$TB_DIR/run/triaged.pid"
+tb_atexit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+# Wait for the first pass (the empty mailbox) to finish.
+for i in $(seq 100); do
+	grep -q started "$TB_DIR/run.log" && break
+	sleep 0.05
+done
+sleep 0.5
+tb_append "$TB_USER" INBOX "$samples/03-couples.eml" >/dev/null
+# IDLE wakes the daemon well before the 30 s poll interval.
+tb_wait_smtp 1 15 || tb_fail "no reply while running: $(cat "$TB_DIR/run.log")"
+
+kill -HUP "$pid"
+sleep 0.5
+kill -0 "$pid" || tb_fail "SIGHUP killed the daemon"
+grep -q "reloaded" "$TB_DIR/run.log" || tb_fail "no reload on SIGHUP"
+tb_append "$TB_USER" INBOX "$samples/04-individual.eml" >/dev/null
+tb_wait_smtp 2 15 || tb_fail "no reply after reload"
+
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" = 0 ] || tb_fail "run exited $rc on SIGTERM"
+cat "$TB_DIR/run.log"
+# No message content in the log.
+grep -qi -e couples\ counseling -e sam.t@ -e anxiety "$TB_DIR/run.log" &&
+    tb_fail "the log contains message content"
+echo PASS

@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""Helpers for lib.sh (standard library only).
+
+    tb.py ports N                       print N free 127.0.0.1 TCP ports
+    tb.py append USER MBOX FILE [EPOCH] [FLAGS]
+    tb.py flags USER MBOX               "uid flag..." per message
+    tb.py dates USER MBOX               "uid internaldate-epoch size" per message
+    tb.py fetch-all USER MBOX DIR       DIR/UID.eml per message (BODY.PEEK)
+    tb.py list USER                     one mailbox per line, with its flags
+    tb.py conf FILE [section.key=value | -section.key]...
+    tb.py json FILE KEY[.KEY|.N]...     print one field of a JSON file
+
+IMAP helpers connect over IMAPS to $TB_IMAPS_PORT, verify the test bed's
+certificate ($TB_CA) and log in to USER's mailbox with SASL PLAIN as the
+bed's master user ($TB_MASTER/$TB_MASTER_PASS), so any user works,
+including recipients that only received mail over LMTP.
+"""
+
+import base64
+import imaplib
+import json
+import os
+import re
+import socket
+import ssl
+import sys
+import time
+
+
+def die(msg):
+    sys.stderr.write('tb.py: %s\n' % msg)
+    sys.exit(1)
+
+
+def connect(user):
+    ctx = ssl.create_default_context(cafile=os.environ['TB_CA'])
+    c = imaplib.IMAP4_SSL('127.0.0.1', int(os.environ['TB_IMAPS_PORT']),
+                          ssl_context=ctx, timeout=30)
+    token = '%s\0%s\0%s' % (user, os.environ['TB_MASTER'],
+                            os.environ['TB_MASTER_PASS'])
+    c.authenticate('PLAIN', lambda _: token.encode())
+    return c
+
+
+def mutf7(name):
+    """UTF-8 mailbox name -> IMAP modified UTF-7 (RFC 3501 5.1.3)."""
+    out, run = [], []
+
+    def flush():
+        if run:
+            b = base64.b64encode(''.join(run).encode('utf-16-be'))
+            out.append('&' + b.decode().rstrip('=').replace('/', ',') + '-')
+            run.clear()
+    for ch in name:
+        if 0x20 <= ord(ch) < 0x7f:
+            flush()
+            out.append('&-' if ch == '&' else ch)
+        else:
+            run.append(ch)
+    flush()
+    return ''.join(out)
+
+
+def quote(mbox):
+    mbox = mutf7(mbox)
+    return '"' + mbox.replace('\\', '\\\\').replace('"', '\\"') + '"'
+
+
+def check(typ, data, what):
+    if typ != 'OK':
+        die('%s: %s %r' % (what, typ, data))
+    return data
+
+
+def select(c, mbox):
+    check(*c.select(quote(mbox), readonly=True), what='SELECT ' + mbox)
+
+
+def fetch_items(c, spec):
+    """UID FETCH 1:* spec -> list of (meta-bytes, literal-bytes-or-None)."""
+    typ, data = c.uid('FETCH', '1:*', spec)
+    check(typ, data, 'UID FETCH')
+    out = []
+    for item in data:
+        if item is None or item == b')':
+            continue
+        if isinstance(item, tuple):
+            out.append((item[0], item[1]))
+        else:
+            out.append((item, None))
+    return out
+
+
+def uid_of(meta):
+    m = re.search(rb'UID (\d+)', meta)
+    return int(m.group(1)) if m else None
+
+
+def cmd_ports(n):
+    socks = []
+    for _ in range(int(n)):
+        s = socket.socket()
+        s.bind(('127.0.0.1', 0))
+        socks.append(s)
+    print(' '.join(str(s.getsockname()[1]) for s in socks))
+    for s in socks:
+        s.close()
+
+
+def cmd_append(user, mbox, path, epoch=None, flags=''):
+    with open(path, 'rb') as f:
+        data = f.read()
+    data = re.sub(rb'\r?\n', b'\r\n', data)
+    date = imaplib.Time2Internaldate(float(epoch)) if epoch else None
+    fl = '(%s)' % flags if flags else None
+    c = connect(user)
+    typ, resp = c.append(quote(mbox), fl, date, data)
+    if typ != 'OK' and b'TRYCREATE' in b' '.join(resp):
+        check(*c.create(quote(mbox)), what='CREATE')
+        typ, resp = c.append(quote(mbox), fl, date, data)
+    check(typ, resp, 'APPEND')
+    m = re.search(rb'APPENDUID \d+ (\d+)', resp[0] or b'')
+    if m:
+        print(m.group(1).decode())
+    c.logout()
+
+
+def cmd_flags(user, mbox):
+    c = connect(user)
+    select(c, mbox)
+    rows = []
+    for meta, _ in fetch_items(c, '(UID FLAGS)'):
+        m = re.search(rb'FLAGS \(([^)]*)\)', meta)
+        uid = uid_of(meta)
+        if uid is not None and m:
+            rows.append((uid, m.group(1).decode()))
+    for uid, fl in sorted(rows):
+        print(('%d %s' % (uid, fl)).rstrip())
+    c.logout()
+
+
+def cmd_dates(user, mbox):
+    c = connect(user)
+    select(c, mbox)
+    rows = []
+    for meta, _ in fetch_items(c, '(UID INTERNALDATE RFC822.SIZE)'):
+        uid = uid_of(meta)
+        t = imaplib.Internaldate2tuple(meta)
+        sz = re.search(rb'RFC822\.SIZE (\d+)', meta)
+        if uid is not None and t is not None:
+            rows.append((uid, int(time.mktime(t)), int(sz.group(1))))
+    for row in sorted(rows):
+        print('%d %d %d' % row)
+    c.logout()
+
+
+def cmd_fetch_all(user, mbox, outdir):
+    os.makedirs(outdir, exist_ok=True)
+    c = connect(user)
+    select(c, mbox)
+    n = 0
+    for meta, lit in fetch_items(c, '(UID BODY.PEEK[])'):
+        uid = uid_of(meta)
+        if uid is None or lit is None:
+            continue
+        with open(os.path.join(outdir, '%d.eml' % uid), 'wb') as f:
+            f.write(lit)
+        n += 1
+    c.logout()
+    print(n)
+
+
+def cmd_list(user):
+    c = connect(user)
+    typ, data = c.list()
+    check(typ, data, 'LIST')
+    for line in data:
+        m = re.match(rb'\(([^)]*)\) (?:"[^"]*"|NIL) (.*)$', line)
+        if m:
+            name = m.group(2).decode()
+            if name.startswith('"'):
+                name = name[1:-1].replace('\\"', '"').replace('\\\\', '\\')
+            print(('%s %s' % (name, m.group(1).decode())).rstrip())
+    c.logout()
+
+
+def cmd_conf(path, *overrides):
+    """Write the test bed's triaged.conf with overrides applied."""
+    env = os.environ
+    repo = env['TB_REPO']
+    sections = {
+        'imap': {
+            'host': '127.0.0.1',
+            'port': env['TB_IMAPS_PORT'],
+            'tls': 'implicit',
+            'ca_file': env['TB_CA'],
+            'user': env['TB_USER'],
+            'password_file': env['TB_DIR'] + '/imap.secret',
+            'mailbox': 'INBOX',
+        },
+        'smtp': {
+            'url': 'smtp://127.0.0.1:%s' % env['TB_SMTP_PORT'],
+            'from': 'Practice Name <%s>' % env['TB_USER'],
+        },
+        'practice': {
+            'name': 'Practice Name',
+            'phone': '+1 555 0100',
+            'booking_url': 'https://practice.example/book',
+        },
+        'triage': {
+            'rules': repo + '/rules',
+            'templates': repo + '/templates',
+            'state': env['TB_DIR'] + '/state.db',
+        },
+    }
+    for o in overrides:
+        if o.startswith('-'):
+            sec, _, key = o[1:].partition('.')
+            if not key:
+                die('bad override %r (want -section.key)' % o)
+            sections.get(sec, {}).pop(key, None)
+            continue
+        m = re.match(r'([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)=(.*)$', o, re.S)
+        if not m:
+            die('bad override %r (want section.key=value)' % o)
+        sections.setdefault(m.group(1), {})[m.group(2)] = m.group(3)
+    out = []
+    for sec, kv in sections.items():
+        out.append('[%s]' % sec)
+        out += ['%s = %s' % (k, v) for k, v in kv.items()]
+        out.append('')
+    tmp = path + '.tmp'
+    with open(tmp, 'w', encoding='utf-8') as f:
+        f.write('\n'.join(out))
+    os.rename(tmp, path)
+
+
+def cmd_json(path, key):
+    with open(path, encoding='utf-8') as f:
+        v = json.load(f)
+    for k in key.split('.'):
+        v = v[int(k)] if isinstance(v, list) else v[k]
+    if isinstance(v, (dict, list)):
+        print(json.dumps(v))
+    elif v is None:
+        print('null')
+    elif isinstance(v, bool):
+        print('true' if v else 'false')
+    else:
+        print(v)
+
+
+COMMANDS = {
+    'ports': cmd_ports,
+    'append': cmd_append,
+    'flags': cmd_flags,
+    'dates': cmd_dates,
+    'fetch-all': cmd_fetch_all,
+    'list': cmd_list,
+    'conf': cmd_conf,
+    'json': cmd_json,
+}
+
+
+def main():
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        die('usage: tb.py %s ...' % '|'.join(COMMANDS))
+    try:
+        COMMANDS[sys.argv[1]](*sys.argv[2:])
+    except TypeError as e:
+        die('%s: %s' % (sys.argv[1], e))
+    except (imaplib.IMAP4.error, OSError, KeyError) as e:
+        die('%s: %s' % (sys.argv[1], e))
+
+
+if __name__ == '__main__':
+    main()
