@@ -87,6 +87,39 @@ check: unit integration
 demo:
 	@bash tests/demo.sh
 
+# libFuzzer targets (clang), never part of check: `make fuzz` builds
+# obj-fuzz/fuzz_mime and runs it for FUZZ_SECONDS with the seeds and the
+# dictionary in tests/fuzz; `make fuzz-smoke` is a 10 s run CI can afford.
+FUZZ_CC		= clang
+FUZZ_SECONDS	?= 60
+FUZZ_CFLAGS	= -O1 -g -std=c17 -D_GNU_SOURCE $(WARN) \
+		  -Wno-format-nonliteral \
+		  -fsanitize=fuzzer-no-link,address,undefined \
+		  -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+		  $(shell pkg-config --cflags libetpan)
+FUZZ_MODS	= mime xmalloc buf log diag
+FUZZ_OBJS	= $(addprefix obj-fuzz/,$(addsuffix .o,$(FUZZ_MODS)))
+
+obj-fuzz/%.o: daemon/%.c daemon/*.h
+	@mkdir -p obj-fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+obj-fuzz/fuzz_mime: tests/fuzz/fuzz_mime.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Idaemon -o $@ \
+	    tests/fuzz/fuzz_mime.c $(FUZZ_OBJS) \
+	    $(filter-out -specs=%,$(shell pkg-config --libs libetpan))
+
+fuzz: obj-fuzz/fuzz_mime
+	@mkdir -p obj-fuzz/corpus-mime
+	obj-fuzz/fuzz_mime -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -max_len=65536 -dict=tests/fuzz/fuzz_mime.dict \
+	    -artifact_prefix=obj-fuzz/ obj-fuzz/corpus-mime tests/fuzz/seeds
+
+fuzz-smoke:
+	@$(MAKE) fuzz FUZZ_SECONDS=10
+
+.PHONY: fuzz fuzz-smoke
+
 install: triaged
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/triaged/rules \

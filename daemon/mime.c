@@ -1,15 +1,22 @@
 /*
  * MIME: turn one raw message into the clean UTF-8 fields of struct msg.
  *
- * libetpan parses the MIME tree, decodes transfer encodings, RFC 2047
- * words and addresses; everything it returns is copied out, repaired to
- * valid UTF-8 and stripped of control characters here, so no libetpan
- * type leaves this file. The raw bytes are capped, and the nesting depth
- * is pre-scanned before mailmime_parse, whose cost is quadratic in depth
- * (LIBRARIES.md TL;DR #6).
+ * libetpan parses the MIME tree, its parameters and the quoted-printable
+ * encoding. Base64, RFC 2047 words, RFC 2231 parameters, address lists
+ * (libetpan's parser glues words together: LIBRARIES.md TL;DR #14) and
+ * charsets (iconv, with U+FFFD for bad bytes and better supersets for
+ * common labels) are decoded here, leniently, because real mail breaks
+ * every rule. Everything is copied out, repaired to valid UTF-8 and
+ * stripped of control characters, so no libetpan type leaves this file.
+ * The raw bytes are capped, and the nesting depth and part count are
+ * pre-scanned before mailmime_parse, whose cost is quadratic in depth
+ * (TL;DR #6).
  */
 #include <ctype.h>
+#include <errno.h>
+#include <iconv.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -24,6 +31,7 @@
 #define MIME_MAX_ADDRS		1000	/* mailboxes kept per header */
 #define MIME_MAX_REFS		20	/* message-ids kept in references */
 #define MIME_MAX_ADDR_TEXT	65536	/* bytes of an address header parsed */
+#define MIME_MAX_PARAM_SEGS	32	/* RFC 2231 continuations joined */
 
 struct mime_walk {
 	const struct mime_limits *lim;
@@ -172,60 +180,212 @@ cp1252_to_utf8(struct buf *b, const char *p, size_t n)
 	}
 }
 
-/* Does the (lowercased) charset label name one of the 8-bit Latin sets? */
+/* Charset labels read a better way than iconv would read them as named. */
+static const struct {
+	const char	*label;		/* normalised: lowercase, no quotes */
+	const char	*use;		/* iconv name, or an =internal way */
+} charset_alias[] = {
+	{ "utf-8", "=utf8" }, { "utf8", "=utf8" },
+	{ "unicode-1-1-utf-8", "=utf8" }, { "x-utf8", "=utf8" },
+	{ "iso-8859-1", "=latin" }, { "iso8859-1", "=latin" },
+	{ "iso_8859-1", "=latin" }, { "iso-8859-1:1987", "=latin" },
+	{ "latin1", "=latin" }, { "latin-1", "=latin" }, { "l1", "=latin" },
+	{ "windows-1252", "=latin" }, { "cp1252", "=latin" },
+	{ "x-cp1252", "=latin" }, { "win-1252", "=latin" },
+	{ "cp819", "=latin" }, { "ibm819", "=latin" },
+	{ "us-ascii", "=guess" }, { "ascii", "=guess" },
+	{ "ansi_x3.4-1968", "=guess" }, { "iso646-us", "=guess" },
+	{ "us", "=guess" }, { "unknown", "=guess" },
+	{ "unknown-8bit", "=guess" }, { "x-unknown", "=guess" },
+	{ "x-user-defined", "=guess" }, { "default", "=guess" },
+	{ "7bit", "=guess" }, { "8bit", "=guess" }, { "none", "=guess" },
+	{ "utf-16", "=utf16" }, { "utf16", "=utf16" }, { "ucs-2", "=utf16" },
+	{ "unicode", "=utf16" }, { "csunicode", "=utf16" },
+	{ "iso-10646-ucs-2", "=utf16" },
+	{ "gb2312", "GB18030" }, { "gb_2312-80", "GB18030" },
+	{ "csgb2312", "GB18030" }, { "euc-cn", "GB18030" },
+	{ "gbk", "GB18030" }, { "x-gbk", "GB18030" }, { "cp936", "GB18030" },
+	{ "big5", "CP950" }, { "x-big5", "CP950" }, { "csbig5", "CP950" },
+	{ "cn-big5", "CP950" },
+	{ "shift_jis", "CP932" }, { "shift-jis", "CP932" },
+	{ "sjis", "CP932" }, { "x-sjis", "CP932" }, { "ms_kanji", "CP932" },
+	{ "csshiftjis", "CP932" }, { "windows-31j", "CP932" },
+	{ "euc-jp", "EUC-JP-MS" }, { "x-euc-jp", "EUC-JP-MS" },
+	{ "iso-2022-jp", "ISO-2022-JP-3" }, { "csiso2022jp", "ISO-2022-JP-3" },
+	{ "euc-kr", "CP949" }, { "cseuckr", "CP949" },
+	{ "ks_c_5601-1987", "CP949" }, { "ks_c_5601", "CP949" },
+	{ "ksc5601", "CP949" }, { "ksc_5601", "CP949" },
+	{ "x-windows-949", "CP949" },
+	{ "utf-7", "UTF-7" }, { "unicode-1-1-utf-7", "UTF-7" },
+	{ "csunicode11utf7", "UTF-7" }, { "x-unicode20utf7", "UTF-7" },
+	{ "iso-8859-8-i", "ISO-8859-8" }, { "iso-8859-8-e", "ISO-8859-8" },
+	{ "iso-8859-6-i", "ISO-8859-6" }, { "iso-8859-6-e", "ISO-8859-6" },
+	{ "tis-620", "CP874" }, { "windows-874", "CP874" },
+	{ "x-mac-roman", "MACINTOSH" }, { "x-mac-cyrillic", "MACCYRILLIC" },
+	{ NULL, NULL }
+};
+
+/* Does p[0..n) hold any byte with the high bit set? */
 static int
-charset_is_latin(const char *cs)
+has_8bit(const char *p, size_t n)
 {
-	static const char *const latin[] = {
-		"iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1",
-		"l1", "windows-1252", "cp1252", "x-cp1252", "cp819", NULL
-	};
 	size_t	i;
 
-	for (i = 0; latin[i] != NULL; i++)
-		if (strcmp(cs, latin[i]) == 0)
+	for (i = 0; i < n; i++)
+		if ((unsigned char)p[i] >= 0x80)
+			return (1);
+	return (0);
+}
+
+/* Does p[0..n) hold at least one valid multi-byte UTF-8 sequence? */
+static int
+utf8_has_valid_multibyte(const char *p, size_t n)
+{
+	const unsigned char	*u = (const unsigned char *)p;
+	size_t			 i;
+
+	for (i = 0; i < n; i++)
+		if (u[i] >= 0xc2 && utf8_seq(u + i, n - i) > 1)
 			return (1);
 	return (0);
 }
 
 /*
- * Append p[0..n), written in charset cs, as UTF-8. Labels that promise
- * nothing (none, us-ascii, unknown) are read as UTF-8 when that is valid,
- * else as windows-1252; Latin-1 labels as windows-1252 (what senders
- * mean); others through iconv. The text is never dropped.
+ * Convert p[0..n) from the iconv charset cs to UTF-8 into b: a bad byte
+ * becomes U+FFFD and conversion goes on after it, a cut sequence at the
+ * end becomes U+FFFD. Returns -1 when iconv does not know cs.
+ */
+static int
+iconv_to_utf8(struct buf *b, const char *p, size_t n, const char *cs)
+{
+	iconv_t	 cd;
+	char	 out[4096], *in = (char *)(uintptr_t)p, *o;
+	size_t	 inleft = n, oleft, r;
+	int	 unit;
+
+	if ((cd = iconv_open("UTF-8", cs)) == (iconv_t)-1)
+		return (-1);
+	unit = strncasecmp(cs, "UTF-16", 6) == 0 ? 2 : 1;
+	while (inleft > 0 && !b->truncated) {
+		o = out;
+		oleft = sizeof out;
+		r = iconv(cd, &in, &inleft, &o, &oleft);
+		utf8_repair(b, out, o - out);
+		if (r != (size_t)-1 || errno == E2BIG)
+			continue;
+		utf8_put(b, 0xfffd);
+		if (errno != EILSEQ)		/* EINVAL: cut at the end */
+			break;
+		r = inleft < (size_t)unit ? inleft : (size_t)unit;
+		in += r;
+		inleft -= r;
+	}
+	o = out;
+	oleft = sizeof out;
+	(void)iconv(cd, NULL, NULL, &o, &oleft);
+	utf8_repair(b, out, o - out);
+	iconv_close(cd);
+	return (0);
+}
+
+/* UTF-16 without a usable label: the BOM, else where the NULs are. */
+static const char *
+utf16_guess(const char *p, size_t n)
+{
+	size_t	i, even = 0, odd = 0;
+
+	if (n >= 2 && (unsigned char)p[0] == 0xff &&
+	    (unsigned char)p[1] == 0xfe)
+		return ("UTF-16");
+	if (n >= 2 && (unsigned char)p[0] == 0xfe &&
+	    (unsigned char)p[1] == 0xff)
+		return ("UTF-16");
+	for (i = 0; i + 1 < n && i < 4096; i += 2) {
+		even += p[i] == '\0';
+		odd += p[i + 1] == '\0';
+	}
+	return (odd > even ? "UTF-16LE" : "UTF-16BE");
+}
+
+/*
+ * Text whose label says nothing: a BOM or ISO-2022-JP escapes decide,
+ * else it is UTF-8 when that is valid, else windows-1252.
  */
 static void
-text_to_utf8(struct buf *b, const char *p, size_t n, const char *cs)
+guess_to_utf8(struct buf *b, const char *p, size_t n)
 {
-	char	 label[64], *out = NULL;
-	size_t	 i, j, outlen = 0;
+	const unsigned char	*u = (const unsigned char *)p;
 
-	j = 0;
-	for (i = 0; cs != NULL && cs[i] != '\0' && j < sizeof label - 1; i++)
-		if (cs[i] != '"' && !isspace((unsigned char)cs[i]))
-			label[j++] = (char)tolower((unsigned char)cs[i]);
-	label[j] = '\0';
-
-	if (strcmp(label, "utf-8") == 0 || strcmp(label, "utf8") == 0) {
-		utf8_repair(b, p, n);
+	if (n >= 2 && ((u[0] == 0xff && u[1] == 0xfe) ||
+	    (u[0] == 0xfe && u[1] == 0xff)) &&
+	    iconv_to_utf8(b, p, n, "UTF-16") == 0)
 		return;
-	}
-	if (charset_is_latin(label)) {
-		cp1252_to_utf8(b, p, n);
+	if ((memmem(p, n, "\x1b$B", 3) != NULL ||
+	    memmem(p, n, "\x1b$@", 3) != NULL) &&
+	    iconv_to_utf8(b, p, n, "ISO-2022-JP-3") == 0)
 		return;
-	}
-	if (*label != '\0' && strcmp(label, "us-ascii") != 0 &&
-	    strcmp(label, "ascii") != 0 &&
-	    charconv_buffer("utf-8", label, p, n, &out, &outlen) ==
-	    MAIL_CHARCONV_NO_ERROR) {
-		utf8_repair(b, out, outlen);
-		charconv_buffer_free(out);
-		return;
-	}
 	if (utf8_valid(p, n))
 		utf8_repair(b, p, n);
 	else
 		cp1252_to_utf8(b, p, n);
+}
+
+/*
+ * Append p[0..n), written in charset cs, as UTF-8; the text is never
+ * dropped. Labels that promise nothing (none, us-ascii, unknown) are
+ * guessed; Latin-1 is read as windows-1252 (what senders mean); a
+ * Latin or UTF-8 label on text that is plainly the other is overruled;
+ * everything else goes through iconv, with better supersets for the
+ * East Asian labels (GB2312 as GB18030, Shift_JIS as CP932 ...).
+ */
+static void
+text_to_utf8(struct buf *b, const char *p, size_t n, const char *cs)
+{
+	char		 label[64];
+	const char	*use = NULL;
+	size_t		 i, j;
+
+	if (p == NULL || n == 0)
+		return;
+	j = 0;
+	for (i = 0; cs != NULL && cs[i] != '\0' && j < sizeof label - 1; i++)
+		if (cs[i] != '"' && cs[i] != '\'' &&
+		    !isspace((unsigned char)cs[i]))
+			label[j++] = (char)tolower((unsigned char)cs[i]);
+	label[j] = '\0';
+	/* A UTF-8 BOM says what it is and is not text. */
+	if (n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+		p += 3, n -= 3;
+		if (*label == '\0' || strncmp(label, "utf-16", 6) != 0)
+			use = "=utf8";
+	}
+	for (i = 0; use == NULL && charset_alias[i].label != NULL; i++)
+		if (strcmp(label, charset_alias[i].label) == 0)
+			use = charset_alias[i].use;
+	if (use == NULL && *label == '\0')
+		use = "=guess";
+	if (use == NULL)
+		use = label;
+	if (strcmp(use, "=utf8") == 0) {
+		/* No valid multi-byte sequence at all: Latin-1 mislabelled. */
+		if (!utf8_valid(p, n) && !utf8_has_valid_multibyte(p, n))
+			cp1252_to_utf8(b, p, n);
+		else
+			utf8_repair(b, p, n);
+	} else if (strcmp(use, "=latin") == 0) {
+		if (has_8bit(p, n) && utf8_valid(p, n))
+			utf8_repair(b, p, n);
+		else
+			cp1252_to_utf8(b, p, n);
+	} else if (strcmp(use, "=guess") == 0) {
+		guess_to_utf8(b, p, n);
+	} else if (strcmp(use, "=utf16") == 0) {
+		if (iconv_to_utf8(b, p, n, utf16_guess(p, n)) == -1)
+			guess_to_utf8(b, p, n);
+	} else if (iconv_to_utf8(b, p, n, use) == -1 &&
+	    (strncmp(use, "x-", 2) != 0 ||
+	    iconv_to_utf8(b, p, n, use + 2) == -1))
+		guess_to_utf8(b, p, n);
 }
 
 /*
@@ -278,39 +438,196 @@ trim(const char **p, size_t *n)
 		(*n)--;
 }
 
+/* Value of a base64 digit, -1 for anything else. */
+static int
+b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return (c - 'A');
+	if (c >= 'a' && c <= 'z')
+		return (c - 'a' + 26);
+	if (c >= '0' && c <= '9')
+		return (c - '0' + 52);
+	if (c == '+')
+		return (62);
+	if (c == '/')
+		return (63);
+	return (-1);
+}
+
+/* Value of a hex digit, -1 for anything else. */
+static int
+hex_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	return (-1);
+}
+
+/*
+ * Decode base64 leniently: anything outside the alphabet is skipped,
+ * "=" ends a quantum (so concatenated blocks decode), a cut quantum
+ * yields the bytes it completes. Stops early once b is full.
+ */
+static void
+b64_decode(struct buf *b, const char *s, size_t n)
+{
+	unsigned	bits = 0, nbits = 0;
+	size_t		i;
+	int		v;
+
+	for (i = 0; i < n && !b->truncated; i++) {
+		if (s[i] == '=') {
+			bits = nbits = 0;
+			continue;
+		}
+		if ((v = b64_value((unsigned char)s[i])) < 0)
+			continue;
+		bits = (bits << 6 | (unsigned)v) & 0xffffff;
+		if ((nbits += 6) >= 8) {
+			nbits -= 8;
+			buf_addch(b, (char)((bits >> nbits) & 0xff));
+		}
+	}
+}
+
+/* Decode an encoded word's text (B or Q) into out, leniently. */
+static void
+ew_decode(struct buf *out, int enc, const char *s, size_t n)
+{
+	size_t	i;
+	int	h, l;
+
+	if (enc == 'b') {
+		b64_decode(out, s, n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (s[i] == '_')
+			buf_addch(out, ' ');
+		else if (s[i] == '=' && i + 2 < n &&
+		    (h = hex_value((unsigned char)s[i + 1])) >= 0 &&
+		    (l = hex_value((unsigned char)s[i + 2])) >= 0) {
+			buf_addch(out, (char)(h << 4 | l));
+			i += 2;
+		} else
+			buf_addch(out, s[i]);
+	}
+}
+
+/*
+ * Is there an encoded word "=?charset?e?text?=" at s[0..n)? Fills the
+ * charset (RFC 2231 language dropped), the encoding and the text, and
+ * returns its length, else 0. Spaces inside the text are tolerated
+ * (broken encoders write them), a missing end is not.
+ */
+static size_t
+ew_parse(const char *s, size_t n, char *cs, size_t cslen, int *enc,
+    const char **text, size_t *tlen)
+{
+	const char	*e;
+	char		*q;
+	size_t		 i;
+
+	if (n < 8 || s[0] != '=' || s[1] != '?')
+		return (0);
+	for (i = 2; i < n && i - 2 < cslen - 1 && s[i] != '?' &&
+	    (unsigned char)s[i] > ' ' && s[i] != '\x7f'; i++)
+		cs[i - 2] = s[i];
+	if (i == 2 || i >= n || s[i] != '?')
+		return (0);
+	cs[i - 2] = '\0';
+	if ((q = strchr(cs, '*')) != NULL)
+		*q = '\0';
+	if (i + 2 >= n || s[i + 2] != '?' ||
+	    strchr("bBqQ", s[i + 1]) == NULL || s[i + 1] == '\0')
+		return (0);
+	*enc = tolower((unsigned char)s[i + 1]);
+	*text = s + i + 3;
+	if ((e = memmem(*text, n - (i + 3), "?=", 2)) == NULL)
+		return (0);
+	/* A line break inside means the word was never closed. */
+	if (memchr(*text, '\n', e - *text) != NULL)
+		return (0);
+	*tlen = e - *text;
+	return (e + 2 - s);
+}
+
+/*
+ * Decode RFC 2047 encoded words in s[0..n) into b as UTF-8. Whitespace
+ * between adjacent encoded words goes; adjacent words in one charset
+ * are joined before conversion, so a character split across two words
+ * survives; words glued to text are decoded too; raw 8-bit text is
+ * read as UTF-8 when valid, else as windows-1252.
+ */
+static void
+rfc2047_decode(struct buf *b, const char *s, size_t n)
+{
+	struct buf	 pend;
+	char		 cs[64], pcs[64] = "";
+	const char	*text;
+	size_t		 i = 0, j, k, tlen;
+	int		 enc, prev = 0;
+
+	buf_init(&pend, 0);
+	while (i < n) {
+		k = s[i] == '=' ? ew_parse(s + i, n - i, cs, sizeof cs, &enc,
+		    &text, &tlen) : 0;
+		if (k > 0) {
+			if (pend.len > 0 && strcasecmp(cs, pcs) != 0) {
+				text_to_utf8(b, buf_str(&pend), pend.len, pcs);
+				buf_reset(&pend);
+			}
+			(void)snprintf(pcs, sizeof pcs, "%s", cs);
+			ew_decode(&pend, enc, text, tlen);
+			i += k;
+			prev = 1;
+			continue;
+		}
+		/* Plain text up to the next "=?" (or a lone "="). */
+		for (j = i + 1; j < n && !(s[j] == '=' && j + 1 < n &&
+		    s[j + 1] == '?'); j++)
+			;
+		if (prev) {
+			/* Whitespace only, then another word: drop it. */
+			for (k = i; k < j && isspace((unsigned char)s[k]);
+			    k++)
+				;
+			if (k == j && j < n && ew_parse(s + j, n - j, cs,
+			    sizeof cs, &enc, &text, &tlen) > 0) {
+				i = j;
+				continue;
+			}
+			text_to_utf8(b, buf_str(&pend), pend.len, pcs);
+			buf_reset(&pend);
+			prev = 0;
+		}
+		text_to_utf8(b, s + i, j - i, NULL);
+		i = j;
+	}
+	if (pend.len > 0)
+		text_to_utf8(b, buf_str(&pend), pend.len, pcs);
+	buf_free(&pend);
+}
+
 /*
  * Decode an RFC 2047 phrase (a header value or display name) to a
- * header-safe UTF-8 string the caller frees. Raw 8-bit outside encoded
- * words is read as UTF-8 when valid, else as windows-1252.
+ * header-safe UTF-8 string the caller frees.
  */
 static char *
 decode_phrase(const char *s, size_t n)
 {
 	struct buf	 b;
-	char		*dec = NULL, *safe, *tmp;
-	size_t		 idx = 0;
+	char		*safe;
 
 	trim(&s, &n);
 	buf_init(&b, 0);
-	if (utf8_valid(s, n))
-		utf8_repair(&b, s, n);
-	else
-		cp1252_to_utf8(&b, s, n);
-	if (b.len > 0 && memchr(b.data, '=', b.len) != NULL &&
-	    mailmime_encoded_phrase_parse("utf-8", b.data, b.len, &idx,
-	    "utf-8", &dec) == MAILIMF_NO_ERROR && dec != NULL) {
-		/* Should the parser stop early, keep the rest as written. */
-		if (idx < b.len) {
-			tmp = xasprintf("%s %s", dec, b.data + idx);
-			free(dec);
-			dec = tmp;
-		}
-		safe = mime_header_safe(dec);
-		free(dec);
-	} else {
-		free(dec);
-		safe = mime_header_safe(buf_str(&b));
-	}
+	rfc2047_decode(&b, s, n);
+	safe = mime_header_safe(buf_str(&b));
 	buf_free(&b);
 	return (safe);
 }
@@ -348,8 +665,8 @@ find_ci(const char *s, size_t n, const char *needle)
 /*
  * Copy raw into a NUL-terminated buffer the parsers can trust: cut at
  * max_bytes, drop a leading mbox "From " line, NULs become spaces, bare
- * CRs become LFs, and the text ends with a newline (so a last header
- * without one is still a header).
+ * CRs become LFs (CR CR LF is one line end), and the text ends with a
+ * newline (so a last header without one is still a header).
  */
 static char *
 prepare(const char *raw, size_t len, size_t max, size_t *outlen, int *cut)
@@ -371,6 +688,9 @@ prepare(const char *raw, size_t len, size_t max, size_t *outlen, int *cut)
 	for (i = start, j = 0; i < len; i++) {
 		if (raw[i] == '\0')
 			b[j++] = ' ';
+		else if (raw[i] == '\r' && i + 2 < len && raw[i + 1] == '\r' &&
+		    raw[i + 2] == '\n')
+			continue;		/* CR CR LF: one line end */
 		else if (raw[i] == '\r' && (i + 1 == len || raw[i + 1] != '\n'))
 			b[j++] = '\n';
 		else
@@ -536,26 +856,203 @@ content_type_str(const struct mailmime_content *ct)
 	return (q);
 }
 
-/* Is this part an attachment (Content-Disposition: attachment)? */
-static int
-is_attachment(const struct mailmime *m)
+/* Percent-decode s[0..n) (RFC 2231 extended value) into b. */
+static void
+pct_decode(struct buf *b, const char *s, size_t n)
 {
-	clistiter		*it;
-	struct mailmime_field	*f;
+	size_t	i;
+	int	h, l;
 
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n &&
+		    (h = hex_value((unsigned char)s[i + 1])) >= 0 &&
+		    (l = hex_value((unsigned char)s[i + 2])) >= 0) {
+			buf_addch(b, (char)(h << 4 | l));
+			i += 2;
+		} else
+			buf_addch(b, s[i]);
+	}
+}
+
+/*
+ * Value of parameter name in a list of struct mailmime_parameter, with
+ * RFC 2231 applied: name*=charset'lang'%XX..., and continuations
+ * name*0, name*1* ... joined in order. UTF-8, caller frees; NULL when
+ * absent.
+ */
+static char *
+param_value(clist *params, const char *name)
+{
+	struct mailmime_parameter	*pa;
+	clistiter			*it;
+	struct buf			 raw, out;
+	const char			*seg[MIME_MAX_PARAM_SEGS], *v, *q;
+	char				 cs[64] = "", *end, *plain = NULL;
+	size_t				 nlen = strlen(name), i, nseg = 0;
+	unsigned long			 k;
+	int				 enc[MIME_MAX_PARAM_SEGS];
+
+	memset(seg, 0, sizeof seg);
+	memset(enc, 0, sizeof enc);
+	for (it = params != NULL ? clist_begin(params) : NULL; it != NULL;
+	    it = clist_next(it)) {
+		pa = clist_content(it);
+		if (pa == NULL || pa->pa_name == NULL || pa->pa_value == NULL ||
+		    strncasecmp(pa->pa_name, name, nlen) != 0)
+			continue;
+		v = pa->pa_name + nlen;
+		if (*v == '\0') {
+			if (plain == NULL)
+				plain = pa->pa_value;
+			continue;
+		}
+		if (*v++ != '*')
+			continue;
+		if (*v == '\0') {		/* name*=, one extended value */
+			k = 0;
+			enc[0] = 1;
+		} else {
+			if (!isdigit((unsigned char)*v))
+				continue;
+			k = strtoul(v, &end, 10);
+			if (k >= MIME_MAX_PARAM_SEGS ||
+			    (*end != '\0' && strcmp(end, "*") != 0))
+				continue;
+			enc[k] = *end == '*';
+		}
+		if (seg[k] == NULL)
+			seg[k] = pa->pa_value;
+		if (k + 1 > nseg)
+			nseg = k + 1;
+	}
+	if (nseg == 0 || seg[0] == NULL)
+		return (plain != NULL ? xstrdup(plain) : NULL);
+	buf_init(&raw, 0);
+	for (i = 0; i < nseg && seg[i] != NULL; i++) {
+		v = seg[i];
+		if (i == 0 && enc[0] && (q = strchr(v, '\'')) != NULL &&
+		    strchr(q + 1, '\'') != NULL) {
+			(void)snprintf(cs, sizeof cs, "%.*s", (int)(q - v), v);
+			v = strchr(q + 1, '\'') + 1;
+		}
+		if (enc[i])
+			pct_decode(&raw, v, strlen(v));
+		else
+			buf_addstr(&raw, v);
+	}
+	buf_init(&out, 0);
+	text_to_utf8(&out, buf_str(&raw), raw.len, cs);
+	buf_free(&raw);
+	return (buf_detach(&out, NULL));
+}
+
+/* The part's charset parameter (RFC 2231 aware), or NULL; caller frees. */
+static char *
+part_charset(const struct mailmime_content *ct)
+{
+	return (ct != NULL ? param_value(ct->ct_parameters, "charset") :
+	    NULL);
+}
+
+/* Does a parameter list name a file (name, filename, in any form)? */
+static int
+names_file(clist *params)
+{
+	struct mailmime_parameter	*pa;
+	clistiter			*it;
+
+	for (it = params != NULL ? clist_begin(params) : NULL; it != NULL;
+	    it = clist_next(it)) {
+		pa = clist_content(it);
+		if (pa != NULL && pa->pa_name != NULL &&
+		    (prefix_ci(pa->pa_name, strlen(pa->pa_name), "name") ||
+		    prefix_ci(pa->pa_name, strlen(pa->pa_name), "filename")))
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Is this part an attachment: Content-Disposition attachment, or (unless
+ * it is the message's only part) a file name on the disposition or the
+ * type? Its text is never decoded.
+ */
+static int
+is_attachment(const struct mailmime *m, int only)
+{
+	struct mailmime_disposition_parm	*dp;
+	struct mailmime_field			*f;
+	clistiter				*it, *jt;
+
+	if (!only && m->mm_content_type != NULL &&
+	    names_file(m->mm_content_type->ct_parameters))
+		return (1);
 	if (m->mm_mime_fields == NULL || m->mm_mime_fields->fld_list == NULL)
 		return (0);
 	for (it = clist_begin(m->mm_mime_fields->fld_list); it != NULL;
 	    it = clist_next(it)) {
 		f = clist_content(it);
-		if (f->fld_type == MAILMIME_FIELD_DISPOSITION &&
-		    f->fld_data.fld_disposition != NULL &&
-		    f->fld_data.fld_disposition->dsp_type != NULL &&
+		if (f->fld_type != MAILMIME_FIELD_DISPOSITION ||
+		    f->fld_data.fld_disposition == NULL)
+			continue;
+		if (f->fld_data.fld_disposition->dsp_type != NULL &&
 		    f->fld_data.fld_disposition->dsp_type->dsp_type ==
 		    MAILMIME_DISPOSITION_TYPE_ATTACHMENT)
 			return (1);
+		if (only || f->fld_data.fld_disposition->dsp_parms == NULL)
+			continue;
+		for (jt = clist_begin(f->fld_data.fld_disposition->dsp_parms);
+		    jt != NULL; jt = clist_next(jt)) {
+			dp = clist_content(jt);
+			if (dp->pa_type == MAILMIME_DISPOSITION_PARM_FILENAME ||
+			    (dp->pa_type ==
+			    MAILMIME_DISPOSITION_PARM_PARAMETER &&
+			    dp->pa_data.pa_parameter != NULL &&
+			    dp->pa_data.pa_parameter->pa_name != NULL &&
+			    prefix_ci(dp->pa_data.pa_parameter->pa_name,
+			    strlen(dp->pa_data.pa_parameter->pa_name),
+			    "filename")))
+				return (1);
+		}
 	}
 	return (0);
+}
+
+/*
+ * The part's transfer encoding, with bogus labels read sensibly:
+ * "quoted printable", "quoted_printable", "qp" as quoted-printable,
+ * anything naming base64 as base64, and every other unknown label
+ * ("7-bit", "x-uuencode") as no encoding at all.
+ */
+static int
+part_encoding(const struct mailmime *m, int given)
+{
+	struct mailmime_field	*f;
+	clistiter		*it;
+	const char		*t = NULL;
+	char			 tok[32];
+	size_t			 i, j;
+
+	if (given != MAILMIME_MECHANISM_TOKEN)
+		return (given);
+	for (it = m->mm_mime_fields != NULL &&
+	    m->mm_mime_fields->fld_list != NULL ?
+	    clist_begin(m->mm_mime_fields->fld_list) : NULL; it != NULL;
+	    it = clist_next(it)) {
+		f = clist_content(it);
+		if (f->fld_type == MAILMIME_FIELD_TRANSFER_ENCODING &&
+		    f->fld_data.fld_encoding != NULL)
+			t = f->fld_data.fld_encoding->enc_token;
+	}
+	for (i = j = 0; t != NULL && t[i] != '\0' && j < sizeof tok - 1; i++)
+		if (isalnum((unsigned char)t[i]))
+			tok[j++] = (char)tolower((unsigned char)t[i]);
+	tok[j] = '\0';
+	if (strstr(tok, "base64") != NULL || strcmp(tok, "b64") == 0)
+		return (MAILMIME_MECHANISM_BASE64);
+	if (strncmp(tok, "quoted", 6) == 0 || strcmp(tok, "qp") == 0)
+		return (MAILMIME_MECHANISM_QUOTED_PRINTABLE);
+	return (MAILMIME_MECHANISM_8BIT);
 }
 
 /* HTML reduction state: pending space, blank-line cap, blockquotes. */
@@ -834,19 +1331,47 @@ buf_cut(struct buf *b, size_t len)
 	}
 }
 
-/* Decode one leaf part into the text (or forwarded) buffer. */
+/*
+ * The charset an HTML part names in a <meta> tag near its start (for
+ * a part whose MIME header names none), or NULL; caller frees.
+ */
+static char *
+html_charset(const char *p, size_t n)
+{
+	const char	*c;
+	size_t		 k;
+
+	if (n > 4096)
+		n = 4096;
+	if ((c = find_ci(p, n, "<meta")) == NULL ||
+	    (c = find_ci(c, n - (c - p), "charset=")) == NULL)
+		return (NULL);
+	c += 8;
+	while (c < p + n && (*c == '"' || *c == '\''))
+		c++;
+	for (k = 0; c + k < p + n && k < 40 && (isalnum((unsigned char)c[k]) ||
+	    strchr("-_.:", c[k]) != NULL); k++)
+		;
+	return (k > 0 ? xstrndup(c, k) : NULL);
+}
+
+/*
+ * Decode one leaf part into the text (or forwarded) buffer; only is set
+ * for the single body of a message.
+ */
 static int
-walk_single(struct mime_walk *w, struct mailmime *m, int inmsg)
+walk_single(struct mime_walk *w, struct mailmime *m, int inmsg, int only)
 {
 	struct mailmime_data	*d = m->mm_data.mm_single;
 	struct buf		*out = inmsg ? &w->fwd : &w->text;
-	struct buf		 u;
-	char			*type, *dec = NULL;
-	const char		*cs = NULL, *p;
+	struct buf		 u, raw;
+	char			*type, *dec = NULL, *cs;
+	const char		*p;
 	size_t			 idx = 0, len, from;
-	int			 html, r;
+	int			 html, r, enc;
 
-	if (d == NULL || d->dt_type != MAILMIME_DATA_TEXT || is_attachment(m))
+	if (d == NULL || d->dt_type != MAILMIME_DATA_TEXT ||
+	    is_attachment(m, only))
 		return (0);
 	/* A multipart without a boundary arrives as one part: text. */
 	type = content_type_str(m->mm_content_type);
@@ -860,17 +1385,28 @@ walk_single(struct mime_walk *w, struct mailmime *m, int inmsg)
 	len = d->dt_data.dt_text.dt_length;
 	if (p == NULL)
 		return (0);
-	if (d->dt_encoded && mailmime_part_parse(p, len, &idx, d->dt_encoding,
+	enc = part_encoding(m, d->dt_encoding);
+	buf_init(&raw, w->lim->max_bytes);
+	if (d->dt_encoded && enc == MAILMIME_MECHANISM_BASE64) {
+		b64_decode(&raw, p, len);
+		p = buf_str(&raw);
+		len = raw.len;
+	} else if (d->dt_encoded && mailmime_part_parse(p, len, &idx, enc,
 	    &dec, &len) == MAILIMF_NO_ERROR)
 		p = dec;
 	else
 		dec = NULL;
-	if (m->mm_content_type != NULL)
-		cs = mailmime_content_charset_get(m->mm_content_type);
+	cs = part_charset(m->mm_content_type);
+	if (html && (cs == NULL || strcasecmp(cs, "us-ascii") == 0)) {
+		free(cs);
+		cs = html_charset(p, len);
+	}
 	buf_init(&u, w->lim->max_bytes);
 	text_to_utf8(&u, p, len, cs);
+	free(cs);
 	if (dec != NULL)
 		mailmime_decoded_part_free(dec);
+	buf_free(&raw);
 	from = out->len;
 	add_separator(out);
 	if (html)
@@ -896,7 +1432,7 @@ alternative_score(struct mailmime *c)
 
 	if (c->mm_type == MAILMIME_MULTIPLE)
 		return (2);
-	if (c->mm_type != MAILMIME_SINGLE || is_attachment(c))
+	if (c->mm_type != MAILMIME_SINGLE || is_attachment(c, 0))
 		return (0);
 	type = content_type_str(c->mm_content_type);
 	if (strcmp(type, "text/plain") == 0)
@@ -951,18 +1487,28 @@ walk(struct mime_walk *w, struct mailmime *m, unsigned depth, int inmsg)
 	}
 	switch (m->mm_type) {
 	case MAILMIME_SINGLE:
-		return (walk_single(w, m, inmsg));
+		return (walk_single(w, m, inmsg, m->mm_parent != NULL &&
+		    m->mm_parent->mm_type == MAILMIME_MESSAGE));
 	case MAILMIME_MULTIPLE:
 		if (m->mm_data.mm_multipart.mm_mp_list == NULL)
 			return (0);
 		type = content_type_str(m->mm_content_type);
 		if (strcmp(type, "multipart/report") == 0 && !inmsg)
 			w->is_report = 1;
-		alt = strcmp(type, "multipart/alternative") == 0;
+		alt = strcmp(type, "multipart/alternative") == 0 ? 1 :
+		    strcmp(type, "multipart/signed") == 0 ? 2 :
+		    strcmp(type, "multipart/encrypted") == 0 ? 3 : 0;
 		free(type);
-		if (alt)
+		if (alt == 1)
 			return (walk_alternative(w,
 			    m->mm_data.mm_multipart.mm_mp_list, depth, inmsg));
+		/* Signed: the first part is the message, then the
+		 * signature. Encrypted: nothing readable. */
+		if (alt == 2 && (it = clist_begin(
+		    m->mm_data.mm_multipart.mm_mp_list)) != NULL)
+			return (walk(w, clist_content(it), depth + 1, inmsg));
+		if (alt >= 2)
+			return (0);
 		for (it = clist_begin(m->mm_data.mm_multipart.mm_mp_list);
 		    it != NULL; it = clist_next(it))
 			added |= walk(w, clist_content(it), depth + 1, inmsg);
@@ -974,28 +1520,36 @@ walk(struct mime_walk *w, struct mailmime *m, unsigned depth, int inmsg)
 	return (0);
 }
 
-/* Is line i the first line of an "On ... wrote:" attribution? */
+/*
+ * Is line i the first line of an "On ... wrote:" attribution (within
+ * three lines), in English, German, French, Spanish, Italian or Dutch?
+ * German and Dutch put the verb before the name, so for them a line
+ * ending in ":" after "schrieb" or "schreef" is enough.
+ */
 static int
 is_attribution(const struct mime_line *l, size_t n, size_t i)
 {
-	size_t	j, k;
-	int	de;
+	static const char *const lead[] = { "On ", "Am ", "Le ", "El ",
+	    "Il ", "Op ", NULL };
+	static const char *const tail[] = { "wrote:", "\xc3\xa9" "crit :",
+	    "\xc3\xa9" "crit:", "escribi\xc3\xb3:", "ha scritto:", NULL };
+	size_t	j, k, t;
 
-	if (!prefix_ci(l[i].p, l[i].len, "On ") &&
-	    !prefix_ci(l[i].p, l[i].len, "Am ") &&
-	    !prefix_ci(l[i].p, l[i].len, "Le "))
+	for (t = 0; lead[t] != NULL; t++)
+		if (prefix_ci(l[i].p, l[i].len, lead[t]))
+			break;
+	if (lead[t] == NULL)
 		return (0);
-	de = prefix_ci(l[i].p, l[i].len, "Am ");
 	for (j = i; j < n && j < i + 3 && l[j].len > 0; j++) {
-		if (suffix_ci(l[j].p, l[j].len, "wrote:") ||
-		    suffix_ci(l[j].p, l[j].len, "\xc3\xa9" "crit :") ||
-		    suffix_ci(l[j].p, l[j].len, "\xc3\xa9" "crit:"))
-			return (1);
-		if (de && l[j].p[l[j].len - 1] == ':')
-			for (k = i; k <= j; k++)
-				if (find_ci(l[k].p, l[k].len, " schrieb") !=
-				    NULL)
-					return (1);
+		for (t = 0; tail[t] != NULL; t++)
+			if (suffix_ci(l[j].p, l[j].len, tail[t]))
+				return (1);
+		if (l[j].p[l[j].len - 1] != ':')
+			continue;
+		for (k = i; k <= j; k++)
+			if (find_ci(l[k].p, l[k].len, " schrieb") != NULL ||
+			    find_ci(l[k].p, l[k].len, " schreef") != NULL)
+				return (1);
 	}
 	return (0);
 }
@@ -1146,70 +1700,174 @@ msg_addrs_free(struct msg_addr *a, size_t n)
 	free(a);
 }
 
-/* Append one libetpan mailbox as a clean msg_addr. */
+/* Append one mailbox: display name (undecoded) and addr-spec as written. */
 static void
-add_mailbox(struct msg_addr **a, size_t *n, struct mailimf_mailbox *mb)
+add_mailbox(struct msg_addr **a, size_t *n, const char *name, size_t nlen,
+    const char *addr, size_t alen)
 {
-	const char	*name = mb->mb_display_name;
+	char	*tmp;
 
+	trim(&addr, &alen);
+	trim(&name, &nlen);
+	if (alen == 0 && nlen == 0)
+		return;
 	if (*n >= MIME_MAX_ADDRS)
 		return;
 	*a = xreallocarray(*a, *n + 1, sizeof **a);
-	(*a)[*n].name = name != NULL ? decode_phrase(name, strlen(name)) :
-	    xstrdup("");
-	(*a)[*n].addr = mime_header_safe(mb->mb_addr_spec != NULL ?
-	    mb->mb_addr_spec : "");
+	(*a)[*n].name = decode_phrase(name, nlen);
+	tmp = xstrndup(addr, alen);
+	(*a)[*n].addr = mime_header_safe(tmp);
+	free(tmp);
 	(*n)++;
 }
 
+/* Drop the quotes and backslash escapes of quoted strings in a phrase. */
+static void
+unquote(struct buf *b)
+{
+	size_t	i, j;
+	int	quoted = 0;
+
+	for (i = j = 0; i < b->len; i++) {
+		if (b->data[i] == '"') {
+			quoted = !quoted;
+			continue;
+		}
+		if (quoted && b->data[i] == '\\' && i + 1 < b->len)
+			i++;
+		b->data[j++] = b->data[i];
+	}
+	buf_cut(b, j);
+}
+
 /*
- * Parse an address list with libetpan. Its parser stops early on bad
- * input (LIBRARIES.md TL;DR #14), so parsing resumes after the next
- * comma until the value is used up; every round moves forward.
+ * One mailbox s[0..n) of an address list: "phrase <addr>" or a bare
+ * addr-spec with an optional "(comment)" naming it. Comments go, quoted
+ * strings lose their quotes and escapes, an obsolete source route in
+ * <@a,@b:addr> goes; what is left is kept as written (a bare address
+ * with spaces stays invalid rather than being glued together).
+ */
+static void
+parse_mailbox(struct msg_addr **a, size_t *n, const char *s, size_t len)
+{
+	struct buf	 name, addr, comment;
+	const char	*r;
+	size_t		 i;
+	int		 depth = 0, quoted = 0, angle = 0, seen = 0;
+
+	buf_init(&name, 0);
+	buf_init(&addr, 0);
+	buf_init(&comment, 0);
+	for (i = 0; i < len; i++) {
+		if (depth > 0) {
+			if (s[i] == '\\' && i + 1 < len)
+				buf_addch(&comment, s[++i]);
+			else if (s[i] == '(')
+				depth++;
+			else if (s[i] == ')')
+				depth--;
+			else if (seen < 2)
+				buf_addch(&comment, s[i]);
+			if (depth == 0)
+				seen = 2;
+			continue;
+		}
+		if (quoted) {
+			/* Kept as written; a phrase is unquoted later. */
+			if (s[i] == '\\' && i + 1 < len)
+				buf_addch(angle == 1 ? &addr : &name, s[i++]);
+			else if (s[i] == '"')
+				quoted = 0;
+			buf_addch(angle == 1 ? &addr : &name, s[i]);
+			continue;
+		}
+		if (s[i] == '(') {
+			depth = 1;
+			if (seen == 0)
+				seen = 1;
+		} else if (s[i] == '"') {
+			quoted = 1;
+			buf_addch(angle == 1 ? &addr : &name, '"');
+		} else if (s[i] == '<' && angle == 0) {
+			angle = 1;
+		} else if (s[i] == '>' && angle == 1) {
+			angle = 2;
+		} else if (angle == 1) {
+			buf_addch(&addr, s[i]);
+		} else if (angle == 0) {
+			buf_addch(&name, s[i]);
+		}
+	}
+	if (angle == 0) {
+		/* A bare addr-spec; a comment may carry the name. */
+		add_mailbox(a, n, buf_str(&comment), comment.len,
+		    buf_str(&name), name.len);
+	} else {
+		r = buf_str(&addr);
+		i = addr.len;
+		if (i > 0 && *r == '@' && memchr(r, ':', i) != NULL) {
+			i -= (const char *)memchr(r, ':', i) + 1 - r;
+			r = r + addr.len - i;
+		}
+		unquote(&name);
+		add_mailbox(a, n, buf_str(&name), name.len, r, i);
+	}
+	buf_free(&name);
+	buf_free(&addr);
+	buf_free(&comment);
+}
+
+/*
+ * Parse an address list (RFC 5322, leniently): mailboxes split at
+ * commas outside quotes, comments and angle brackets; a group's name
+ * and its ";" go and its members count as mailboxes. libetpan's parser
+ * is not used: it stops at the first error and glues words together
+ * (LIBRARIES.md TL;DR #14).
  */
 static void
 parse_addresses(const char *v, size_t len, struct msg_addr **a,
     size_t *n)
 {
-	struct mailimf_address_list	*al;
-	struct mailimf_address		*ad;
-	clistiter			*it, *jt;
-	size_t				 pos = 0, idx;
-	const char			*c;
-	unsigned			 rounds;
+	size_t	i, start = 0;
+	int	depth = 0, quoted = 0, angle = 0, at = 0;
 
 	if (len > MIME_MAX_ADDR_TEXT)
 		len = MIME_MAX_ADDR_TEXT;
-	for (rounds = 0; pos < len && rounds < MIME_MAX_ADDRS; rounds++) {
-		idx = pos;
-		al = NULL;
-		if (mailimf_address_list_parse(v, len, &idx, &al) ==
-		    MAILIMF_NO_ERROR && al != NULL) {
-			for (it = clist_begin(al->ad_list); it != NULL;
-			    it = clist_next(it)) {
-				ad = clist_content(it);
-				if (ad->ad_type == MAILIMF_ADDRESS_MAILBOX) {
-					add_mailbox(a, n,
-					    ad->ad_data.ad_mailbox);
-					continue;
-				}
-				if (ad->ad_data.ad_group == NULL ||
-				    ad->ad_data.ad_group->grp_mb_list == NULL)
-					continue;
-				for (jt = clist_begin(ad->ad_data.ad_group->
-				    grp_mb_list->mb_list); jt != NULL;
-				    jt = clist_next(jt))
-					add_mailbox(a, n, clist_content(jt));
-			}
-			mailimf_address_list_free(al);
-			if (idx > pos)
-				pos = idx;
+	for (i = 0; i <= len; i++) {
+		if (i < len && depth > 0) {
+			if (v[i] == '\\' && i + 1 < len)
+				i++;
+			else if (v[i] == '(')
+				depth++;
+			else if (v[i] == ')')
+				depth--;
+			continue;
 		}
-		if (pos >= len)
-			break;
-		if ((c = memchr(v + pos, ',', len - pos)) == NULL)
-			break;
-		pos = c - v + 1;
+		if (i < len && quoted) {
+			if (v[i] == '\\' && i + 1 < len)
+				i++;
+			else if (v[i] == '"')
+				quoted = 0;
+			continue;
+		}
+		if (i < len && v[i] == '(')
+			depth = 1;
+		else if (i < len && v[i] == '"')
+			quoted = 1;
+		else if (i < len && v[i] == '<')
+			angle = 1;
+		else if (i < len && v[i] == '>')
+			angle = 0;
+		else if (i < len && v[i] == '@')
+			at = 1;
+		else if (i < len && v[i] == ':' && !angle && !at)
+			start = i + 1;		/* a group's name */
+		else if (i == len || ((v[i] == ',' || v[i] == ';') &&
+		    !angle)) {
+			parse_mailbox(a, n, v + start, i - start);
+			start = i + 1;
+			angle = at = 0;
+		}
 	}
 }
 
@@ -1443,13 +2101,14 @@ plain_fallback(struct mime_walk *w, const char *body, size_t len,
     const char *ctype)
 {
 	struct mailmime_content	*ct = NULL;
-	const char		*cs = NULL;
+	char			*cs = NULL;
 	size_t			 idx = 0;
 
 	if (ctype != NULL && mailmime_content_parse(ctype, strlen(ctype),
 	    &idx, &ct) == MAILIMF_NO_ERROR && ct != NULL)
-		cs = mailmime_content_charset_get(ct);
+		cs = part_charset(ct);
 	text_to_utf8(&w->text, body, len, cs);
+	free(cs);
 	if (ct != NULL)
 		mailmime_content_free(ct);
 }
@@ -1645,28 +2304,65 @@ valid_local(const char *s, size_t n)
 	return (1);
 }
 
-/* Dot-separated labels of [A-Za-z0-9-] or UTF-8, at least one dot. */
+/*
+ * May code point cp stand in a domain label as written? Spaces, C1
+ * controls, invisible and bidi formatting characters, U+FFFD (a
+ * repaired byte) and the full-width dots that IDNA would read as label
+ * separators are refused: they hide what the address really is.
+ */
+static int
+domain_cp_ok(uint32_t cp)
+{
+	return (!(cp < 0xa1 || cp == 0xad || cp == 0x34f ||
+	    (cp >= 0x115f && cp <= 0x1160) || cp == 0x1680 ||
+	    (cp >= 0x180b && cp <= 0x180e) ||
+	    (cp >= 0x2000 && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202f) ||
+	    (cp >= 0x205f && cp <= 0x206f) || cp == 0x3000 || cp == 0x3002 ||
+	    cp == 0x3164 || (cp >= 0xfe00 && cp <= 0xfe0f) || cp == 0xfeff ||
+	    cp == 0xff0e || cp == 0xff61 || cp == 0xffa0 ||
+	    (cp >= 0xfff0 && cp <= 0xffff)));
+}
+
+/*
+ * Dot-separated labels of [A-Za-z0-9-] or UTF-8 letters (IDN left as
+ * written), at least one dot, and a top-level label that is not all
+ * digits (a dotted quad is no domain; address literals are refused).
+ */
 static int
 valid_domain(const char *s, size_t n)
 {
-	size_t	i, label = 0, dots = 0;
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 i, j, k, label = 0, dots = 0, digits = 0;
+	uint32_t		 cp;
 
-	if (n == 0 || !utf8_valid(s, n))
+	if (n == 0 || n > 253 || !utf8_valid(s, n))
 		return (0);
-	for (i = 0; i <= n; i++) {
+	for (i = 0; i <= n; i += k) {
+		k = 1;
 		if (i == n || s[i] == '.') {
 			if (label == 0 || label > 63 || s[i - 1] == '-' ||
 			    s[i - label] == '-')
 				return (0);
 			if (i < n)
 				dots++;
-			label = 0;
+			else if (digits == label)
+				return (0);
+			label = digits = 0;
 			continue;
 		}
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
-		    (unsigned char)s[i] < 0x80)
+		if (u[i] >= 0x80) {
+			k = utf8_seq(u + i, n - i);
+			cp = k == 2 ? (u[i] & 0x1fu) : k == 3 ?
+			    (u[i] & 0x0fu) : (u[i] & 0x07u);
+			for (j = 1; j < k; j++)
+				cp = cp << 6 | (u[i + j] & 0x3fu);
+			if (!domain_cp_ok(cp))
+				return (0);
+		} else if (isdigit(u[i]))
+			digits++;
+		else if (!isalpha(u[i]) && u[i] != '-')
 			return (0);
-		label++;
+		label += k;
 	}
 	return (dots > 0);
 }

@@ -432,7 +432,10 @@ pipeline_once(struct pipeline *p, char **cause)
 		pipeline_disconnect(p);
 		return (PIPELINE_UNAVAILABLE);
 	}
+	known_validity = last = 0;
 	r = store_position(p->store, mailbox, &known_validity, &last);
+	if (r == 0)
+		known_validity = last = 0;	/* first run: start at the top */
 	if (r == -1) {
 		*cause = xstrdup("cannot read the mailbox position");
 		return (PIPELINE_TEMP);

@@ -203,8 +203,15 @@ test_transfer_encodings_and_charsets(void **state)
 		    "charset=us-ascii\n\ncaf\xe9\n", "caf\xc3\xa9", NULL,
 		    NULL, NULL },
 		{ "bad utf-8 repaired", "Content-Type: text/plain; "
-		    "charset=utf-8\n\na\xff" "b\xc3\n", "a\xef\xbf\xbd" "b",
-		    NULL, NULL, NULL },
+		    "charset=utf-8\n\ncaf\xc3\xa9 a\xff" "b\xc3\n",
+		    "caf\xc3\xa9 a\xef\xbf\xbd" "b\xef\xbf\xbd", NULL, NULL,
+		    NULL },
+		{ "utf-8 label on latin-1 text", "Content-Type: text/plain; "
+		    "charset=utf-8\n\nGr\xfc\xdf" "e\n",
+		    "Gr\xc3\xbc\xc3\x9f" "e", NULL, NULL, NULL },
+		{ "latin-1 label on utf-8 text", "Content-Type: text/plain; "
+		    "charset=iso-8859-1\n\nGr\xc3\xbc\xc3\x9f" "e\n",
+		    "Gr\xc3\xbc\xc3\x9f" "e", "\xc3\x83", NULL, NULL },
 		{ "nul bytes", "Subject: x\n\nbefore\0after\n", "after",
 		    NULL, NULL, NULL },
 	};
@@ -420,6 +427,20 @@ test_quote_split(void **state)
 		{ "german schrieb", "\nDanke!\n\nAm 01.02.2024 um 10:00 "
 		    "schrieb Max <m@x.de>:\n> alt\n", "Danke!", "schrieb",
 		    "schrieb", NULL },
+		{ "spanish escribio", "\nGracias\n\nEl lun, 1 ene 2024 a "
+		    "las 10:00, Ana (<ana@x.es>) escribi\xc3\xb3:\n> hola\n",
+		    "Gracias", "escribi", "Ana", NULL },
+		{ "italian ha scritto", "\nGrazie\n\nIl giorno lun 1 gen "
+		    "2024, Marco <m@x.it> ha scritto:\n> ciao\n", "Grazie",
+		    "scritto", "Marco", NULL },
+		{ "dutch schreef", "\nDank\n\nOp ma 1 jan. 2024 om 10:00 "
+		    "schreef Jan <j@x.nl>:\n> hoi\n", "Dank", "schreef",
+		    "schreef", NULL },
+		{ "french ecrit", "\nMerci\n\nLe lun. 1 janv. 2024, Paul "
+		    "<p@x.fr> a \xc3\xa9" "crit :\n> salut\n", "Merci",
+		    "crit", "Paul", NULL },
+		{ "el without verb is text", "\nEl martes no puedo.\n",
+		    "El martes no puedo.", NULL, NULL, NULL },
 		{ "outlook original", "\nNew text\n\n-----Original Message"
 		    "-----\nFrom: a@x.org\nold stuff\n", "New text",
 		    "old stuff", "old stuff", NULL },
@@ -671,6 +692,381 @@ test_malformed(void **state)
 }
 
 static void
+test_transfer_encoding_fallback(void **state)
+{
+	static const struct text_case tc[] = {
+		{ "7-bit label", "Content-Type: text/plain\n"
+		    "Content-Transfer-Encoding: 7-bit\n\nplain =3D text\n",
+		    "plain =3D text", NULL, NULL, NULL },
+		{ "quoted printable with a space", "Content-Type: text/plain;"
+		    " charset=utf-8\nContent-Transfer-Encoding: quoted "
+		    "printable\n\nGr=C3=BC=C3=9Fe a=3Db\n",
+		    "Gr\xc3\xbc\xc3\x9f" "e a=b", "=C3", NULL, NULL },
+		{ "quoted_printable", "Content-Type: text/plain\n"
+		    "Content-Transfer-Encoding: Quoted_Printable\n\na=3Db\n",
+		    "a=b", NULL, NULL, NULL },
+		{ "x-base64", "Content-Type: text/plain\n"
+		    "Content-Transfer-Encoding: x-base64\n\naGVsbG8=\n",
+		    "hello", "aGVs", NULL, NULL },
+		{ "upper case BASE64 with spaces", "Content-Type: text/plain\n"
+		    "Content-Transfer-Encoding:  BASE64 \n\naGVsbG8=\n",
+		    "hello", NULL, NULL, NULL },
+		{ "binary", "Content-Type: text/plain; charset=utf-8\n"
+		    "Content-Transfer-Encoding: binary\n\nbin\xc3\xa4r\n",
+		    "bin\xc3\xa4r", NULL, NULL, NULL },
+		{ "8bit", "Content-Type: text/plain; charset=utf-8\n"
+		    "Content-Transfer-Encoding: 8bit\n\nacht\xc3\xa4\n",
+		    "acht\xc3\xa4", NULL, NULL, NULL },
+		{ "base64 with junk", "Content-Type: text/plain\n"
+		    "Content-Transfer-Encoding: base64\n\naGVs*!bG8g\n"
+		    "d29y\x01" "bGQ=\n", "hello world", NULL, NULL, NULL },
+		{ "base64 cut mid quantum", "Content-Type: text/plain\n"
+		    "Content-Transfer-Encoding: base64\n\naGVsbG8gd2",
+		    "hello w", NULL, NULL, NULL },
+		{ "base64 of latin-1", "Content-Type: text/plain; charset="
+		    "iso-8859-1\nContent-Transfer-Encoding: base64\n\n"
+		    "R3L832U=\n", "Gr\xc3\xbc\xc3\x9f" "e", NULL, NULL, NULL },
+		{ "unknown uuencode left as is", "Content-Type: text/plain\n"
+		    "Content-Transfer-Encoding: x-uuencode\n\nas is\n",
+		    "as is", NULL, NULL, NULL },
+		{ "qp soft break at the end", "Content-Type: text/plain\n"
+		    "Content-Transfer-Encoding: quoted-printable\n\nend=",
+		    "end", "=", NULL, NULL },
+	};
+
+	run_text_cases(tc, sizeof tc / sizeof tc[0]);
+}
+
+static void
+test_charsets(void **state)
+{
+	static const struct text_case tc[] = {
+		{ "iso-2022-jp", "Content-Type: text/plain; charset="
+		    "ISO-2022-JP\nContent-Transfer-Encoding: 7bit\n\n"
+		    "\x1b$BF|K\x5c" "8l\x1b(B\n",
+		    "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "\x1b", NULL,
+		    NULL },
+		{ "shift_jis as cp932", "Content-Type: text/plain; charset="
+		    "shift_jis\n\n\x87@\n", "\xe2\x91\xa0", NULL, NULL,
+		    NULL },
+		{ "gb2312", "Content-Type: text/plain; charset=gb2312\n\n"
+		    "\xc4\xe3\xba\xc3\n", "\xe4\xbd\xa0\xe5\xa5\xbd", NULL,
+		    NULL, NULL },
+		{ "gb2312 label on gbk text", "Content-Type: text/plain; "
+		    "charset=\"GB2312\"\n\n\xe9" "F\n", "\xe9\x95\x95",
+		    "\xef\xbf\xbd", NULL, NULL },
+		{ "gbk", "Content-Type: text/plain; charset=gbk\n\n\xe9" "F"
+		    "\xc4\xe3\n", "\xe9\x95\x95\xe4\xbd\xa0", NULL, NULL,
+		    NULL },
+		{ "big5", "Content-Type: text/plain; charset=big5\n\n"
+		    "\xbbO\xc6W\n", "\xe8\x87\xba\xe7\x81\xa3", NULL, NULL,
+		    NULL },
+		{ "euc-kr", "Content-Type: text/plain; charset=euc-kr\n\n"
+		    "\xbe\xc8\xb3\xe7\n", "\xec\x95\x88\xeb\x85\x95", NULL,
+		    NULL, NULL },
+		{ "ks_c_5601-1987 as cp949", "Content-Type: text/plain; "
+		    "charset=ks_c_5601-1987\n\n\x8c" "c\n", "\xeb\x98\xa0",
+		    NULL, NULL, NULL },
+		{ "utf-7", "Content-Type: text/plain; charset=utf-7\n\n"
+		    "Gr+APwA3w-e\n", "Gr\xc3\xbc\xc3\x9f" "e", "+AP", NULL,
+		    NULL },
+		{ "utf-16 with bom", "Content-Type: text/plain; charset="
+		    "utf-16\nContent-Transfer-Encoding: base64\n\n"
+		    "//5HAHIA/ADfAGUA\n", "Gr\xc3\xbc\xc3\x9f" "e", NULL,
+		    NULL, NULL },
+		{ "utf-16 without bom, little-endian", "Content-Type: "
+		    "text/plain; charset=UTF-16\nContent-Transfer-Encoding: "
+		    "base64\n\nRwByAPwA3wBlAA==\n",
+		    "Gr\xc3\xbc\xc3\x9f" "e", NULL, NULL, NULL },
+		{ "utf-16 without bom, big-endian", "Content-Type: "
+		    "text/plain; charset=utf-16\nContent-Transfer-Encoding: "
+		    "base64\n\nAEcAcgD8AN8AZQ==\n",
+		    "Gr\xc3\xbc\xc3\x9f" "e", NULL, NULL, NULL },
+		{ "utf-16le", "Content-Type: text/plain; charset=utf-16le\n"
+		    "Content-Transfer-Encoding: base64\n\nRwByAPwA3wBlAA==\n",
+		    "Gr\xc3\xbc\xc3\x9f" "e", NULL, NULL, NULL },
+		{ "windows-1251", "Content-Type: text/plain; charset="
+		    "windows-1251\n\n\xef\xf0\xe8\xe2\xe5\xf2\n",
+		    "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82", NULL,
+		    NULL, NULL },
+		{ "windows-1250", "Content-Type: text/plain; charset="
+		    "windows-1250\n\n\xa3\xf3" "d\x9f\n",
+		    "\xc5\x81\xc3\xb3" "d\xc5\xba", NULL, NULL, NULL },
+		{ "windows-1253", "Content-Type: text/plain; charset="
+		    "windows-1253\n\n\xc3\xe5\xe9\xdc\n",
+		    "\xce\x93\xce\xb5\xce\xb9\xce\xac", NULL, NULL, NULL },
+		{ "iso-8859-2", "Content-Type: text/plain; charset="
+		    "iso-8859-2\n\n\xa3\xf3" "d\xbc\n",
+		    "\xc5\x81\xc3\xb3" "d\xc5\xba", NULL, NULL, NULL },
+		{ "iso-8859-15", "Content-Type: text/plain; charset="
+		    "iso-8859-15\n\n\xa4 5\n", "\xe2\x82\xac 5", NULL, NULL,
+		    NULL },
+		{ "x- prefixed known charset", "Content-Type: text/plain; "
+		    "charset=x-koi8-r\n\n\xd0\xd2\xc9\xd7\xc5\xd4\n",
+		    "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82", NULL,
+		    NULL, NULL },
+		{ "unknown label, iso-2022-jp escapes", "Content-Type: "
+		    "text/plain; charset=x-jis-unknown\n\n"
+		    "\x1b$BF|K\x5c" "8l\x1b(B\n",
+		    "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", NULL, NULL, NULL },
+		{ "no label, utf-16 bom", "Content-Type: text/plain\n"
+		    "Content-Transfer-Encoding: base64\n\n//5HAHIA/ADfAGUA\n",
+		    "Gr\xc3\xbc\xc3\x9f" "e", NULL, NULL, NULL },
+		{ "utf-8 bom dropped", "Content-Type: text/plain; charset="
+		    "utf-8\n\n\xef\xbb\xbfStart\n", "Start", "\xef\xbb\xbf",
+		    NULL, NULL },
+		{ "rfc 2231 charset", "Content-Type: text/plain; charset*="
+		    "''windows-1251\n\n\xef\xf0\xe8\xe2\xe5\xf2\n",
+		    "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82", NULL,
+		    NULL, NULL },
+		{ "rfc 2231 charset continued", "Content-Type: text/plain; "
+		    "charset*0=\"windows\"; charset*1=\"-1251\"\n\n"
+		    "\xef\xf0\xe8\xe2\xe5\xf2\n",
+		    "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82", NULL,
+		    NULL, NULL },
+		{ "html meta charset", "Content-Type: text/html\n\n<html>"
+		    "<head><meta http-equiv=\"Content-Type\" content=\""
+		    "text/html; charset=koi8-r\"></head><body>"
+		    "\xd0\xd2\xc9\xd7\xc5\xd4</body></html>\n",
+		    "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82", NULL,
+		    NULL, NULL },
+		{ "iso-2022-jp cut mid sequence", "Content-Type: text/plain;"
+		    " charset=iso-2022-jp\n\nok \x1b$BF|K", "ok ", NULL, NULL,
+		    NULL },
+	};
+
+	run_text_cases(tc, sizeof tc / sizeof tc[0]);
+}
+
+static void
+test_rfc2047_words(void **state)
+{
+	static const struct {
+		const char	*raw;
+		const char	*subject;
+	} tc[] = {
+		{ "=?utf-8?q?J=C3?= =?utf-8?q?=BCrgen?=",
+		    "J\xc3\xbcrgen" },
+		{ "=?UTF-8?B?SsO8?=\n =?UTF-8?B?cmdlbg==?=",
+		    "J\xc3\xbcrgen" },
+		{ "=?utf-8?q?a?= b =?utf-8?q?c?=", "a b c" },
+		{ "=?utf-8?q?a?=  \t =?iso-8859-1?q?=FC?=",
+		    "a\xc3\xbc" },
+		{ "Re:=?utf-8?q?Hallo_Welt?=", "Re:Hallo Welt" },
+		{ "=?utf-8?q?hello world?=", "hello world" },
+		{ "=?utf-8*de?q?Gr=C3=BC=C3=9Fe?=",
+		    "Gr\xc3\xbc\xc3\x9f" "e" },
+		{ "=?utf-8?b?SGFsbG8?=", "Hallo" },
+		{ "=?ISO-2022-JP?B?GyRCRnxLXBsoQg==?=",
+		    "\xe6\x97\xa5\xe6\x9c\xac" },
+		{ "=?windows-1252?Q?=93quoted=94?=",
+		    "\xe2\x80\x9cquoted\xe2\x80\x9d" },
+		{ "=?x-unknown?q?caf=E9?=", "caf\xc3\xa9" },
+		{ "=?utf-8?q?unterminated", "=?utf-8?q?unterminated" },
+		{ "=?utf-8?x?bad encoding?=", "=?utf-8?x?bad encoding?=" },
+		{ "=??q?no charset?=", "=??q?no charset?=" },
+		{ "a =?utf-8?q?=ZZ?= b", "a =ZZ b" },
+		{ "plain caf\xe9 latin", "plain caf\xc3\xa9 latin" },
+		{ "=?utf-8?q?x=0D=0ABcc:_y?=", "x Bcc: y" },
+		{ "1 + 1 =? 2", "1 + 1 =? 2" },
+		{ "a =?x-bogus?b?\?= b", "a  b" },	/* empty word */
+		{ "=?utf-6?b?////?= x", "\xc3\xbf\xc3\xbf\xc3\xbf x" },
+	};
+	struct msg	*m;
+	char		*raw;
+	size_t		 i;
+
+	for (i = 0; i < sizeof tc / sizeof tc[0]; i++) {
+		if (asprintf(&raw, "Subject: %s\n\nx\n", tc[i].raw) == -1)
+			fail();
+		m = parse(raw);
+		if (strcmp(m->subject, tc[i].subject) != 0) {
+			print_error("case %zu: [%s] expected [%s]\n", i,
+			    m->subject, tc[i].subject);
+			fail();
+		}
+		msg_free(m);
+		free(raw);
+	}
+
+	/* Display names: encoded, quoted-and-encoded, with commas. */
+	m = parse("From: \"=?utf-8?q?M=C3=BCller=2C_J?=\" <j@example.de>\n"
+	    "To: =?utf-8?q?Doe=2C_Jane?= <jane@example.org>, \"Smith, "
+	    "\\\"JJ\\\" John\" <jj@example.org>\n\nx\n");
+	assert_string_equal(m->from.name, "M\xc3\xbcller, J");
+	assert_string_equal(m->from.addr, "j@example.de");
+	assert_int_equal(m->nto, 2);
+	assert_string_equal(m->to[0].name, "Doe, Jane");
+	assert_string_equal(m->to[1].name, "Smith, \"JJ\" John");
+	assert_string_equal(m->to[1].addr, "jj@example.org");
+	msg_free(m);
+}
+
+static void
+test_structure(void **state)
+{
+	static const struct text_case tc[] = {
+		{ "signed: first part only", "Content-Type: multipart/"
+		    "signed; protocol=\"application/pgp-signature\"; "
+		    "boundary=s\n\n--s\nContent-Type: text/plain\n\n"
+		    "signed words\n--s\nContent-Type: text/plain\n\n"
+		    "SIGNATURE TEXT\n--s--\n", "signed words", "SIGNATURE",
+		    NULL, "SIGNATURE" },
+		{ "signed mixed inside", "Content-Type: multipart/signed; "
+		    "boundary=s\n\n--s\nContent-Type: multipart/mixed; "
+		    "boundary=m\n\n--m\nContent-Type: text/plain\n\ninner "
+		    "text\n--m--\n--s\nContent-Type: application/"
+		    "pkcs7-signature\n\nMIAGCSqG\n--s--\n", "inner text",
+		    "MIAG", NULL, NULL },
+		{ "encrypted skipped", "Content-Type: multipart/encrypted; "
+		    "protocol=\"application/pgp-encrypted\"; boundary=e\n\n"
+		    "--e\nContent-Type: application/pgp-encrypted\n\n"
+		    "Version: 1\n--e\nContent-Type: text/plain\n\n"
+		    "-----BEGIN PGP MESSAGE-----\nhQEMA\n--e--\n", NULL,
+		    "PGP", NULL, "PGP" },
+		{ "pkcs7-mime skipped", "Content-Type: application/"
+		    "pkcs7-mime; smime-type=enveloped-data\n"
+		    "Content-Transfer-Encoding: base64\n\nMIAGCSqGSIb3\n",
+		    NULL, "MIAG", NULL, NULL },
+		{ "tnef skipped", "Content-Type: multipart/mixed; boundary=t"
+		    "\n\n--t\nContent-Type: text/plain\n\nsee attached\n--t\n"
+		    "Content-Type: application/ms-tnef; name=winmail.dat\n"
+		    "Content-Transfer-Encoding: base64\n\neJ8+IhAAAQaQCAAE\n"
+		    "--t--\n", "see attached", "eJ8", NULL, NULL },
+		{ "inline text file is an attachment", "Content-Type: "
+		    "multipart/mixed; boundary=f\n\n--f\nContent-Type: "
+		    "text/plain\n\nmy words\n--f\nContent-Type: text/plain\n"
+		    "Content-Disposition: inline; filename=notes.txt\n\n"
+		    "FILE CONTENT\n--f--\n", "my words", "FILE", NULL,
+		    "FILE" },
+		{ "rfc 2231 filename", "Content-Type: multipart/mixed; "
+		    "boundary=f\n\n--f\nContent-Type: text/plain\n\nmine\n"
+		    "--f\nContent-Type: text/plain\nContent-Disposition: "
+		    "inline; filename*0*=utf-8''%C3%BC; filename*1=\".txt\"\n"
+		    "\nFILE CONTENT\n--f--\n", "mine", "FILE", NULL, NULL },
+		{ "name on the type is an attachment", "Content-Type: "
+		    "multipart/mixed; boundary=f\n\n--f\nContent-Type: "
+		    "text/plain\n\nmine\n--f\nContent-Type: text/html; "
+		    "name*=utf-8''a%20b.html\n\n<p>FILE</p>\n--f--\n", "mine",
+		    "FILE", NULL, NULL },
+		{ "only part with a name is still the text", "Content-Type: "
+		    "text/plain; name=\"message.txt\"\n\nthe only text\n",
+		    "the only text", NULL, NULL, NULL },
+		{ "only part as attachment is not text", "Content-Type: "
+		    "text/plain\nContent-Disposition: attachment\n\nATT\n",
+		    NULL, "ATT", NULL, NULL },
+		{ "related", "Content-Type: multipart/related; boundary=r\n\n"
+		    "--r\nContent-Type: text/html\n\n<p>rich <img src=\"cid:"
+		    "i\"></p>\n--r\nContent-Type: image/png\nContent-ID: <i>\n"
+		    "Content-Transfer-Encoding: base64\n\niVBORw0KGgo=\n"
+		    "--r--\n", "rich", "iVBOR", NULL, NULL },
+		{ "forward as attachment goes to quoted", "Content-Type: "
+		    "multipart/mixed; boundary=f\n\n--f\nContent-Type: "
+		    "text/plain\n\nplease see\n--f\nContent-Type: "
+		    "message/rfc822\nContent-Disposition: attachment\n\n"
+		    "Subject: inner\nContent-Type: text/html\n\n<p>inner "
+		    "words</p>\n--f--\n", "please see", "inner words",
+		    "inner words", NULL },
+		{ "text/enriched and calendar not read", "Content-Type: "
+		    "multipart/mixed; boundary=c\n\n--c\nContent-Type: "
+		    "text/calendar\n\nBEGIN:VCALENDAR\n--c\nContent-Type: "
+		    "text/plain\n\nplain\n--c--\n", "plain", "VCALENDAR",
+		    NULL, NULL },
+	};
+	struct msg	*m;
+
+	run_text_cases(tc, sizeof tc / sizeof tc[0]);
+
+	m = parse("Content-Type: multipart/report; report-type="
+	    "disposition-notification; boundary=n\n\n--n\nContent-Type: "
+	    "text/plain\n\nread\n--n\nContent-Type: message/"
+	    "disposition-notification\n\nDisposition: manual-action/"
+	    "MDN-sent-manually; displayed\n--n--\n");
+	assert_int_equal(m->is_report, 1);
+	assert_null(strstr(m->body, "Disposition"));
+	msg_free(m);
+}
+
+static void
+test_line_endings(void **state)
+{
+	static const struct text_case tc[] = {
+		{ "mixed endings", "Subject: x\r\nFrom: a@b.example\n"
+		    "To: c@d.example\r\rone\r\ntwo\nthree\rfour\n",
+		    "one\ntwo\nthree\nfour", "\r", NULL, NULL },
+		{ "cr cr lf", "Subject: x\r\r\nFrom: a@b.example\r\r\n\r\r\n"
+		    "body\r\r\n", "body", "From:", NULL, NULL },
+		{ "crlf base64", "Content-Type: text/plain\r\n"
+		    "Content-Transfer-Encoding: base64\r\n\r\naGVs\r\nbG8=\r\n",
+		    "hello", NULL, NULL, NULL },
+	};
+	struct msg	*m;
+
+	run_text_cases(tc, sizeof tc / sizeof tc[0]);
+	m = parse("Subject: x\r\r\nFrom: a@b.example\r\r\n\r\r\nbody\r\r\n");
+	assert_string_equal(m->from.addr, "a@b.example");
+	msg_free(m);
+	m = parse("Subject: cr\rFrom: a@b.example\r\rbody\r");
+	assert_string_equal(m->subject, "cr");
+	assert_string_equal(m->from.addr, "a@b.example");
+	assert_string_equal(m->body, "body");
+	msg_free(m);
+}
+
+static void
+test_performance(void **state)
+{
+	struct timespec	 t0;
+	struct msg	*m;
+	struct buf	 b;
+	char		*raw;
+
+	/* A 1 MiB HTML message: reduced to text in well under a second. */
+	buf_init(&b, 0);
+	buf_addstr(&b, "Subject: big\nContent-Type: text/html; "
+	    "charset=utf-8\n\n<html><body>");
+	while (b.len < 1024 * 1024 - 200)
+		buf_addstr(&b, "<div class=\"x\">Hello &amp; welcome, "
+		    "<b>caf\xc3\xa9</b> &#8364;5<br></div>\n");
+	buf_addstr(&b, "</body></html>\n");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	m = mime_parse(b.data, b.len, NULL);
+	assert_true(elapsed(&t0) < 1.0);
+	assert_clean(m);
+	assert_non_null(strstr(m->body, "Hello & welcome, caf\xc3\xa9 "
+	    "\xe2\x82\xac" "5"));
+	assert_null(strstr(m->body, "<div"));
+	msg_free(m);
+	buf_free(&b);
+
+	/* 20,000 levels: refused by the pre-scan, not parsed for 20 s. */
+	raw = nested_message(20000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	m = mime_parse(raw, strlen(raw), NULL);
+	assert_true(elapsed(&t0) < 1.0);
+	assert_clean(m);
+	assert_int_equal(m->truncated, 1);
+	assert_string_equal(m->subject, "deep");
+	msg_free(m);
+	free(raw);
+
+	/* The same without a byte cap (over 1 MiB): still refused fast. */
+	raw = nested_message(20000);
+	{
+		struct mime_limits	lim;
+
+		mime_limits_default(&lim);
+		lim.max_bytes = 0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		m = mime_parse(raw, strlen(raw), &lim);
+		assert_true(elapsed(&t0) < 1.0);
+		assert_int_equal(m->truncated, 1);
+		msg_free(m);
+	}
+	free(raw);
+}
+
+static void
 test_header_safe(void **state)
 {
 	static const struct {
@@ -740,6 +1136,25 @@ test_valid_address(void **state)
 		{ "\"unterminated@example.com", 0 },
 		{ "user@m\xc3" "ller.de", 0 },
 		{ "<>", 0 },
+		{ "user@\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80."
+		    "\xd1\x80\xd1\x84", 1 },
+		{ "user@\xe4\xbe\x8b\xe3\x81\x88.jp", 1 },
+		{ "user@exa\xc2\xa0mple.com", 0 },		/* NBSP */
+		{ "user@exa\xe2\x80\x8bmple.com", 0 },	/* ZWSP */
+		{ "user@elpmaxe\xe2\x80\xae.com", 0 },	/* RLO */
+		{ "user@example\xe3\x80\x82" "com", 0 },	/* 。 */
+		{ "user@example\xef\xbc\x8e" "com", 0 },	/* ． */
+		{ "user@ex\xef\xbf\xbdmple.com", 0 },	/* U+FFFD */
+		{ "user@exa\xc2\x85mple.com", 0 },		/* C1 */
+		{ "user@127.0.0.1", 0 },
+		{ "user@host.123", 0 },
+		{ "user@123.example", 1 },
+		{ "JohnDoejohn@example.com", 1 },
+		{ "John Doe john@example.com", 0 },
+		{ "m\xc3\xbcller@example.de", 0 },	/* needs SMTPUTF8 */
+		{ "user@example.com>", 0 },
+		{ "user@ex(comment)ample.com", 0 },
+		{ "a,b@example.com", 0 },
 	};
 	char	 longaddr[300];
 	size_t	 i;
@@ -791,6 +1206,64 @@ test_address_list(void **state)
 	assert_string_equal(a[1].name, "Q, R");
 	assert_string_equal(a[1].addr, "q@r.example");
 	msg_addrs_free(a, n);
+
+	/* Words are never glued into an address (libetpan does). */
+	n = mime_address_list("John Doe john@example.com", &a);
+	assert_int_equal(n, 1);
+	assert_string_not_equal(a[0].addr, "JohnDoejohn@example.com");
+	assert_int_equal(mime_valid_address(a[0].addr), 0);
+	msg_addrs_free(a, n);
+
+	/* Old style: the comment names the mailbox. */
+	n = mime_address_list("jane@example.org (Jane Doe), "
+	    "(only comment) <c@example.org>", &a);
+	assert_int_equal(n, 2);
+	assert_string_equal(a[0].name, "Jane Doe");
+	assert_string_equal(a[0].addr, "jane@example.org");
+	assert_string_equal(a[1].name, "");
+	assert_string_equal(a[1].addr, "c@example.org");
+	msg_addrs_free(a, n);
+
+	/* Quoted local part, source route, commas and ; in quotes. */
+	n = mime_address_list("\"Team; A, B\" <\"odd local\"@example.org>, "
+	    "<@relay.example,@r2.example:real@example.org>, "
+	    "\"Doe, Jane \\\"JJ\\\"\" <jj@example.org>", &a);
+	assert_int_equal(n, 3);
+	assert_string_equal(a[0].name, "Team; A, B");
+	assert_string_equal(a[0].addr, "\"odd local\"@example.org");
+	assert_int_equal(mime_valid_address(a[0].addr), 1);
+	assert_string_equal(a[1].addr, "real@example.org");
+	assert_string_equal(a[2].name, "Doe, Jane \"JJ\"");
+	assert_string_equal(a[2].addr, "jj@example.org");
+	msg_addrs_free(a, n);
+
+	/* Groups: named, empty, nested in a list; IDN kept as written. */
+	n = mime_address_list("undisclosed-recipients:;, Friends: "
+	    "ann@m\xc3\xbcller.de, Bob <bob@example.org>;, "
+	    "last@example.org", &a);
+	assert_int_equal(n, 3);
+	assert_string_equal(a[0].addr, "ann@m\xc3\xbcller.de");
+	assert_int_equal(mime_valid_address(a[0].addr), 1);
+	assert_string_equal(a[1].name, "Bob");
+	assert_string_equal(a[2].addr, "last@example.org");
+	msg_addrs_free(a, n);
+
+	/* Broken: unterminated quote, angle, comment; trailing backslash. */
+	n = mime_address_list("\"unterminated <x@example.org>", &a);
+	msg_addrs_free(a, n);
+	n = mime_address_list("broken <unterminated@", &a);
+	assert_int_equal(n, 1);
+	assert_int_equal(mime_valid_address(a[0].addr), 0);
+	msg_addrs_free(a, n);
+	n = mime_address_list("a@example.org (open comment, b@example.org",
+	    &a);
+	assert_int_equal(n, 1);
+	assert_string_equal(a[0].addr, "a@example.org");
+	msg_addrs_free(a, n);
+	n = mime_address_list("x@example.org, \"tail\\", &a);
+	assert_true(n >= 1);
+	assert_string_equal(a[0].addr, "x@example.org");
+	msg_addrs_free(a, n);
 }
 
 int
@@ -807,6 +1280,12 @@ main(void)
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_transfer_encoding_fallback),
+		cmocka_unit_test(test_charsets),
+		cmocka_unit_test(test_rfc2047_words),
+		cmocka_unit_test(test_structure),
+		cmocka_unit_test(test_line_endings),
+		cmocka_unit_test(test_performance),
 		cmocka_unit_test(test_header_safe),
 		cmocka_unit_test(test_valid_address),
 		cmocka_unit_test(test_address_list),
