@@ -469,6 +469,7 @@ imap_refresh_capability(struct imap *im, char **cause)
 	return (0);
 }
 
+/* Connect, secure and verify the connection, then log in (imap.h). */
 struct imap *
 imap_open(const struct conf *conf, char **cause)
 {
@@ -557,6 +558,7 @@ fail:
 	return (NULL);
 }
 
+/* Log out (unless the session is dead) and free everything. */
 void
 imap_close(struct imap **imp)
 {
@@ -583,6 +585,7 @@ imap_close(struct imap **imp)
 	*imp = NULL;
 }
 
+/* SELECT a mailbox and report UIDVALIDITY and UIDNEXT. */
 int
 imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
     uint32_t *uidnext, char **cause)
@@ -661,6 +664,7 @@ imap_uid_set(const uint32_t *uids, size_t n)
 	return (set);
 }
 
+/* UID SEARCH UID after+1:*, keeping only UIDs above after, ascending. */
 int
 imap_search_after(struct imap *im, uint32_t after, uint32_t **uids,
     size_t *n, char **cause)
@@ -856,6 +860,7 @@ imap_fetched_cmp(const void *a, const void *b)
 	return (x->uid < y->uid ? -1 : x->uid > y->uid);
 }
 
+/* One UID FETCH for the set: headers, INTERNALDATE, size, capped text. */
 int
 imap_fetch(struct imap *im, const uint32_t *uids, size_t n,
     struct imap_fetched **out, size_t *nout, char **cause)
@@ -927,6 +932,7 @@ imap_fetch(struct imap *im, const uint32_t *uids, size_t n,
 	return (0);
 }
 
+/* Free what imap_fetch returned. */
 void
 imap_fetched_free(struct imap_fetched *f, size_t n)
 {
@@ -939,6 +945,7 @@ imap_fetched_free(struct imap_fetched *f, size_t n)
 	free(f);
 }
 
+/* One UID STORE +FLAGS.SILENT (keyword) for all the UIDs. */
 int
 imap_add_keyword(struct imap *im, const uint32_t *uids, size_t n,
     const char *keyword, char **cause)
@@ -1050,6 +1057,7 @@ imap_find_sent(struct imap *im, char **cause)
 	return (im->sent);
 }
 
+/* APPEND a copy of a reply, \Seen, to mailbox or the \Sent folder. */
 int
 imap_append_sent(struct imap *im, const char *mailbox, const char *data,
     size_t len, char **cause)
@@ -1187,6 +1195,7 @@ imap_wait_idle(struct imap *im, time_t deadline, const sigset_t *orig,
 	}
 }
 
+/* Wait for new mail with IDLE (or sleep and NOOP); see imap.h. */
 int
 imap_wait(struct imap *im, unsigned timeout, char **cause)
 {
