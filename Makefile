@@ -138,3 +138,24 @@ clean:
 	rm -rf obj obj-san obj-fuzz triaged
 
 .PHONY: all unit integration check demo install clean
+
+# Unit tests, then the integration tests with the binary under valgrind.
+valgrind: $(BIN) $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== valgrind $$t"; \
+	    (cd tests/unit && valgrind -q --error-exitcode=99 \
+	    --leak-check=full --suppressions=../valgrind.supp ../../$$t \
+	    >/dev/null); done
+	@TRIAGED=$(CURDIR)/tests/valgrind-triaged.sh TB_TEST_TIMEOUT=900 \
+	    sh tests/integration/run.sh
+
+# Benchmarks: ratios against a baseline measured in the same run.
+$(OBJDIR)/bench_classify: bench/bench_classify.c $(LIBOBJS)
+	$(CC) $(CFLAGS) -Idaemon $(LDFLAGS) -o $@ $< $(LIBOBJS) $(LIBS)
+
+bench: $(OBJDIR)/bench_classify
+	@sh bench/run.sh
+
+bench-smoke: $(OBJDIR)/bench_classify
+	@BENCH_ITER=1 sh bench/run.sh
+
+.PHONY: valgrind bench bench-smoke
