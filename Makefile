@@ -143,7 +143,8 @@ clean:
 valgrind: $(BIN) $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== valgrind $$t"; \
 	    (cd tests/unit && valgrind -q --error-exitcode=99 \
-	    --leak-check=full --suppressions=../valgrind.supp ../../$$t \
+	    --leak-check=full --child-silent-after-fork=yes \
+	    --suppressions=../valgrind.supp ../../$$t \
 	    >/dev/null); done
 	@TRIAGED=$(CURDIR)/tests/valgrind-triaged.sh TB_TEST_TIMEOUT=900 \
 	    sh tests/integration/run.sh
