@@ -82,41 +82,47 @@ unit: $(UNIT_BINS)
 integration: $(BIN)
 	@TRIAGED=$(CURDIR)/$(BIN) sh tests/integration/run.sh
 
-check: unit integration
+check: unit integration bench-smoke fuzz-smoke
 
 demo:
 	@bash tests/demo.sh
 
-# libFuzzer targets (clang), never part of check: `make fuzz` builds
-# obj-fuzz/fuzz_mime and runs it for FUZZ_SECONDS with the seeds and the
-# dictionary in tests/fuzz; `make fuzz-smoke` is a 10 s run CI can afford.
+# libFuzzer targets (clang), never part of a long check: `make fuzz` runs
+# each target for FUZZ_SECONDS with its seeds and dictionary in tests/fuzz;
+# `make fuzz-smoke` is the 10 s run per target that `make check` affords.
 FUZZ_CC		= clang
 FUZZ_SECONDS	?= 60
 FUZZ_CFLAGS	= -O1 -g -std=c17 -D_GNU_SOURCE $(WARN) \
 		  -Wno-format-nonliteral \
 		  -fsanitize=fuzzer-no-link,address,undefined \
 		  -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
-		  $(shell pkg-config --cflags libetpan)
-FUZZ_MODS	= mime xmalloc buf log diag
-FUZZ_OBJS	= $(addprefix obj-fuzz/,$(addsuffix .o,$(FUZZ_MODS)))
+		  $(shell pkg-config --cflags libetpan libpcre2-8)
+FUZZ_LIBS	= $(filter-out -specs=%,$(shell pkg-config --libs libetpan \
+		  libpcre2-8))
+FUZZ_BASE	= mime xmalloc buf log diag
+obj-fuzz/fuzz_mime_MODS	= $(FUZZ_BASE)
+obj-fuzz/fuzz_rules_MODS = rules $(FUZZ_BASE)
 
 obj-fuzz/%.o: daemon/%.c daemon/*.h
 	@mkdir -p obj-fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
-obj-fuzz/fuzz_mime: tests/fuzz/fuzz_mime.c $(FUZZ_OBJS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Idaemon -o $@ \
-	    tests/fuzz/fuzz_mime.c $(FUZZ_OBJS) \
-	    $(filter-out -specs=%,$(shell pkg-config --libs libetpan))
+obj-fuzz/fuzz_%: tests/fuzz/fuzz_%.c \
+    $$(addprefix obj-fuzz/,$$(addsuffix .o,$$(obj-fuzz/fuzz_$$*_MODS)))
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Idaemon -o $@ $< \
+	    $(addprefix obj-fuzz/,$(addsuffix .o,$($@_MODS))) $(FUZZ_LIBS)
 
-fuzz: obj-fuzz/fuzz_mime
-	@mkdir -p obj-fuzz/corpus-mime
+fuzz: obj-fuzz/fuzz_mime obj-fuzz/fuzz_rules
+	@mkdir -p obj-fuzz/corpus-mime obj-fuzz/corpus-rules
 	obj-fuzz/fuzz_mime -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 	    -max_len=65536 -dict=tests/fuzz/fuzz_mime.dict \
 	    -artifact_prefix=obj-fuzz/ obj-fuzz/corpus-mime tests/fuzz/seeds
+	obj-fuzz/fuzz_rules -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -dict=tests/fuzz/rules.dict -artifact_prefix=obj-fuzz/ \
+	    obj-fuzz/corpus-rules tests/fuzz/seeds-rules
 
 fuzz-smoke:
-	@$(MAKE) fuzz FUZZ_SECONDS=10
+	@$(MAKE) -s fuzz FUZZ_SECONDS=10
 
 .PHONY: fuzz fuzz-smoke
 
