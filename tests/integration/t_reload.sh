@@ -1,0 +1,84 @@
+#!/bin/bash
+# SIGHUP reload: a broken rules file is reported with file:line and the old
+# rules stay in force; once fixed, the new rules are used at once.
+. "$(dirname "$0")/lib.sh"
+tb_need_triaged
+tb_start
+rules=$TB_DIR/rules
+cp -r "$TB_REPO/rules" "$rules"
+conf=$TB_DIR/triaged.conf
+tb_conf "$conf" triage.poll_interval=30s "triage.rules=$rules"
+sample=$TB_REPO/tests/data/samples/03-couples.eml
+# The couples inquiry again, from another sender (one reply per sender).
+inquiry()
+{
+	sed -e "s/sam\.t@client\.example/$1@client.example/g" \
+	    -e "s/couples-3@/$1@/" "$sample" >"$TB_DIR/$1.eml"
+	tb_append "$TB_USER" INBOX "$TB_DIR/$1.eml" >/dev/null
+}
+# The tags triaged recorded for the message from $1.
+tags_of()
+{
+	"$TRIAGED" -c "$conf" queue --json | "$TB_PYTHON" -c '
+import json, sys
+for r in json.load(sys.stdin):
+    if r["from"].startswith(sys.argv[1] + "@"):
+        print(" ".join(r["tags"]))' "$1"
+}
+wait_log()
+{
+	for i in $(seq 150); do
+		grep -q "$1" "$TB_DIR/run.log" && return 0
+		sleep 0.1
+	done
+	tb_fail "no \"$1\" in the log: $(cat "$TB_DIR/run.log")"
+}
+
+"$TRIAGED" -c "$conf" once || tb_fail "once failed"
+"$TRIAGED" -c "$conf" run 2>"$TB_DIR/run.log" &
+pid=$!
+tb_atexit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+wait_log started
+
+# Break the rules: a bad pattern and an unknown category, two errors.
+cat >>"$rules/40-couples.rules" <<'RULES'
+
+rule broken-pattern
+	match body /(unclosed/
+	category couples
+
+rule unknown-category
+	match body /x/
+	category nowhere
+RULES
+kill -HUP "$pid"
+wait_log "reload failed"
+grep -q '40-couples.rules:[0-9]*:[0-9]*: .*missing closing parenthesis' \
+    "$TB_DIR/run.log" || tb_fail "the pattern error lacks file:line:col"
+grep -q '40-couples.rules:[0-9]*:.*nowhere' "$TB_DIR/run.log" ||
+    tb_fail "the second error was not reported"
+kill -0 "$pid" || tb_fail "a broken reload killed the daemon"
+
+# The old rules are in force: the inquiry is triaged and answered.
+inquiry first
+tb_wait_smtp 1 60 || tb_fail "no reply with the old rules in force"
+[ "$(tags_of first)" = "" ] || tb_fail "unexpected tags: $(tags_of first)"
+
+# Fixed, with a new rule: it takes effect after the next SIGHUP.
+cp "$TB_REPO/rules/40-couples.rules" "$rules/40-couples.rules"
+cat >"$rules/45-reload-test.rules" <<'RULES'
+rule reload-test
+	match subject /couples/i
+	category couples
+	tag reloaded
+RULES
+kill -HUP "$pid"
+wait_log "reloaded rules"
+inquiry second
+tb_wait_smtp 2 60 || tb_fail "no reply after the fixed reload"
+[ "$(tags_of second)" = "reloaded" ] ||
+    tb_fail "the new rules are not in force: tags '$(tags_of second)'"
+
+kill -TERM "$pid"
+wait "$pid" || tb_fail "run exited $? on SIGTERM"
+echo PASS
