@@ -9,7 +9,8 @@
 #   TB_DIR          the bed's folder (removed on exit unless TB_KEEP=1)
 #   TB_IMAP_PORT    IMAP, plain and STARTTLS
 #   TB_IMAPS_PORT   IMAP over implicit TLS
-#   TB_SMTP_PORT    the SMTP server (STARTTLS offered, AUTH if TB_SMTP_AUTH)
+#   TB_SMTP_PORT    the SMTP server (STARTTLS offered, AUTH PLAIN LOGIN
+#                   XOAUTH2 if TB_SMTP_AUTH)
 #   TB_SMTP_DIR     where it records N.eml, then N.json (the envelope)
 #   TB_CA           the certificate (PEM) to trust; SAN localhost, 127.0.0.1
 #   TB_USER/TB_PASS the practice account hello@practice.example

@@ -141,7 +141,7 @@ class Session(socketserver.BaseRequestHandler):
         if srv.tls_ctx is not None and not self.tls:
             ext.append('STARTTLS')
         if srv.auth is not None:
-            ext.append('AUTH PLAIN LOGIN')
+            ext.append('AUTH PLAIN LOGIN XOAUTH2')
         lines = ['localhost'] + ext
         for i, text in enumerate(lines):
             sep = ' ' if i == len(lines) - 1 else '-'
@@ -202,6 +202,22 @@ class Session(socketserver.BaseRequestHandler):
                                             validate=True).decode()
                 self.send('334 UGFzc3dvcmQ6')
                 pw = base64.b64decode(self.readline(), validate=True).decode()
+            elif mech == 'XOAUTH2':
+                # "user=U^Aauth=Bearer TOKEN^A^A"; the token is the password.
+                if len(parts) > 1:
+                    resp = parts[1]
+                else:
+                    self.send('334 ')
+                    resp = self.readline().decode('ascii', 'replace')
+                dec = base64.b64decode(resp, validate=True).decode()
+                fields = dict(f.split('=', 1) for f in dec.split('\x01')
+                              if '=' in f)
+                user = fields.get('user', '')
+                bearer = fields.get('auth', '')
+                if not bearer.startswith('Bearer '):
+                    raise ValueError
+                pw = bearer[len('Bearer '):]
+                self.auth_mech = 'XOAUTH2'
             else:
                 self.send('504 5.5.4 mechanism not supported')
                 return
@@ -388,6 +404,7 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
             'rcpt': sess.rcpts,
             'tls': sess.tls,
             'auth': sess.auth_user,
+            'auth_mech': getattr(sess, 'auth_mech', None),
             'size': len(data),
         }
         if self.lmtp:
@@ -405,7 +422,8 @@ def main():
     ap.add_argument('--pid-file')
     ap.add_argument('--cert', help='PEM certificate: offer STARTTLS')
     ap.add_argument('--key', help='PEM key (default: in --cert)')
-    ap.add_argument('--auth', help='USER:PASS: offer AUTH PLAIN LOGIN')
+    ap.add_argument('--auth', help='USER:PASS: offer AUTH PLAIN LOGIN '
+                    'XOAUTH2 (PASS is then the bearer token)')
     ap.add_argument('--require-auth', action='store_true')
     ap.add_argument('--lmtp', help='Dovecot LMTP unix socket')
     ap.add_argument('--max-size', type=int, default=10 * 1024 * 1024)
