@@ -153,6 +153,7 @@ valgrind: $(BIN) $(UNIT_BINS)
 	    --suppressions=../valgrind.supp ../../$$t \
 	    >/dev/null); done
 	@TRIAGED=$(CURDIR)/tests/valgrind-triaged.sh TB_TEST_TIMEOUT=900 \
+	    TB_CORPUS_TIMEOUT=60 TB_CORPUS_EVERY=10 \
 	    sh tests/integration/run.sh
 
 # Benchmarks: ratios against a baseline measured in the same run.
