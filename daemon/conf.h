@@ -22,6 +22,12 @@ enum conf_first_run {
 	CONF_FIRST_RUN_REPLY
 };
 
+/* [triage] skip_known: which senders count as known besides the file. */
+enum conf_skip_known {
+	CONF_SKIP_KNOWN_NO,		/* only known_senders */
+	CONF_SKIP_KNOWN_SENT		/* also anyone written to from Sent */
+};
+
 /* Where a secret comes from: exactly one of these is set. */
 struct conf_secret {
 	char	*file;		/* password_file, absolute */
@@ -52,6 +58,7 @@ struct conf_smtp {
 	char			*ca_file;	/* NULL: system trust store */
 	char			*envelope_from;	/* MAIL FROM; default "" (null) */
 	unsigned		 timeout;	/* seconds, default 60 */
+	time_t			 retry_base;	/* first retry delay, 60 s */
 };
 
 struct conf_kv {
@@ -74,6 +81,9 @@ struct conf_triage {
 	time_t			 reply_max_age;	/* seconds, default 3d */
 	time_t			 reply_window;	/* seconds, default 7d */
 	char			*known_senders;	/* file, or NULL */
+	char			**known;	/* "a@b" or "@b", lowercased */
+	size_t			 nknown;
+	enum conf_skip_known	 skip_known;
 	char			**relays;	/* sender patterns, or none */
 	size_t			 nrelays;
 	char			*sent_folder;	/* NULL: the \Sent special-use box */
@@ -127,5 +137,11 @@ time_t		 conf_parse_duration(const char *);
 
 /* Is addr (any case) one of the practice's own addresses? */
 int		 conf_is_our_address(const struct conf *, const char *addr);
+
+/* Is addr (any case) listed in known_senders, itself or by @domain? */
+int		 conf_is_known_sender(const struct conf *, const char *addr);
+
+/* Does addr (any case) match one of the [triage] relays patterns? */
+int		 conf_is_relay(const struct conf *, const char *addr);
 
 #endif

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <ini.h>
 #include <limits.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ struct conf_parse {
 	unsigned	 line_imap_tls;
 	unsigned	 line_smtp_url;
 	unsigned	 line_smtp_from;
+	unsigned	 line_known_senders;
 };
 
 enum conf_value {
@@ -47,6 +49,7 @@ enum conf_value {
 	CV_LIST,	/* comma-separated, appended */
 	CV_TLS,
 	CV_FIRST_RUN,
+	CV_SKIP_KNOWN,
 	CV_PLANNED	/* accepted, not used yet */
 };
 
@@ -82,6 +85,7 @@ static const struct conf_key conf_keys[] = {
 	K("smtp", "ca_file", CV_PATH, smtp.ca_file),
 	K("smtp", "envelope_from", CV_STRING, smtp.envelope_from),
 	K("smtp", "timeout", CV_UINT, smtp.timeout),
+	K("smtp", "retry_base", CV_DURATION, smtp.retry_base),
 	K("triage", "rules", CV_PATH, triage.rules),
 	K("triage", "templates", CV_PATH, triage.templates),
 	K("triage", "state", CV_PATH, triage.state),
@@ -90,6 +94,7 @@ static const struct conf_key conf_keys[] = {
 	K("triage", "reply_max_age", CV_DURATION, triage.reply_max_age),
 	K("triage", "reply_window", CV_DURATION, triage.reply_window),
 	K("triage", "known_senders", CV_PATH, triage.known_senders),
+	K("triage", "skip_known", CV_SKIP_KNOWN, triage.skip_known),
 	K("triage", "relays", CV_LIST, triage.relays),
 	K("triage", "sent_folder", CV_STRING, triage.sent_folder),
 	K("triage", "max_replies_per_hour", CV_UINT,
@@ -277,6 +282,135 @@ conf_seen(struct conf_parse *cp, const char *section, const char *name)
 	return (0);
 }
 
+/* Is s a plain domain: letters, digits, '-' and '.', with a dot inside? */
+static int
+conf_domain_ok(const char *s)
+{
+	size_t	len = strlen(s), i;
+
+	if (len < 3 || len > 253 || s[0] == '.' || s[len - 1] == '.' ||
+	    strchr(s, '.') == NULL || strstr(s, "..") != NULL)
+		return (0);
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
+		    s[i] != '.')
+			return (0);
+	return (1);
+}
+
+/*
+ * Is c allowed in an address pattern or a known-sender local part:
+ * printable ASCII but spaces, specials and the quote characters?
+ */
+static int
+conf_addr_char(char c)
+{
+	return ((unsigned char)c > 0x20 && (unsigned char)c < 0x7f &&
+	    strchr("<>()[],;:\"\\@?", c) == NULL);
+}
+
+/* Is s "local@domain" or "@domain" (a known_senders line)? */
+static int
+conf_known_ok(const char *s)
+{
+	const char	*at, *p;
+
+	if ((at = strchr(s, '@')) == NULL || at - s > 64)
+		return (0);
+	for (p = s; p < at; p++)
+		if (!conf_addr_char(*p) || *p == '*')
+			return (0);
+	return (conf_domain_ok(at + 1));
+}
+
+/*
+ * Is s a relay pattern: "local@domain", "@domain", either part with '*'
+ * wildcards; one '@', no spaces or specials, a domain part.
+ */
+static int
+conf_relay_ok(const char *s)
+{
+	const char	*at, *p;
+
+	if ((at = strchr(s, '@')) == NULL || at[1] == '\0' ||
+	    strchr(at + 1, '@') != NULL || strlen(s) > 254)
+		return (0);
+	for (p = s; *p != '\0'; p++)
+		if (p != at && !conf_addr_char(*p))
+			return (0);
+	return (1);
+}
+
+/* Add [triage] relays patterns, each checked; errors at the key's line. */
+static void
+conf_relays_add(struct conf_parse *cp, const char *value)
+{
+	struct conf	*conf = cp->conf;
+	size_t		 before = conf->triage.nrelays, i;
+
+	conf_list_add(&conf->triage.relays, &conf->triage.nrelays, value, 1);
+	for (i = before; i < conf->triage.nrelays; i++) {
+		if (conf_relay_ok(conf->triage.relays[i]))
+			continue;
+		diag_error(cp->diag, conf->path, cp->line, "[triage] relays: "
+		    "\"%s\" is not an address, @domain or a pattern with *",
+		    conf->triage.relays[i]);
+	}
+}
+
+/*
+ * Read the known_senders file: one address or @domain per line, '#'
+ * starts a comment. Every bad line is an error at that file's line.
+ */
+static void
+conf_known_load(struct conf_parse *cp)
+{
+	struct conf	*conf = cp->conf;
+	const char	*path = conf->triage.known_senders;
+	FILE		*fp;
+	char		*line = NULL, *item, *hash, *q;
+	size_t		 size = 0;
+	ssize_t		 len;
+	unsigned	 lineno = 0;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		diag_error(cp->diag, conf->path, cp->line_known_senders,
+		    "[triage] known_senders: %s: %s", path, strerror(errno));
+		return;
+	}
+	while ((len = getline(&line, &size, fp)) != -1) {
+		lineno++;
+		if (memchr(line, '\0', (size_t)len) != NULL) {
+			diag_error(cp->diag, path, lineno, "NUL in the line");
+			continue;
+		}
+		/* A comment: '#' at the start or after white space. */
+		for (hash = line; (hash = strchr(hash, '#')) != NULL; hash++)
+			if (hash == line || isspace((unsigned char)hash[-1])) {
+				*hash = '\0';
+				break;
+			}
+		item = conf_trim(line);
+		if (*item == '\0')
+			continue;
+		for (q = item; *q != '\0'; q++)
+			*q = tolower((unsigned char)*q);
+		if (strlen(item) > 254 || !conf_known_ok(item)) {
+			diag_error(cp->diag, path, lineno, "\"%.64s\" is not "
+			    "an address or @domain", item);
+			continue;
+		}
+		conf->triage.known = xreallocarray(conf->triage.known,
+		    conf->triage.nknown + 1, sizeof *conf->triage.known);
+		conf->triage.known[conf->triage.nknown++] = xstrdup(item);
+	}
+	if (ferror(fp))
+		diag_error(cp->diag, path, lineno, "read error: %s",
+		    strerror(errno));
+	free(line);
+	fclose(fp);
+}
+
 /* Store one typed value into the conf. */
 static void
 conf_set(struct conf_parse *cp, const struct conf_key *k, const char *value)
@@ -333,8 +467,7 @@ conf_set(struct conf_parse *cp, const struct conf_key *k, const char *value)
 			conf_list_add(&conf->triage.addresses,
 			    &conf->triage.naddresses, value, 1);
 		else
-			conf_list_add(&conf->triage.relays,
-			    &conf->triage.nrelays, value, 0);
+			conf_relays_add(cp, value);
 		break;
 	case CV_TLS:
 		if (strcmp(value, "implicit") == 0)
@@ -357,6 +490,16 @@ conf_set(struct conf_parse *cp, const struct conf_key *k, const char *value)
 		else
 			diag_error(cp->diag, conf->path, cp->line,
 			    "[triage] first_run: \"%s\": use triage or reply",
+			    value);
+		break;
+	case CV_SKIP_KNOWN:
+		if (strcmp(value, "no") == 0)
+			conf->triage.skip_known = CONF_SKIP_KNOWN_NO;
+		else if (strcmp(value, "sent") == 0)
+			conf->triage.skip_known = CONF_SKIP_KNOWN_SENT;
+		else
+			diag_error(cp->diag, conf->path, cp->line,
+			    "[triage] skip_known: \"%s\": use no or sent",
 			    value);
 		break;
 	case CV_PLANNED:
@@ -415,6 +558,9 @@ conf_handler(void *arg, const char *section, const char *name,
 		cp->line_smtp_url = cp->line;
 	if (strcmp(section, "smtp") == 0 && strcmp(name, "from") == 0)
 		cp->line_smtp_from = cp->line;
+	if (strcmp(section, "triage") == 0 &&
+	    strcmp(name, "known_senders") == 0)
+		cp->line_known_senders = cp->line;
 	conf_set(cp, k, value);
 	return (1);
 }
@@ -579,6 +725,8 @@ conf_finish(struct conf_parse *cp)
 		conf->smtp.envelope_from = xstrdup("");
 	if (conf->smtp.timeout == 0)
 		conf->smtp.timeout = 60;
+	if (conf->smtp.retry_base == 0)
+		conf->smtp.retry_base = 60;
 
 	if (conf->triage.rules == NULL)
 		conf->triage.rules = conf_resolve(conf, "rules");
@@ -614,6 +762,8 @@ conf_finish(struct conf_parse *cp)
 		conf->triage.max_replies_per_hour = 30;
 	if (conf->triage.poll_interval == 0)
 		conf->triage.poll_interval = 60;
+	if (conf->triage.known_senders != NULL)
+		conf_known_load(cp);
 	if (conf->queue.file_into != NULL)
 		diag_warning(cp->diag, conf->path, 0,
 		    "[queue] file_into is not implemented yet and is ignored");
@@ -707,6 +857,9 @@ conf_free(struct conf *conf)
 		free(conf->triage.addresses[i]);
 	free(conf->triage.addresses);
 	free(conf->triage.known_senders);
+	for (i = 0; i < conf->triage.nknown; i++)
+		free(conf->triage.known[i]);
+	free(conf->triage.known);
 	for (i = 0; i < conf->triage.nrelays; i++)
 		free(conf->triage.relays[i]);
 	free(conf->triage.relays);
@@ -736,6 +889,53 @@ conf_is_our_address(const struct conf *conf, const char *addr)
 	for (i = 0; i < conf->triage.naddresses; i++)
 		if (strcasecmp(conf->triage.addresses[i], addr) == 0)
 			return (1);
+	return (0);
+}
+
+/* Is addr (any case) in known_senders, as itself or by its @domain? */
+int
+conf_is_known_sender(const struct conf *conf, const char *addr)
+{
+	const char	*at;
+	size_t		 i;
+
+	if (addr == NULL || (at = strrchr(addr, '@')) == NULL)
+		return (0);
+	for (i = 0; i < conf->triage.nknown; i++) {
+		if (conf->triage.known[i][0] == '@') {
+			if (strcasecmp(conf->triage.known[i], at) == 0)
+				return (1);
+		} else if (strcasecmp(conf->triage.known[i], addr) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Does addr match a relay pattern? "@domain" is any sender at exactly
+ * that domain; otherwise the pattern is matched whole, any case, with '*'
+ * standing for any run of characters.
+ */
+int
+conf_is_relay(const struct conf *conf, const char *addr)
+{
+	const char	*pat, *at;
+	size_t		 i;
+
+	if (addr == NULL || *addr == '\0' ||
+	    (at = strrchr(addr, '@')) == NULL)
+		return (0);
+	for (i = 0; i < conf->triage.nrelays; i++) {
+		pat = conf->triage.relays[i];
+		if (pat[0] == '@' && strchr(pat, '*') == NULL) {
+			if (strcasecmp(pat, at) == 0)
+				return (1);
+		} else if (pat[0] == '@') {
+			if (fnmatch(pat + 1, at + 1, FNM_CASEFOLD) == 0)
+				return (1);
+		} else if (fnmatch(pat, addr, FNM_CASEFOLD) == 0)
+			return (1);
+	}
 	return (0);
 }
 

@@ -12,7 +12,8 @@
  *   robot			sender (Return-Path or From) local part is
  *				MAILER-DAEMON, postmaster, *-request,
  *				owner-*, listserv, majordomo, noreply,
- *				no-reply, donotreply, do-not-reply, bounce(s)
+ *				no-reply, donotreply, do-not-reply, bounce(s);
+ *				for a relay, the Reply-To instead
  *   report			multipart/report (DSN, MDN, ARF)
  *   x-auto-response-suppress	All, OOF or AutoReply (Microsoft)
  *   autoreply			X-Autoreply or X-Autorespond present
@@ -22,6 +23,12 @@
  *   not-to-us			none of our addresses in To, Cc, Bcc,
  *				Resent-To, Resent-Cc or Resent-Bcc
  *   bad-address		the Return-Path is no valid addr-spec
+ *   relay-no-reply-to		a relay's message without a valid Reply-To
+ *
+ * A relay is a web form or directory that sends on behalf of a client
+ * ([triage] relays matches the Return-Path or From): the reply goes to
+ * its Reply-To, and the robot check looks at that address, not at the
+ * relay's own no-reply sender. Every other check is the same.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -213,9 +220,13 @@ header_reason(const struct conf *conf, const struct msg *m, int pass)
 	return (NULL);
 }
 
-/* Every check in the documented order; the first reason or NULL. */
+/*
+ * Every check in the documented order; the first reason or NULL. relay
+ * says the sender is a relay, rcpt is where the reply would go.
+ */
 static const char *
-guard_reason(const struct conf *conf, const struct msg *m)
+guard_reason(const struct conf *conf, const struct msg *m, int relay,
+    const char *rcpt)
 {
 	const char	*rp = m->return_path, *from = m->from.addr;
 	const char	*why;
@@ -228,7 +239,8 @@ guard_reason(const struct conf *conf, const struct msg *m)
 	    (why = header_reason(conf, m, 1)) != NULL ||
 	    (why = header_reason(conf, m, 2)) != NULL)
 		return (why);
-	if (robot_address(rp) || robot_address(from))
+	if (relay ? robot_address(rcpt) : (robot_address(rp) ||
+	    robot_address(from)))
 		return ("robot");
 	if (m->is_report)
 		return ("report");
@@ -236,14 +248,17 @@ guard_reason(const struct conf *conf, const struct msg *m)
 	    (why = header_reason(conf, m, 4)) != NULL)
 		return (why);
 	if (conf_is_our_address(conf, rp) ||
-	    (from != NULL && conf_is_our_address(conf, from)))
+	    (from != NULL && conf_is_our_address(conf, from)) ||
+	    (rcpt != NULL && conf_is_our_address(conf, rcpt)))
 		return ("own-address");
 	if ((why = header_reason(conf, m, 5)) != NULL ||
 	    (why = header_reason(conf, m, 6)) != NULL)
 		return (why);
 	if (!to_us(conf, m))
 		return ("not-to-us");
-	if (!mime_valid_address(rp))
+	if (relay && rcpt == NULL)
+		return ("relay-no-reply-to");
+	if (!relay && !mime_valid_address(rp))
 		return ("bad-address");
 	return (NULL);
 }
@@ -253,11 +268,39 @@ void
 guard_check(const struct conf *conf, const struct msg *m,
     struct guard_result *res)
 {
+	size_t	i;
+
 	res->suppressed = NULL;
 	res->rcpt = NULL;
-	if (m->return_path != NULL && mime_valid_address(m->return_path))
+	res->relay = (m->return_path != NULL &&
+	    conf_is_relay(conf, m->return_path)) ||
+	    conf_is_relay(conf, m->from.addr);
+	if (res->relay) {
+		/* The client is in Reply-To: the first usable address. */
+		for (i = 0; i < m->nreply_to && res->rcpt == NULL; i++)
+			if (mime_valid_address(m->reply_to[i].addr))
+				res->rcpt = xstrdup(m->reply_to[i].addr);
+	} else if (m->return_path != NULL &&
+	    mime_valid_address(m->return_path))
 		res->rcpt = xstrdup(m->return_path);
-	res->suppressed = guard_reason(conf, m);
+	res->suppressed = guard_reason(conf, m, res->relay, res->rcpt);
+}
+
+/*
+ * Is the writer an existing client ([triage] known_senders)? Looks at the
+ * reply address and, unless a relay sent the message, at the Return-Path
+ * and From too: any of them known is enough.
+ */
+int
+guard_known(const struct conf *conf, const struct msg *m,
+    const struct guard_result *res)
+{
+	if (res->rcpt != NULL && conf_is_known_sender(conf, res->rcpt))
+		return (1);
+	if (res->relay)
+		return (0);
+	return (conf_is_known_sender(conf, m->return_path) ||
+	    conf_is_known_sender(conf, m->from.addr));
 }
 
 /* Release what guard_check filled in. */
@@ -269,4 +312,5 @@ guard_result_free(struct guard_result *res)
 	free(res->rcpt);
 	res->rcpt = NULL;
 	res->suppressed = NULL;
+	res->relay = 0;
 }

@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "imap.h"
 #include "log.h"
+#include "mime.h"
 #include "xmalloc.h"
 
 #define IMAP_IDLE_MAX	(25 * 60)	/* re-IDLE well before 29 minutes */
@@ -1225,4 +1226,140 @@ imap_wait(struct imap *im, unsigned timeout, char **cause)
 		r = imap_wait_noop(im, deadline, &orig, cause);
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 	return (r);
+}
+
+#define IMAP_SENT_VERIFY	10	/* newest SEARCH hits checked exactly */
+
+/*
+ * Is addr one of the recipients in the fetched To/Cc header block hdr?
+ * SEARCH TO matches substrings (ann@ in joann@), so hits are checked.
+ */
+static int
+imap_sent_names(const char *hdr, size_t len, const char *addr)
+{
+	struct msg	*m;
+	size_t		 i;
+	int		 found = 0;
+
+	m = mime_parse(hdr, len, NULL);
+	for (i = 0; i < m->nto && !found; i++)
+		found = strcasecmp(m->to[i].addr, addr) == 0;
+	msg_free(m);
+	return (found);
+}
+
+/*
+ * Has the practice written to addr? EXAMINE the Sent folder (sent_folder,
+ * or the \Sent special-use mailbox), UID SEARCH TO addr, and check the
+ * newest hits' To and Cc for the exact address. The Sent folder stays
+ * selected (read-only): the caller selects its own mailbox again. addr
+ * must be a valid addr-spec without quotes or backslashes (LIBRARIES.md
+ * TL;DR #2). Returns 1, 0, or -1 with *cause set.
+ */
+int
+imap_sent_has_recipient(struct imap *im, const char *sent_folder,
+    const char *addr, char **cause)
+{
+	struct mailimap_search_key		*key;
+	struct mailimap_fetch_type		*ft;
+	struct mailimap_set			*set;
+	struct mailimap_msg_att			*att;
+	struct mailimap_msg_att_item		*item;
+	struct mailimap_msg_att_static		*st;
+	struct mailimap_msg_att_body_section	*bs;
+	struct mailimap_header_list		*hl;
+	clist					*list = NULL, *names;
+	clistiter				*it, *jt;
+	const char				*name, *charset = NULL, *p;
+	char					*enc = NULL, *what;
+	uint32_t				*uids, *u;
+	size_t					 n = 0, from;
+	int					 r, found = 0;
+
+	if (addr == NULL || !mime_valid_address(addr) ||
+	    strpbrk(addr, "\r\n\"\\") != NULL) {
+		*cause = xstrdup("imap: refusing to search for an unsafe "
+		    "address");
+		return (-1);
+	}
+	if (!imap_usable(im, cause))
+		return (-1);
+	for (p = addr; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			charset = "UTF-8";
+	if (sent_folder != NULL && *sent_folder != '\0') {
+		if ((enc = imap_mutf7(sent_folder, cause)) == NULL)
+			return (-1);
+		name = enc;
+	} else if ((name = imap_find_sent(im, cause)) == NULL)
+		return (-1);
+	r = mailimap_examine(im->m, name);
+	if (r != MAILIMAP_NO_ERROR) {
+		what = xasprintf("EXAMINE %s", name);
+		imap_fail(im, r, what, cause);
+		free(what);
+		free(enc);
+		return (-1);
+	}
+	free(enc);
+
+	if ((key = mailimap_search_key_new_to(xstrdup(addr))) == NULL)
+		fatalx("mailimap_search_key_new_to: out of memory");
+	r = mailimap_uid_search(im->m, charset, key, &list);
+	mailimap_search_key_free(key);
+	if (r != MAILIMAP_NO_ERROR)
+		return (imap_fail(im, r, "UID SEARCH TO", cause));
+	uids = xcalloc(clist_count(list) + 1, sizeof *uids);
+	for (it = clist_begin(list); it != NULL; it = clist_next(it))
+		if ((u = clist_content(it)) != NULL)
+			uids[n++] = *u;
+	mailimap_search_result_free(list);
+	list = NULL;
+	if ((n = imap_uid_sort(uids, n)) == 0) {
+		free(uids);
+		return (0);
+	}
+
+	/* BODY.PEEK[HEADER.FIELDS (TO CC)] of the newest hits. */
+	from = n > IMAP_SENT_VERIFY ? n - IMAP_SENT_VERIFY : 0;
+	set = imap_uid_set(uids + from, n - from);
+	free(uids);
+	if ((names = clist_new()) == NULL ||
+	    clist_append(names, xstrdup("To")) != 0 ||
+	    clist_append(names, xstrdup("Cc")) != 0 ||
+	    (hl = mailimap_header_list_new(names)) == NULL)
+		fatalx("mailimap_header_list_new: out of memory");
+	if ((ft = mailimap_fetch_type_new_fetch_att(
+	    mailimap_fetch_att_new_body_peek_section(
+	    mailimap_section_new_header_fields(hl)))) == NULL)
+		fatalx("mailimap_fetch_type_new: out of memory");
+	r = mailimap_uid_fetch(im->m, set, ft, &list);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR) {
+		if (list != NULL)
+			mailimap_fetch_list_free(list);
+		return (imap_fail(im, r, "UID FETCH", cause));
+	}
+	for (it = clist_begin(list); it != NULL && !found;
+	    it = clist_next(it)) {
+		if ((att = clist_content(it)) == NULL ||
+		    att->att_list == NULL)
+			continue;
+		for (jt = clist_begin(att->att_list); jt != NULL && !found;
+		    jt = clist_next(jt)) {
+			item = clist_content(jt);
+			if (item == NULL || item->att_type !=
+			    MAILIMAP_MSG_ATT_ITEM_STATIC ||
+			    (st = item->att_data.att_static) == NULL ||
+			    st->att_type != MAILIMAP_MSG_ATT_BODY_SECTION ||
+			    (bs = st->att_data.att_body_section) == NULL ||
+			    bs->sec_body_part == NULL)
+				continue;
+			found = imap_sent_names(bs->sec_body_part,
+			    bs->sec_length, addr);
+		}
+	}
+	mailimap_fetch_list_free(list);
+	return (found);
 }

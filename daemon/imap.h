@@ -67,4 +67,15 @@ int		 imap_append_sent(struct imap *, const char *mailbox,
  */
 int		 imap_wait(struct imap *, unsigned timeout, char **cause);
 
+/*
+ * Has the practice written to addr ([triage] skip_known = sent)? One UID
+ * SEARCH TO addr in the Sent folder (sent_folder, or the \Sent
+ * special-use mailbox when NULL), hits checked for the exact address.
+ * Leaves the Sent folder selected: SELECT the inbox again afterwards.
+ * addr must pass mime_valid_address and hold no quote or backslash.
+ * Returns 1 (written to), 0 (not), or -1 with *cause set (caller frees).
+ */
+int		 imap_sent_has_recipient(struct imap *, const char *sent_folder,
+		    const char *addr, char **cause);
+
 #endif

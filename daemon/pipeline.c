@@ -19,6 +19,8 @@
 
 /* Give up on a reply after this many temporary failures (about 2 days). */
 #define PIPELINE_MAX_ATTEMPTS	16
+/* How long the Sent folder's answer about a sender is trusted. */
+#define PIPELINE_KNOWN_TTL	86400
 
 /* Check that every answered category has a template. */
 static void
@@ -114,6 +116,52 @@ pipeline_join(char **items, size_t n)
 	return (buf_detach(&b, NULL));
 }
 
+/*
+ * [triage] skip_known = sent: has the practice written to addr from its
+ * Sent folder? Asked once a day per address (cached in the store); the
+ * inbox is selected again after the search. 1/0, or -1 when it cannot
+ * tell (no IMAP session, as in classify, or an error).
+ */
+static int
+pipeline_known_sent(struct pipeline *p, uint32_t uid, const char *addr,
+    time_t now)
+{
+	const struct conf	*conf = p->conf;
+	uint32_t		 validity, next;
+	char			*cause = NULL;
+	int			 known, r;
+
+	if (conf->triage.skip_known != CONF_SKIP_KNOWN_SENT ||
+	    p->imap == NULL || p->store == NULL || addr == NULL)
+		return (-1);
+	r = store_known_get(p->store, addr, now - PIPELINE_KNOWN_TTL, &known);
+	if (r == 1)
+		return (known);
+	if (r == -1)
+		return (-1);
+	known = imap_sent_has_recipient(p->imap, conf->triage.sent_folder,
+	    addr, &cause);
+	if (known == -1) {
+		log_warnx("%s: uid %u: cannot search the sent folder: %s",
+		    conf->imap.mailbox, uid, cause);
+		free(cause);
+		cause = NULL;
+	} else
+		store_known_set(p->store, addr, known, now);
+	/* Back to the mailbox being read, which must not have changed. */
+	if (imap_select(p->imap, conf->imap.mailbox, &validity, &next,
+	    &cause) == -1) {
+		log_warnx("%s: %s", conf->imap.mailbox, cause);
+		free(cause);
+		pipeline_disconnect(p);
+	} else if (validity != p->uidvalidity) {
+		log_warnx("%s: UIDVALIDITY changed during the pass",
+		    conf->imap.mailbox);
+		pipeline_disconnect(p);
+	}
+	return (known);
+}
+
 void
 pipeline_decide(struct pipeline *p, const struct msg *msg, const char *seed,
     int first_run, time_t now, int check_age, struct decision *d)
@@ -136,6 +184,11 @@ pipeline_decide(struct pipeline *p, const struct msg *msg, const char *seed,
 		d->suppressed = d->guard.suppressed;
 		return;
 	}
+	/* An existing client: triaged as usual, never a new-client reply. */
+	if (guard_known(conf, msg, &d->guard)) {
+		d->suppressed = "known-sender";
+		return;
+	}
 	if (first_run && conf->triage.first_run == CONF_FIRST_RUN_TRIAGE) {
 		d->suppressed = "first-run";
 		return;
@@ -153,6 +206,10 @@ pipeline_decide(struct pipeline *p, const struct msg *msg, const char *seed,
 			/* On a store error, err on the side of silence. */
 			d->status = STORE_SUPPRESSED;
 			d->suppressed = r == 1 ? "window" : "state-error";
+			return;
+		}
+		if (pipeline_known_sent(p, msg->uid, d->guard.rcpt, now) == 1) {
+			d->suppressed = "known-sender";
 			return;
 		}
 		if (store_replies_since(p->store, now - 3600) >=
@@ -333,11 +390,14 @@ pipeline_file(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 	return (PIPELINE_OK);
 }
 
-/* Retry delay after a temporary failure: 1 min doubling, at most 4 h. */
+/*
+ * Retry delay after a temporary failure: [smtp] retry_base (1 min by
+ * default) doubling with each attempt, at most 4 h.
+ */
 static time_t
-pipeline_backoff(unsigned attempts)
+pipeline_backoff(const struct conf *conf, unsigned attempts)
 {
-	time_t	delay = 60;
+	time_t	delay = conf->smtp.retry_base > 0 ? conf->smtp.retry_base : 60;
 
 	while (attempts-- > 0 && delay < 4 * 3600)
 		delay *= 2;
@@ -392,7 +452,8 @@ pipeline_flush(struct pipeline *p, char **cause)
 				    "%s", rows[i].mailbox, rows[i].uid, why);
 			} else {
 				store_mark_retry(p->store, rows[i].id, now +
-				    pipeline_backoff(rows[i].attempts), why);
+				    pipeline_backoff(p->conf,
+				    rows[i].attempts), why);
 				log_warnx("%s: uid %u: reply deferred: %s",
 				    rows[i].mailbox, rows[i].uid, why);
 			}
@@ -451,6 +512,7 @@ pipeline_once(struct pipeline *p, char **cause)
 	}
 	if (r == 0 || first_run)
 		store_set_position(p->store, mailbox, uidvalidity, last);
+	p->uidvalidity = uidvalidity;
 
 	/* Whatever a crash left unsent or unfiled goes first. */
 	if ((rc = pipeline_flush(p, cause)) != PIPELINE_OK)

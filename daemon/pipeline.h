@@ -5,6 +5,7 @@
 #ifndef TRIAGED_PIPELINE_H
 #define TRIAGED_PIPELINE_H
 
+#include <stdint.h>
 #include <time.h>
 
 #include "conf.h"
@@ -25,6 +26,7 @@ struct pipeline {
 	struct mime_limits	 limits;
 	struct store		*store;		/* opened on demand */
 	struct imap		*imap;		/* connected on demand */
+	uint32_t		 uidvalidity;	/* of the mailbox being read */
 };
 
 /* What triaged decides for one message. */

@@ -19,8 +19,8 @@
 #include "xmalloc.h"
 
 /* Bump with a migration step in store_migrate. */
-#define STORE_VERSION	1
-#define STORE_VERSION_STR "1"
+#define STORE_VERSION	2
+#define STORE_VERSION_STR "2"
 #define STORE_BUSY_MS	5000
 
 struct store {
@@ -78,6 +78,13 @@ static const char store_schema_v1[] =
 	" sent_at INTEGER NOT NULL);"
 	"CREATE INDEX replies_window ON replies (sender, template, sent_at);"
 	"CREATE INDEX replies_time ON replies (sent_at);";
+
+/* Version 2: what the Sent folder said about a sender (skip_known). */
+static const char store_schema_v2[] =
+	"CREATE TABLE IF NOT EXISTS known_cache ("
+	" sender TEXT PRIMARY KEY COLLATE NOCASE,"
+	" known INTEGER NOT NULL,"
+	" checked_at INTEGER NOT NULL);";
 
 /* Report the connection's last error for a failed step, without content. */
 static void
@@ -245,6 +252,8 @@ store_migrate(struct store *s, char **cause)
 		return (-1);
 	}
 	if (version < 1 && store_exec(s, store_schema_v1) == -1)
+		goto fail;
+	if (version < 2 && store_exec(s, store_schema_v2) == -1)
 		goto fail;
 	if (version < STORE_VERSION && store_exec(s,
 	    "PRAGMA user_version = " STORE_VERSION_STR) == -1)
@@ -856,4 +865,52 @@ store_rows_free(struct store_row *r, size_t n)
 		free(r[i].error);
 	}
 	free(r);
+}
+
+/* Look up what the Sent folder said about sender since a time. */
+int
+store_known_get(struct store *s, const char *sender, time_t since,
+    int *known)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = store_prepare(s, "SELECT known FROM known_cache WHERE "
+	    "sender = ?1 AND checked_at >= ?2");
+	if (st == NULL)
+		return (-1);
+	store_bind_text(st, 1, sender);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		*known = sqlite3_column_int(st, 0) != 0;
+		rc = 1;
+		break;
+	case SQLITE_DONE:
+		rc = 0;
+		break;
+	default:
+		store_warn(s, "known");
+		rc = -1;
+		break;
+	}
+	sqlite3_finalize(st);
+	return (rc);
+}
+
+/* Remember (or refresh) what the Sent folder said about sender. */
+int
+store_known_set(struct store *s, const char *sender, int known, time_t now)
+{
+	sqlite3_stmt	*st;
+
+	st = store_prepare(s, "INSERT INTO known_cache (sender, known, "
+	    "checked_at) VALUES (?1, ?2, ?3) ON CONFLICT (sender) DO UPDATE "
+	    "SET known = excluded.known, checked_at = excluded.checked_at");
+	if (st == NULL)
+		return (-1);
+	store_bind_text(st, 1, sender);
+	sqlite3_bind_int(st, 2, known != 0);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	return (store_done(s, st));
 }

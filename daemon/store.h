@@ -107,6 +107,17 @@ int		 store_mark_retry(struct store *, int64_t id, time_t next,
 int		 store_mark_failed(struct store *, int64_t id,
 		    const char *error);
 
+/*
+ * The known-sender cache ([triage] skip_known = sent): was sender (any
+ * case) found in the Sent folder, checked at or after since? 1 with
+ * *known set when there is such an answer, 0 when not, -1 on error.
+ */
+int		 store_known_get(struct store *, const char *sender,
+		    time_t since, int *known);
+/* Record the answer for sender at now (replacing an older one). 0/-1. */
+int		 store_known_set(struct store *, const char *sender,
+		    int known, time_t now);
+
 /* Messages whose keyword is not set yet on the server. */
 struct store_unfiled {
 	uint32_t	 uid;

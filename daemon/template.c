@@ -1151,6 +1151,51 @@ domain_valid(const char *s)
 	return (1);
 }
 
+/* Our configured address equal to addr (any case), or NULL. */
+static const char *
+ours(const struct conf *conf, const char *addr)
+{
+	size_t	i;
+
+	if (addr == NULL)
+		return (NULL);
+	for (i = 0; i < conf->triage.naddresses; i++)
+		if (strcasecmp(conf->triage.addresses[i], addr) == 0)
+			return (conf->triage.addresses[i]);
+	return (NULL);
+}
+
+/*
+ * The address the client wrote to: the first of ours, in header order,
+ * among To and Cc, then Bcc and Resent-To/Cc/Bcc; the [smtp] from address
+ * when none is (or it is not usable in a header).
+ */
+static const char *
+written_to(const struct conf *conf, const struct msg *msg)
+{
+	static const char *const hdrs[] = { "Bcc", "Resent-To", "Resent-Cc",
+	    "Resent-Bcc", NULL };
+	struct msg_addr	*a;
+	const char	*found = NULL;
+	size_t		 i, k, j, n;
+
+	for (i = 0; msg != NULL && i < msg->nto && found == NULL; i++)
+		found = ours(conf, msg->to[i].addr);
+	for (k = 0; msg != NULL && hdrs[k] != NULL && found == NULL; k++) {
+		for (i = 0; i < msg->nheaders && found == NULL; i++) {
+			if (strcasecmp(msg->headers[i].name, hdrs[k]) != 0)
+				continue;
+			n = mime_address_list(msg->headers[i].value, &a);
+			for (j = 0; j < n && found == NULL; j++)
+				found = ours(conf, a[j].addr);
+			msg_addrs_free(a, n);
+		}
+	}
+	if (found == NULL || !rcpt_valid(found))
+		found = conf->smtp.from_addr;
+	return (found);
+}
+
 /* The deterministic Message-ID: SHA-256 of seed, "\n" and the template. */
 static char *
 msgid_make(const char *seed, const char *name, const char *domain,
@@ -1319,7 +1364,7 @@ tmpl_compose(const struct tmplset *set, const char *name,
     time_t now, struct reply *reply, char **cause)
 {
 	const struct tmpl	*t;
-	const char		*domain;
+	const char		*domain, *from;
 	struct rctx		 r;
 	struct buf		 b, m;
 	char			*subject = NULL, *sname = NULL, *ssubj = NULL;
@@ -1380,7 +1425,8 @@ tmpl_compose(const struct tmplset *set, const char *name,
 
 	hdr_date(&m, now);
 	fname = tmpl_clean(conf->smtp.from_name, 256);
-	hdr_from(&m, fname, conf->smtp.from_addr);
+	from = written_to(conf, msg);
+	hdr_from(&m, fname, from);
 	buf_printf(&m, "To: %s\r\n", rcpt);
 	if (hdr_needs_encoding(subject)) {
 		buf_free(&b);
@@ -1395,8 +1441,10 @@ tmpl_compose(const struct tmplset *set, const char *name,
 	}
 	buf_addstr(&m, "Auto-Submitted: auto-replied\r\n"
 	    "Precedence: bulk\r\n"
-	    "X-Auto-Response-Suppress: All\r\n"
-	    "MIME-Version: 1.0\r\n"
+	    "X-Auto-Response-Suppress: All\r\n");
+	/* RFC 5230 loop detection: our own guard suppresses this header. */
+	buf_printf(&m, "X-Loop: %s\r\n", from);
+	buf_addstr(&m, "MIME-Version: 1.0\r\n"
 	    "Content-Type: text/plain; charset=utf-8\r\n");
 	buf_printf(&m, "Content-Transfer-Encoding: %s\r\n\r\n",
 	    qp ? "quoted-printable" : "7bit");

@@ -39,6 +39,9 @@ struct reply {
 /*
  * Compose the reply of template name to msg, sent to rcpt. seed makes the
  * Message-ID deterministic (the inbound Message-ID, or a stable stand-in).
+ * From: is the [smtp] from display name with the first of [triage]
+ * addresses the client wrote to (To, Cc, Bcc, Resent-*), else the [smtp]
+ * from address; X-Loop: names that same address.
  * Returns 0, or -1 with *cause set (caller frees) when the template is
  * missing or the output exceeds its cap.
  */

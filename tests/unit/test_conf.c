@@ -274,6 +274,105 @@ test_long_line(void **state)
 	diag_free(&d);
 }
 
+/* known_senders, skip_known, relays and retry_base: values and errors. */
+static void
+test_known_and_relays(void **state)
+{
+	struct diag	 d;
+	struct conf	*conf;
+	char		 text[2048], needle[300];
+
+	put("known", "# existing clients\n"
+	    "Ann@Client.Example\n"
+	    "\n"
+	    "  @Family.example   # the whole family\n"
+	    "x#y@client.example\n", 0644);
+	snprintf(text, sizeof text, "%s"
+	    "known_senders = known\n"
+	    "skip_known = sent\n"
+	    "relays = noreply@*.psychologytoday.com, @forms.example\n"
+	    "relays = Web-*@Directory.example\n"
+	    "[smtp]\nretry_base = 2s\n", good);
+	/* [smtp] appears twice: keys may come in any section order. */
+	conf = load(text, &d);
+	if (conf == NULL)
+		diag_print(&d, stderr);
+	assert_non_null(conf);
+	assert_int_equal(conf->triage.nknown, 3);
+	assert_int_equal(conf->triage.skip_known, CONF_SKIP_KNOWN_SENT);
+	assert_int_equal(conf->smtp.retry_base, 2);
+	assert_true(conf_is_known_sender(conf, "ann@client.example"));
+	assert_true(conf_is_known_sender(conf, "ANN@CLIENT.EXAMPLE"));
+	assert_true(conf_is_known_sender(conf, "dad@family.EXAMPLE"));
+	assert_true(conf_is_known_sender(conf, "x#y@client.example"));
+	assert_false(conf_is_known_sender(conf, "joann@client.example"));
+	assert_false(conf_is_known_sender(conf, "dad@sub.family.example"));
+	assert_false(conf_is_known_sender(conf, "family.example"));
+	assert_false(conf_is_known_sender(conf, NULL));
+	assert_int_equal(conf->triage.nrelays, 3);
+	assert_true(conf_is_relay(conf,
+	    "noreply@members.psychologytoday.com"));
+	assert_true(conf_is_relay(conf, "NoReply@A.B.PsychologyToday.com"));
+	assert_false(conf_is_relay(conf, "noreply@psychologytoday.com"));
+	assert_false(conf_is_relay(conf, "noreply@psychologytoday.com.evil"));
+	assert_true(conf_is_relay(conf, "anything@forms.example"));
+	assert_false(conf_is_relay(conf, "anything@x.forms.example"));
+	assert_true(conf_is_relay(conf, "web-42@directory.example"));
+	assert_false(conf_is_relay(conf, "web@directory.example"));
+	assert_false(conf_is_relay(conf, ""));
+	assert_false(conf_is_relay(conf, NULL));
+	conf_free(conf);
+	diag_free(&d);
+
+	/* Defaults: nobody known, no relays, retry after a minute. */
+	conf = load(good, &d);
+	assert_non_null(conf);
+	assert_int_equal(conf->triage.nknown, 0);
+	assert_int_equal(conf->triage.skip_known, CONF_SKIP_KNOWN_NO);
+	assert_int_equal(conf->smtp.retry_base, 60);
+	assert_false(conf_is_relay(conf, "noreply@x.example"));
+	conf_free(conf);
+	diag_free(&d);
+
+	/* Every bad line at its own file:line, and bad values at theirs. */
+	put("known", "ok@client.example\n"
+	    "not an address\n"
+	    "@nodot\n"
+	    "a@b@c.example\n"
+	    "<ann@client.example>\n"
+	    "*@client.example\n"
+	    "good@client.example # fine\n", 0644);
+	snprintf(text, sizeof text, "%s"
+	    "known_senders = known\n"
+	    "skip_known = always\n"
+	    "relays = ok@forms.example, no-at-sign, a b@c.example\n", good);
+	conf = load(text, &d);
+	assert_null(conf);
+	snprintf(needle, sizeof needle, "%s/known:", tmpdir);
+	assert_false(has_diag(&d, "known:1:"));
+	assert_true(has_diag(&d, "known:2: \"not an address\""));
+	assert_true(has_diag(&d, "known:3: "));
+	assert_true(has_diag(&d, "known:4: "));
+	assert_true(has_diag(&d, "known:5: "));
+	assert_true(has_diag(&d, "known:6: "));
+	assert_false(has_diag(&d, "known:7:"));
+	assert_true(has_diag(&d, needle));
+	assert_true(has_diag(&d, "triaged.conf:24: [triage] skip_known"));
+	assert_true(has_diag(&d, "triaged.conf:25: [triage] relays: "
+	    "\"no-at-sign\""));
+	assert_true(has_diag(&d, "\"a b@c.example\""));
+	assert_int_equal(d.nerrors, 8);
+	diag_free(&d);
+
+	/* A missing file is an error at the key's line. */
+	snprintf(text, sizeof text, "%sknown_senders = nonexistent\n", good);
+	conf = load(text, &d);
+	assert_null(conf);
+	assert_true(has_diag(&d, "triaged.conf:23: [triage] known_senders: "));
+	assert_true(has_diag(&d, "No such file"));
+	diag_free(&d);
+}
+
 static void
 test_missing_file(void **state)
 {
@@ -314,6 +413,7 @@ main(void)
 		cmocka_unit_test(test_secret_command),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_known_and_relays),
 	};
 
 	return (cmocka_run_group_tests(tests, setup, teardown));

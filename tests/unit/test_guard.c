@@ -344,6 +344,175 @@ test_order(void **state)
 	run_cases(tc, sizeof tc / sizeof tc[0]);
 }
 
+static char	*relay_patterns[] = {
+	"noreply@*.psychologytoday.com",
+	"@forms.example",
+	"web-*@directory.example",
+};
+
+/* A conf with the relays above. */
+static void
+make_relay_conf(struct conf *conf)
+{
+	make_conf(conf);
+	conf->triage.relays = relay_patterns;
+	conf->triage.nrelays = sizeof relay_patterns /
+	    sizeof relay_patterns[0];
+}
+
+#define PT_RP	"Return-Path: <bounce-77@mail.psychologytoday.com>\n"
+#define PT_FROM	"From: Ann via Dir <noreply@members.psychologytoday.com>\n"
+
+/* Relays: answered at Reply-To; the robot check moves to that address. */
+static void
+test_relays(void **state)
+{
+	static const struct {
+		const char	*name;
+		const char	*raw;
+		const char	*reason;
+		const char	*rcpt;
+	} tc[] = {
+		{ "from matches", PT_RP PT_FROM TO
+		    "Reply-To: Ann <ann@client.example>\n", NULL,
+		    "ann@client.example" },
+		{ "return-path matches", "Return-Path: <x@forms.example>\n"
+		    "From: Form <form@forms.example>\n" TO
+		    "Reply-To: bob@client.example\n", NULL,
+		    "bob@client.example" },
+		{ "first valid reply-to", "Return-Path: <web-1@directory."
+		    "example>\n" FROM TO "Reply-To: not valid, "
+		    "c@client.example, d@client.example\n", NULL,
+		    "c@client.example" },
+		{ "no reply-to", PT_RP PT_FROM TO, "relay-no-reply-to", NULL },
+		{ "bad reply-to", PT_RP PT_FROM TO "Reply-To: <nowhere>\n",
+		    "relay-no-reply-to", NULL },
+		{ "robot reply-to", PT_RP PT_FROM TO
+		    "Reply-To: noreply@client.example\n", "robot",
+		    "noreply@client.example" },
+		{ "own reply-to", PT_RP PT_FROM TO
+		    "Reply-To: hello@practice.example\n", "own-address",
+		    "hello@practice.example" },
+		/* Every other check still applies. */
+		{ "list", PT_RP PT_FROM TO "Reply-To: ann@client.example\n"
+		    "List-Id: <x.example>\n", "list", "ann@client.example" },
+		{ "auto-submitted", PT_RP PT_FROM TO
+		    "Reply-To: ann@client.example\n"
+		    "Auto-Submitted: auto-generated\n", "auto-submitted",
+		    "ann@client.example" },
+		{ "null sender", "Return-Path: <>\n" PT_FROM TO
+		    "Reply-To: ann@client.example\n", "null-sender",
+		    "ann@client.example" },
+		{ "not to us", PT_RP PT_FROM "To: x@example.org\n"
+		    "Reply-To: ann@client.example\n", "not-to-us",
+		    "ann@client.example" },
+		/* Near misses: not relays, so the usual robot rule. */
+		{ "bare domain is not a subdomain", "Return-Path: <noreply@"
+		    "psychologytoday.com>\n" FROM TO
+		    "Reply-To: ann@client.example\n", "robot",
+		    "noreply@psychologytoday.com" },
+		{ "subdomain of @domain", "Return-Path: <noreply@x.forms."
+		    "example>\n" FROM TO "Reply-To: ann@client.example\n",
+		    "robot", "noreply@x.forms.example" },
+		{ "other local part", "Return-Path: <noreply@directory."
+		    "example>\n" FROM TO "Reply-To: ann@client.example\n",
+		    "robot", "noreply@directory.example" },
+		{ "reply-to ignored without relay", BASE
+		    "Reply-To: other@client.example\n", NULL,
+		    "client@example.org" },
+	};
+	struct conf		 conf;
+	struct guard_result	 res;
+	struct msg		*m;
+	char			*raw;
+	size_t			 i;
+	int			 bad = 0;
+
+	make_relay_conf(&conf);
+	for (i = 0; i < sizeof tc / sizeof tc[0]; i++) {
+		if (asprintf(&raw, "%s\nHello\n", tc[i].raw) == -1)
+			fail();
+		m = mime_parse(raw, strlen(raw), NULL);
+		free(raw);
+		guard_check(&conf, m, &res);
+		if ((res.suppressed == NULL) != (tc[i].reason == NULL) ||
+		    (res.suppressed != NULL &&
+		    strcmp(res.suppressed, tc[i].reason) != 0) ||
+		    (res.rcpt == NULL) != (tc[i].rcpt == NULL) ||
+		    (res.rcpt != NULL && strcmp(res.rcpt, tc[i].rcpt) != 0)) {
+			print_error("case %s: got %s to %s\n", tc[i].name,
+			    res.suppressed != NULL ? res.suppressed :
+			    "(reply)", res.rcpt != NULL ? res.rcpt : "-");
+			bad++;
+		}
+		guard_result_free(&res);
+		msg_free(m);
+	}
+	assert_int_equal(bad, 0);
+}
+
+static char	*known_list[] = {
+	"ann@client.example",
+	"@family.example",
+};
+
+/* known_senders: by address or @domain, any case, never by substring. */
+static void
+test_known(void **state)
+{
+	static const struct {
+		const char	*raw;
+		int		 known;
+	} tc[] = {
+		{ "Return-Path: <ann@client.example>\nFrom: ann@client."
+		    "example\n" TO, 1 },
+		{ "Return-Path: <ANN@Client.Example>\nFrom: x@y.example\n"
+		    TO, 1 },
+		/* From alone is enough (a forwarder's envelope). */
+		{ "Return-Path: <srs=1=ann@fwd.example>\nFrom: Ann "
+		    "<ann@client.example>\n" TO, 1 },
+		{ "Return-Path: <dad@family.example>\n" FROM TO, 1 },
+		{ "Return-Path: <dad@sub.family.example>\n" FROM TO, 0 },
+		{ "Return-Path: <joann@client.example>\nFrom: joann@client."
+		    "example\n" TO, 0 },
+		{ "Return-Path: <ann@client.example.net>\nFrom: x@y.example"
+		    "\n" TO, 0 },
+		{ "Return-Path: <x@y.example>\nFrom: \"ann@client.example\" "
+		    "<x@y.example>\n" TO, 0 },
+		/* A relay: only the Reply-To counts. */
+		{ PT_RP PT_FROM TO "Reply-To: ann@client.example\n", 1 },
+		{ PT_RP PT_FROM TO "Reply-To: new@client.example\n", 0 },
+	};
+	struct conf		 conf;
+	struct guard_result	 res;
+	struct msg		*m;
+	char			*raw;
+	size_t			 i;
+
+	make_relay_conf(&conf);
+	conf.triage.known = known_list;
+	conf.triage.nknown = 2;
+	for (i = 0; i < sizeof tc / sizeof tc[0]; i++) {
+		if (asprintf(&raw, "%s\nHello\n", tc[i].raw) == -1)
+			fail();
+		m = mime_parse(raw, strlen(raw), NULL);
+		free(raw);
+		guard_check(&conf, m, &res);
+		if (guard_known(&conf, m, &res) != tc[i].known)
+			fail_msg("case %zu: expected known=%d", i,
+			    tc[i].known);
+		guard_result_free(&res);
+		msg_free(m);
+	}
+	/* Nothing configured: nobody is known. */
+	make_conf(&conf);
+	m = mime_parse("Return-Path: <ann@client.example>\n\nx", 36, NULL);
+	guard_check(&conf, m, &res);
+	assert_int_equal(guard_known(&conf, m, &res), 0);
+	guard_result_free(&res);
+	msg_free(m);
+}
+
 static void
 test_no_addresses_configured(void **state)
 {
@@ -371,6 +540,8 @@ main(void)
 		cmocka_unit_test(test_not_to_us),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_no_addresses_configured),
+		cmocka_unit_test(test_relays),
+		cmocka_unit_test(test_known),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -576,7 +576,7 @@ test_file_mode_and_pragmas(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	assert_int_equal(sqlite3_column_int(st, 0), 2);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 
@@ -662,6 +662,58 @@ test_killed_writer(void **state)
 	store_pending_free(p, n);
 }
 
+/* The known-sender cache: any case, refreshed, too old is no answer. */
+static void
+test_known_cache(void **state)
+{
+	struct fixture	*f = *state;
+	int		 known = -1;
+
+	assert_int_equal(store_known_get(f->s, "a@example.org", 0, &known),
+	    0);
+	assert_int_equal(known, -1);
+	assert_int_equal(store_known_set(f->s, "A@Example.org", 1, 1000), 0);
+	assert_int_equal(store_known_get(f->s, "a@example.ORG", 500, &known),
+	    1);
+	assert_int_equal(known, 1);
+	/* Checked before since: no answer, ask the server again. */
+	assert_int_equal(store_known_get(f->s, "a@example.org", 1001,
+	    &known), 0);
+	/* Refreshed: the new answer replaces the old, one row. */
+	assert_int_equal(store_known_set(f->s, "a@example.org", 0, 2000), 0);
+	known = -1;
+	assert_int_equal(store_known_get(f->s, "a@example.org", 1500,
+	    &known), 1);
+	assert_int_equal(known, 0);
+	/* Kept across a restart. */
+	reopen(f);
+	assert_int_equal(store_known_get(f->s, "A@EXAMPLE.ORG", 1500,
+	    &known), 1);
+	assert_int_equal(known, 0);
+	assert_int_equal(store_known_get(f->s, "b@example.org", 0, &known),
+	    0);
+}
+
+/* A version 1 database (no known_cache) is migrated on open. */
+static void
+test_migrate_v1(void **state)
+{
+	struct fixture	*f = *state;
+	sqlite3		*db;
+	int		 known = 0;
+
+	store_close(&f->s);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE known_cache; "
+	    "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	reopen(f);
+	assert_int_equal(store_known_set(f->s, "a@example.org", 1, 10), 0);
+	assert_int_equal(store_known_get(f->s, "a@example.org", 0, &known),
+	    1);
+	assert_int_equal(known, 1);
+}
+
 int
 main(void)
 {
@@ -692,6 +744,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killed_writer,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_known_cache,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1,
 		    setup, teardown),
 	};
 

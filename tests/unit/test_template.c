@@ -655,6 +655,7 @@ test_headers(void **state)
 	assert_header(&r, "Auto-Submitted", "auto-replied");
 	assert_header(&r, "Precedence", "bulk");
 	assert_header(&r, "X-Auto-Response-Suppress", "All");
+	assert_header(&r, "X-Loop", "hello@practice.example");
 	assert_header(&r, "MIME-Version", "1.0");
 	assert_header(&r, "Content-Type", "text/plain; charset=utf-8");
 	assert_header(&r, "Content-Transfer-Encoding", "7bit");
@@ -727,6 +728,93 @@ test_from(void **state)
 			free(dec);
 		}
 		free(from);
+		reply_free(&r);
+	}
+	tmpl_free(set);
+}
+
+static char	*written_ours[] = { "hello@practice.example",
+    "info@practice.example", "bad address@practice.example" };
+
+static const struct {
+	const char	*to[3];		/* To/Cc mailboxes, NULL-ended */
+	const char	*hdr;		/* one more header "Name", or NULL */
+	const char	*value;
+	const char	*want;		/* the From and X-Loop address */
+} written_cases[] = {
+	{ { NULL }, NULL, NULL, "hello@practice.example" },
+	{ { "info@practice.example", NULL }, NULL, NULL,
+	    "info@practice.example" },
+	/* The first of ours in header order, any case. */
+	{ { "someone@example.org", "INFO@Practice.Example",
+	    "hello@practice.example" }, NULL, NULL, "info@practice.example" },
+	{ { "hello@practice.example", "info@practice.example", NULL }, NULL,
+	    NULL, "hello@practice.example" },
+	/* Parsed addresses, not substrings. */
+	{ { "xinfo@practice.example", "info@practice.example.net", NULL },
+	    NULL, NULL, "hello@practice.example" },
+	{ { "someone@example.org", NULL }, "Bcc", "info@practice.example",
+	    "info@practice.example" },
+	{ { "someone@example.org", NULL }, "Resent-To",
+	    "A <b@example.org>, Info <info@practice.example>",
+	    "info@practice.example" },
+	{ { "someone@example.org", NULL }, "Subject", "info@practice.example",
+	    "hello@practice.example" },
+	/* One of ours that cannot go into a header: the [smtp] from. */
+	{ { "bad address@practice.example", NULL }, NULL, NULL,
+	    "hello@practice.example" },
+};
+
+/* From: and X-Loop: carry the address the client wrote to. */
+static void
+test_from_written_to(void **state)
+{
+	struct tmplset		*set;
+	struct conf		 conf;
+	struct msg		 msg;
+	struct msg_addr		 to[3];
+	struct msg_header	 h;
+	struct verdict		 v;
+	struct reply		 r;
+	char			*want, *id, *cause = NULL;
+	size_t			 i, k;
+
+	conf_make(&conf);
+	memset(&v, 0, sizeof v);
+	conf.triage.addresses = written_ours;
+	conf.triage.naddresses = 3;
+	set = load_clean(SHIPPED, &conf);
+	for (i = 0; i < sizeof written_cases / sizeof written_cases[0];
+	    i++) {
+		msg_make(&msg, "Hi", "Ann", "<m1@example.org>", NULL);
+		memset(to, 0, sizeof to);
+		for (k = 0; k < 3 && written_cases[i].to[k] != NULL; k++) {
+			to[k].name = "";
+			to[k].addr = (char *)(uintptr_t)written_cases[i].to[k];
+		}
+		msg.to = to;
+		msg.nto = k;
+		if (written_cases[i].hdr != NULL) {
+			h.name = (char *)(uintptr_t)written_cases[i].hdr;
+			h.value = (char *)(uintptr_t)written_cases[i].value;
+			msg.headers = &h;
+			msg.nheaders = 1;
+		}
+		if (tmpl_compose(set, "individual", &conf, &msg, &v,
+		    "client@example.org", "<m1@example.org>", NOW, &r,
+		    &cause) != 0)
+			fail_msg("case %zu: %s", i, cause);
+		check_wellformed(&r);
+		want = xasprintf("Harbor Counseling <%s>",
+		    written_cases[i].want);
+		assert_header(&r, "From", want);
+		free(want);
+		assert_header(&r, "X-Loop", written_cases[i].want);
+		assert_int_equal(header_count(&r, "X-Loop"), 1);
+		/* The Message-ID stays in the practice's (from) domain. */
+		id = header_one(&r, "Message-ID");
+		assert_non_null(strstr(id, "@practice.example>"));
+		free(id);
 		reply_free(&r);
 	}
 	tmpl_free(set);
@@ -1144,6 +1232,7 @@ main(void)
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_headers),
 		cmocka_unit_test(test_from),
+		cmocka_unit_test(test_from_written_to),
 		cmocka_unit_test(test_subject),
 		cmocka_unit_test(test_injection),
 		cmocka_unit_test(test_message_id),
