@@ -956,9 +956,11 @@ imap_add_keyword(struct imap *im, const uint32_t *uids, size_t n,
 	struct mailimap_set		*set;
 	uint32_t			*sorted;
 	char				*what;
-	int				 r;
+	int				 r, flagged;
 
-	if (!imap_keyword_ok(keyword)) {
+	/* \Flagged is the one system flag: the therapist's urgent mark. */
+	flagged = strcmp(keyword, "\\Flagged") == 0;
+	if (!flagged && !imap_keyword_ok(keyword)) {
 		*cause = xstrdup("imap: a keyword may only hold atom "
 		    "characters");
 		return (-1);
@@ -976,7 +978,7 @@ imap_add_keyword(struct imap *im, const uint32_t *uids, size_t n,
 	free(sorted);
 	if ((fl = mailimap_flag_list_new_empty()) == NULL)
 		fatalx("mailimap_flag_list_new_empty: out of memory");
-	if (mailimap_flag_list_add(fl,
+	if (mailimap_flag_list_add(fl, flagged ? mailimap_flag_new_flagged() :
 	    mailimap_flag_new_flag_keyword(xstrdup(keyword))) !=
 	    MAILIMAP_NO_ERROR)
 		fatalx("mailimap_flag_list_add: out of memory");

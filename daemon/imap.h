@@ -49,7 +49,10 @@ int		 imap_fetch(struct imap *, const uint32_t *uids, size_t n,
 		    struct imap_fetched **out, size_t *nout, char **cause);
 void		 imap_fetched_free(struct imap_fetched *, size_t);
 
-/* Add keyword (atom characters only, else -1) to the UIDs, silently. */
+/*
+ * Add keyword (atom characters only, else -1; or exactly "\\Flagged") to
+ * the UIDs, silently.
+ */
 int		 imap_add_keyword(struct imap *, const uint32_t *uids,
 		    size_t n, const char *keyword, char **cause);
 

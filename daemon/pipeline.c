@@ -337,7 +337,28 @@ pipeline_message(struct pipeline *p, const char *mailbox,
 	return (rc);
 }
 
-/* Set $Triage_<category> on every recorded message not yet filed. */
+/* Is word one of the items of a comma-separated list? */
+static int
+pipeline_csv_has(const char *csv, const char *word)
+{
+	size_t		 len = strlen(word);
+	const char	*p;
+
+	for (p = csv; p != NULL && *p != '\0'; p = strchr(p, ',')) {
+		if (*p == ',')
+			p++;
+		if (strncmp(p, word, len) == 0 &&
+		    (p[len] == ',' || p[len] == '\0'))
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Set $Triage_<category> on every recorded message not yet filed, and
+ * \Flagged on those tagged urgent (crisis), so the therapist sees them
+ * first in any mail client. A message counts as filed only after both.
+ */
 static enum pipeline_status
 pipeline_file(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
     char **cause)
@@ -358,6 +379,17 @@ pipeline_file(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 	}
 	uids = xcalloc(n, sizeof *uids);
 	done = xcalloc(n, sizeof *done);
+	nuids = 0;
+	for (i = 0; i < n; i++)
+		if (pipeline_csv_has(u[i].tags, "urgent"))
+			uids[nuids++] = u[i].uid;
+	if (nuids > 0 && imap_add_keyword(p->imap, uids, nuids, "\\Flagged",
+	    cause) == -1) {
+		free(uids);
+		free(done);
+		store_unfiled_free(u, n);
+		return (PIPELINE_TEMP);
+	}
 	/* One STORE per category, for all its messages. */
 	for (i = 0; i < n; i++) {
 		if (done[i])

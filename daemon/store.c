@@ -749,7 +749,7 @@ store_unfiled(struct store *s, const char *mailbox, uint32_t uidvalidity,
 
 	*up = NULL;
 	*np = 0;
-	st = store_prepare(s, "SELECT uid, category FROM messages WHERE "
+	st = store_prepare(s, "SELECT uid, category, tags FROM messages WHERE "
 	    "mailbox = ? AND uidvalidity = ? AND filed = 0 ORDER BY uid");
 	if (st == NULL)
 		return (-1);
@@ -759,6 +759,7 @@ store_unfiled(struct store *s, const char *mailbox, uint32_t uidvalidity,
 		u = xreallocarray(u, n + 1, sizeof *u);
 		u[n].uid = (uint32_t)sqlite3_column_int64(st, 0);
 		u[n].category = store_col_text0(st, 1);
+		u[n].tags = store_col_text0(st, 2);
 		n++;
 	}
 	sqlite3_finalize(st);
@@ -780,8 +781,10 @@ store_unfiled_free(struct store_unfiled *u, size_t n)
 
 	if (u == NULL)
 		return;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(u[i].category);
+		free(u[i].tags);
+	}
 	free(u);
 }
 

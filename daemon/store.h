@@ -122,6 +122,7 @@ int		 store_known_set(struct store *, const char *sender,
 struct store_unfiled {
 	uint32_t	 uid;
 	char		*category;
+	char		*tags;		/* comma-separated */
 };
 int		 store_unfiled(struct store *, const char *mailbox,
 		    uint32_t uidvalidity, struct store_unfiled **, size_t *);

@@ -69,6 +69,9 @@ grep -q '\\Seen' "$TB_DIR/flags" && tb_fail "triaged set \\Seen"
 [ "$(grep -c '\$Triage_' "$TB_DIR/flags")" = 7 ] ||
     tb_fail "not every message has a \$Triage_ keyword"
 grep -q '^1 .*\$Triage_crisis' "$TB_DIR/flags" || tb_fail "crisis keyword"
+# The crisis inquiry, and only it, is flagged for the therapist.
+grep -q '^1 .*\\Flagged' "$TB_DIR/flags" || tb_fail "crisis not flagged"
+[ "$(grep -c '\\Flagged' "$TB_DIR/flags")" = 1 ] || tb_fail "too many flagged"
 
 # queue --json lists all seven, crisis first, with the right statuses.
 "$TRIAGED" -c "$conf" queue --json >"$TB_DIR/queue.json" || tb_fail "queue"
