@@ -279,10 +279,14 @@ tb_start()
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	trap 'exit 129' HUP
-	# dovecot and dovenull must traverse every folder above the config.
-	local d=$TB_DIR
+	# dovecot and dovenull must traverse every folder above the config:
+	# open our own folder, and refuse (never chmod) a closed parent.
+	chmod go+rx "$TB_DIR"
+	local d
+	d=$(dirname "$TB_DIR")
 	while [ "$d" != / ]; do
-		[ -O "$d" ] && chmod go+rx "$d"
+		[ "$(stat -c %A "$d" | cut -c10)" != - ] ||
+		    tb_fail "$d is not traversable by others; set TB_TMP"
 		d=$(dirname "$d")
 	done
 	mkdir -p "$TB_DIR/run" "$TB_DIR/state" "$TB_DIR/mail" "$TB_DIR/smtp"
