@@ -423,6 +423,33 @@ pipeline_file(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 }
 
 /*
+ * A server's reply text for the log, with every word that holds an '@'
+ * (an address the server quoted back) replaced: logs name no address.
+ * The full text stays in the state database for `triaged queue`.
+ */
+static char *
+pipeline_redact(const char *text)
+{
+	struct buf	 b;
+	const char	*p, *end;
+
+	buf_init(&b, 0);
+	for (p = text != NULL ? text : ""; *p != '\0'; p = end) {
+		if (*p == ' ') {
+			buf_addch(&b, *p);
+			end = p + 1;
+			continue;
+		}
+		end = p + strcspn(p, " ");
+		if (memchr(p, '@', end - p) != NULL)
+			buf_addstr(&b, "<address>");
+		else
+			buf_add(&b, p, end - p);
+	}
+	return (buf_detach(&b, NULL));
+}
+
+/*
  * Retry delay after a temporary failure: [smtp] retry_base (1 min by
  * default) doubling with each attempt, at most 4 h.
  */
@@ -441,7 +468,7 @@ pipeline_flush(struct pipeline *p, char **cause)
 {
 	struct store_pending	*rows;
 	struct smtp		*smtp = NULL;
-	char			*why = NULL;
+	char			*why = NULL, *logged;
 	size_t			 n, i;
 	time_t			 now = time(NULL);
 	enum smtp_status	 st;
@@ -461,6 +488,7 @@ pipeline_flush(struct pipeline *p, char **cause)
 		}
 		st = smtp_send(smtp, rows[i].envelope_from, rows[i].rcpt,
 		    rows[i].data, rows[i].len, &why);
+		logged = st == SMTP_SENT ? NULL : pipeline_redact(why);
 		switch (st) {
 		case SMTP_SENT:
 			if (store_mark_sent(p->store, rows[i].id, now) == -1)
@@ -481,21 +509,22 @@ pipeline_flush(struct pipeline *p, char **cause)
 			if (rows[i].attempts + 1 >= PIPELINE_MAX_ATTEMPTS) {
 				store_mark_failed(p->store, rows[i].id, why);
 				log_warnx("%s: uid %u: reply failed for good: "
-				    "%s", rows[i].mailbox, rows[i].uid, why);
+				    "%s", rows[i].mailbox, rows[i].uid, logged);
 			} else {
 				store_mark_retry(p->store, rows[i].id, now +
 				    pipeline_backoff(p->conf,
 				    rows[i].attempts), why);
 				log_warnx("%s: uid %u: reply deferred: %s",
-				    rows[i].mailbox, rows[i].uid, why);
+				    rows[i].mailbox, rows[i].uid, logged);
 			}
 			break;
 		case SMTP_PERM:
 			store_mark_failed(p->store, rows[i].id, why);
 			log_warnx("%s: uid %u: reply refused: %s",
-			    rows[i].mailbox, rows[i].uid, why);
+			    rows[i].mailbox, rows[i].uid, logged);
 			break;
 		}
+		free(logged);
 		free(why);
 		why = NULL;
 	}

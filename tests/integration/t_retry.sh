@@ -84,9 +84,13 @@ sleep 0.3
     tb_fail "451: not replied after the retry"
 
 # 550: failed with the server's text, never tried again.
-tb_smtp_fail "refuse550 550 5.1.1 no such mailbox here"
+tb_smtp_fail "refuse550 550 5.1.1 <refuse550@client.example>: no such mailbox here"
 inquiry refuse550@client.example r550
-"$TRIAGED" -c "$fast" once || tb_fail "once failed"
+"$TRIAGED" -c "$fast" once 2>"$TB_DIR/550.log" || tb_fail "once failed"
+# The log says why, but never names the address the server quoted back.
+grep -q 'reply refused: .*550 5.1.1 <address>.* no such' "$TB_DIR/550.log" ||
+    tb_fail "550 not logged: $(cat "$TB_DIR/550.log")"
+! grep -q 'refuse550@' "$TB_DIR/550.log" || tb_fail "an address in the log"
 [ "$(row refuse550@client.example status)" = failed ] ||
     tb_fail "550: not failed"
 row refuse550@client.example error | grep -q '5.1.1 no such mailbox here' ||
