@@ -93,7 +93,7 @@ grep -q 'reply refused: .*550 5.1.1 <address>.* no such' "$TB_DIR/550.log" ||
 ! grep -q 'refuse550@' "$TB_DIR/550.log" || tb_fail "an address in the log"
 [ "$(row refuse550@client.example status)" = failed ] ||
     tb_fail "550: not failed"
-row refuse550@client.example error | grep -q '5.1.1 no such mailbox here' ||
+row refuse550@client.example error | grep -q '5.1.1 <refuse550@client.example>: no such mailbox here' ||
     tb_fail "550: the server's text is not in queue"
 "$TRIAGED" -c "$fast" queue | grep -q failed || tb_fail "queue table"
 tb_smtp_fail
