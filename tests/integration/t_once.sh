@@ -109,4 +109,7 @@ tb_fetch_all maya.r@client.example INBOX "$TB_DIR/maya"
 ls "$TB_DIR/maya"/*.eml >/dev/null 2>&1 || tb_fail "reply not delivered"
 tb_fetch_all "$TB_USER" Sent "$TB_DIR/sent"
 [ "$(ls "$TB_DIR/sent" | wc -l)" = 4 ] || tb_fail "expected 4 copies in Sent"
+# The copies are marked read: they are the practice's own mail.
+[ "$(tb_flags "$TB_USER" Sent | grep -c '\\Seen')" = 4 ] ||
+    tb_fail "Sent copies are not \\Seen"
 echo PASS
