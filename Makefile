@@ -161,9 +161,9 @@ $(OBJDIR)/bench_classify: bench/bench_classify.c $(LIBOBJS)
 	$(CC) $(CFLAGS) -Idaemon $(LDFLAGS) -o $@ $< $(LIBOBJS) $(LIBS)
 
 bench: $(OBJDIR)/bench_classify
-	@sh bench/run.sh
+	@BENCH_BIN=$(OBJDIR)/bench_classify sh bench/run.sh
 
 bench-smoke: $(OBJDIR)/bench_classify
-	@BENCH_ITER=1 sh bench/run.sh
+	@BENCH_ITER=1 BENCH_BIN=$(OBJDIR)/bench_classify sh bench/run.sh
 
 .PHONY: valgrind bench bench-smoke

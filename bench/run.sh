@@ -6,14 +6,15 @@
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
 iter=${BENCH_ITER:-200}
+bin=${BENCH_BIN:-$repo/obj/bench_classify}
 files=$(ls "$repo"/tests/data/samples/*.eml "$repo"/tests/data/inquiries/*.eml 2>/dev/null || true)
 echo "== our inquiries"
 # shellcheck disable=SC2086
-"$repo/obj/bench_classify" "$repo/rules" "$iter" $files
+"$bin" "$repo/rules" "$iter" $files
 corpus=$repo/../shared/corpus/mime
 if [ -d "$corpus" ]; then
 	echo "== shared real-world corpus"
 	# shellcheck disable=SC2046
-	"$repo/obj/bench_classify" "$repo/rules" $(( (iter + 9) / 10 )) \
+	"$bin" "$repo/rules" $(( (iter + 9) / 10 )) \
 	    $(find "$corpus" -type f -name '*.eml' | head -300)
 fi
