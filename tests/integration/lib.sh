@@ -33,6 +33,8 @@
 #   tb_smtp_count                  messages recorded so far
 #   tb_json FILE KEY[.KEY]         one field of a JSON file (N.json envelopes)
 #   tb_conf FILE [section.key=value | -section.key]...   write a triaged.conf
+#   tb_offline_conf DIR [RULES]    DIR/triaged.conf for classify and check,
+#                                  which connect nowhere (no tb_start needed)
 #   tb_smtp_fail [LINE...]         set (or with no LINE clear) injected
 #                                  failures: "<substring> <code> <text>"
 #   tb_smtp_stop / tb_smtp_start   take the SMTP server down and up (same port)
@@ -421,6 +423,36 @@ tb_json()
 tb_conf()
 {
 	"$TB_PYTHON" "$TB_LIBDIR/tb.py" conf "$@"
+}
+
+# A configuration for the commands that connect nowhere (classify, check):
+# the repository's rules (or RULES) and templates, servers on loopback that
+# are never contacted, a private dummy secret.
+tb_offline_conf()
+{
+	local dir=$1 rules=${2:-$TB_REPO/rules}
+	(umask 077 && printf 'unused\n' >"$dir/offline.secret")
+	cat >"$dir/triaged.conf" <<EOF
+[imap]
+host = 127.0.0.1
+tls = none
+user = hello@practice.example
+password_file = $dir/offline.secret
+
+[smtp]
+url = smtp://127.0.0.1:25
+from = Harbor Counseling <hello@practice.example>
+
+[practice]
+name = Harbor Counseling
+phone = (555) 010-0100
+booking_url = https://practice.example/book
+
+[triage]
+rules = $rules
+templates = $TB_REPO/templates
+state = $dir/state.db
+EOF
 }
 
 # Number of messages the SMTP server has recorded completely.

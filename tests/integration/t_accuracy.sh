@@ -12,6 +12,7 @@ repo=$(cd "$dir/../.." && pwd)
 : "${TRIAGED:=$repo/triaged}"
 : "${ACCURACY_RULES:=$repo/rules}"
 data=$repo/tests/data/inquiries
+. "$dir/lib.sh"
 
 fail()
 {
@@ -24,34 +25,8 @@ command -v python3 >/dev/null || fail "python3 is needed"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/triaged-acc.XXXXXX") || fail "mktemp"
 trap 'rm -rf "$tmp"' EXIT
 
-# A throwaway configuration: the repository's rules and templates; imap and
-# smtp point at the loopback but classify never connects.
-umask 077
-printf 'unused\n' >"$tmp/secret"
-cat >"$tmp/triaged.conf" <<CONF
-[imap]
-host = 127.0.0.1
-port = 143
-tls = none
-user = hello@practice.example
-password_file = secret
-
-[smtp]
-url = smtp://127.0.0.1:25
-user = hello@practice.example
-password_file = secret
-from = Harbor Counseling <hello@practice.example>
-
-[practice]
-name = Harbor Counseling
-phone = (555) 010-0100
-booking_url = https://practice.example/book
-
-[triage]
-rules = $ACCURACY_RULES
-templates = $repo/templates
-state = $tmp/state.db
-CONF
+# A throwaway configuration; classify never connects.
+tb_offline_conf "$tmp" "$ACCURACY_RULES"
 
 "$TRIAGED" -c "$tmp/triaged.conf" check >"$tmp/check.out" 2>&1 ||
     fail "check failed: $(cat "$tmp/check.out")"

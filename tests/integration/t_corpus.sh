@@ -18,6 +18,7 @@ dir=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$dir/../.." && pwd)
 : "${TRIAGED:=$repo/triaged}"
 corpus=${TB_CORPUS:-$repo/../shared/corpus/mime}
+. "$dir/lib.sh"
 
 if [ ! -d "$corpus" ]; then
 	echo "corpus absent, skipped: $corpus"
@@ -37,32 +38,8 @@ export ASAN_OPTIONS=$san:detect_leaks=1
 export UBSAN_OPTIONS=$san:print_stacktrace=1
 export LSAN_OPTIONS=exitcode=99
 
-umask 077
-printf 'not-a-real-password\n' >"$tmp/imap.secret"
-chmod 600 "$tmp/imap.secret"
-cat >"$tmp/triaged.conf" <<EOF
-[imap]
-host = 127.0.0.1
-port = 143
-tls = none
-user = hello@practice.example
-password_file = $tmp/imap.secret
-mailbox = INBOX
-
-[smtp]
-url = smtp://127.0.0.1:25
-from = Practice Name <hello@practice.example>
-
-[practice]
-name = Practice Name
-phone = +1 555 0100
-booking_url = https://practice.example/book
-
-[triage]
-rules = $repo/rules
-templates = $repo/templates
-state = $tmp/state.db
-EOF
+# A throwaway configuration; classify never connects.
+tb_offline_conf "$tmp"
 
 run=()
 limit=${TB_CORPUS_TIMEOUT:-5}
