@@ -1,55 +1,18 @@
 /*
  * The run loop: one pass, then wait for new mail (IDLE, or polling when
- * the server lacks it) until SIGTERM. Signal handlers only set flags; the
- * wait returns on a signal so reload and stop take effect at once.
+ * the server lacks it) until SIGTERM. The signals stay blocked while a
+ * pass works (signals.c): the pass looks at them between messages, and
+ * the waits unblock them, so reload and stop take effect at once without
+ * ever breaking an IMAP or SMTP exchange half-way.
  */
-#include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sysexits.h>
 #include <time.h>
 
 #include "daemon.h"
 #include "imap.h"
 #include "log.h"
-
-static volatile sig_atomic_t	daemon_quit;
-static volatile sig_atomic_t	daemon_reload;
-
-/* Flag-only handler (fdm style). */
-static void
-daemon_signal(int sig)
-{
-	if (sig == SIGHUP)
-		daemon_reload = 1;
-	else
-		daemon_quit = 1;
-}
-
-/* Install handlers without SA_RESTART so blocking waits return EINTR. */
-static void
-daemon_signals(void)
-{
-	struct sigaction	sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = daemon_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-}
-
-/* Sleep up to secs, returning early on a signal. */
-static void
-daemon_sleep(time_t secs)
-{
-	struct timespec	ts = { secs, 0 };
-
-	if (!daemon_quit && !daemon_reload)
-		nanosleep(&ts, NULL);
-}
+#include "signals.h"
 
 /* Parse rules and templates afresh; swap them in only if clean. */
 static void
@@ -78,14 +41,17 @@ daemon_run(struct pipeline *p)
 	enum pipeline_status	 st;
 	int			 r;
 
-	daemon_signals();
+	sig_setup();
 	log_info("started; watching %s", p->conf->imap.mailbox);
-	while (!daemon_quit) {
-		if (daemon_reload) {
-			daemon_reload = 0;
+	while (!sig_stop()) {
+		if (sig_take_reload())
 			daemon_do_reload(p);
-		}
 		st = pipeline_once(p, &cause);
+		if (st == PIPELINE_LOCKED) {
+			log_warnx("%s", cause);
+			free(cause);
+			return (EX_TEMPFAIL);
+		}
 		if (st != PIPELINE_OK) {
 			log_warnx("%s", cause != NULL ? cause : "pass failed");
 			free(cause);
@@ -95,12 +61,16 @@ daemon_run(struct pipeline *p)
 			backoff = backoff == 0 ? 5 : backoff * 2;
 			if (backoff > 300)
 				backoff = 300;
-			daemon_sleep(backoff);
+			sig_sleep(backoff);
 			continue;
 		}
 		backoff = 0;
-		if (daemon_quit || daemon_reload)
+		if (sig_stop() || sig_take_reload()) {
+			/* Taken above for a reload: ask again for the loop. */
+			if (!sig_stop())
+				daemon_do_reload(p);
 			continue;
+		}
 		r = imap_wait(p->imap, (unsigned)p->conf->triage.poll_interval,
 		    &cause);
 		if (r == -1) {

@@ -709,6 +709,55 @@ imap_search_after(struct imap *im, uint32_t after, uint32_t **uids,
 	return (0);
 }
 
+/* Is the session still usable after a failed command? */
+int
+imap_alive(const struct imap *im)
+{
+	return (im != NULL && !im->dead && im->m != NULL);
+}
+
+/* UID SEARCH UID set: which of the UIDs still exist, ascending. */
+int
+imap_search_uids(struct imap *im, const uint32_t *uids, size_t n,
+    uint32_t **out, size_t *nout, char **cause)
+{
+	struct mailimap_search_key	*key;
+	clist				*list = NULL;
+	clistiter			*it;
+	uint32_t			*u, *want, *res;
+	size_t				 k = 0;
+	int				 r;
+
+	*out = NULL;
+	*nout = 0;
+	if (!imap_usable(im, cause))
+		return (-1);
+	want = xcalloc(n + 1, sizeof *want);
+	if (n > 0)
+		memcpy(want, uids, n * sizeof *want);
+	if ((n = imap_uid_sort(want, n)) == 0) {
+		free(want);
+		return (0);
+	}
+	key = mailimap_search_key_new_uid(imap_uid_set(want, n));
+	free(want);
+	if (key == NULL)
+		fatalx("mailimap_search_key_new_uid: out of memory");
+	r = mailimap_uid_search(im->m, NULL, key, &list);
+	mailimap_search_key_free(key);
+	if (r != MAILIMAP_NO_ERROR)
+		return (imap_fail(im, r, "UID SEARCH", cause));
+	res = xcalloc(clist_count(list) + 1, sizeof *res);
+	for (it = clist_begin(list); it != NULL; it = clist_next(it)) {
+		if ((u = clist_content(it)) != NULL)
+			res[k++] = *u;
+	}
+	mailimap_search_result_free(list);
+	*out = res;
+	*nout = imap_uid_sort(res, k);
+	return (0);
+}
+
 /* INTERNALDATE with its zone as UTC seconds; 0 if it makes no sense. */
 static time_t
 imap_date_utc(const struct mailimap_date_time *d)
@@ -1108,7 +1157,7 @@ imap_append_sent(struct imap *im, const char *mailbox, const char *data,
 	return (0);
 }
 
-/* The signals the daemon acts on; blocked but for the wait itself. */
+/* The signals the daemon acts on; unblocked only inside the wait. */
 static void
 imap_wait_signals(sigset_t *set)
 {
@@ -1203,7 +1252,7 @@ int
 imap_wait(struct imap *im, unsigned timeout, char **cause)
 {
 	struct mailimap_selection_info	*si;
-	sigset_t			 block, orig;
+	sigset_t			 block, orig, wait;
 	time_t				 deadline;
 	int				 r;
 
@@ -1217,15 +1266,20 @@ imap_wait(struct imap *im, unsigned timeout, char **cause)
 	}
 	deadline = time(NULL) + (timeout > 0 ? timeout : IMAP_IDLE_MAX);
 	/*
-	 * Keep the daemon's signals blocked except inside ppoll, so one
-	 * that arrives while IDLE is being set up still ends the wait.
+	 * Keep the daemon's signals blocked except inside ppoll (whatever
+	 * the mask was before), so one that arrives while IDLE is being set
+	 * up still ends the wait and none interrupts a read or a write.
 	 */
 	imap_wait_signals(&block);
 	sigprocmask(SIG_BLOCK, &block, &orig);
+	wait = orig;
+	sigdelset(&wait, SIGHUP);
+	sigdelset(&wait, SIGINT);
+	sigdelset(&wait, SIGTERM);
 	if (mailimap_has_idle(im->m))
-		r = imap_wait_idle(im, deadline, &orig, cause);
+		r = imap_wait_idle(im, deadline, &wait, cause);
 	else
-		r = imap_wait_noop(im, deadline, &orig, cause);
+		r = imap_wait_noop(im, deadline, &wait, cause);
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 	return (r);
 }

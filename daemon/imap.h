@@ -40,6 +40,15 @@ int		 imap_select(struct imap *, const char *mailbox,
 int		 imap_search_after(struct imap *, uint32_t after,
 		    uint32_t **uids, size_t *n, char **cause);
 
+/* Which of the UIDs still exist (UID SEARCH UID set)? Caller frees. */
+int		 imap_search_uids(struct imap *, const uint32_t *uids, size_t n,
+		    uint32_t **out, size_t *nout, char **cause);
+/*
+ * Is the session still usable after a failed command (a NO or BAD), as
+ * opposed to broken (the caller reconnects)?
+ */
+int		 imap_alive(const struct imap *);
+
 /*
  * Fetch the given UIDs in one UID FETCH (UID INTERNALDATE RFC822.SIZE
  * BODY.PEEK[HEADER] BODY.PEEK[TEXT]<0.fetch_max>): \Seen is never set.

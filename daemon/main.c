@@ -18,6 +18,7 @@
 #include "json.h"
 #include "log.h"
 #include "pipeline.h"
+#include "signals.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -92,6 +93,7 @@ pass_exit(enum pipeline_status st, char *cause)
 		return (EX_UNAVAILABLE);
 	case PIPELINE_CONFIG:
 		return (EX_CONFIG);
+	case PIPELINE_LOCKED:
 	case PIPELINE_TEMP:
 		break;
 	}
@@ -107,6 +109,8 @@ cmd_once(const char *confpath, int argc, char **argv)
 
 	if (argc != 1)
 		return (EX_USAGE);
+	/* SIGTERM lets the message in hand finish; see triaged(8). */
+	sig_setup();
 	if (load(&p, confpath) == -1)
 		return (EX_CONFIG);
 	st = pipeline_once(&p, &cause);
@@ -277,8 +281,9 @@ cmd_classify(const char *confpath, int argc, char **argv)
 	}
 	msg = mime_parse(raw, len, &p.limits);
 	free(raw);
+	pipeline_judge(&p, msg, &d);
 	pipeline_decide(&p, msg, msg->message_id != NULL ? msg->message_id :
-	    "<classify@triaged>", 0, time(NULL), 0, &d);
+	    "<classify@triaged>", 0, time(NULL), 0, NULL, &d);
 
 	buf_init(&out, 0);
 	if (explaining)
@@ -373,7 +378,16 @@ cmd_queue(const char *confpath, int argc, char **argv)
 		return (EX_USAGE);
 	if (load(&p, confpath) == -1)
 		return (EX_CONFIG);
-	if ((p.store = store_open(p.conf->triage.state, &cause)) == NULL) {
+	/* Read-only: the queue never waits for the daemon's writes. */
+	if (access(p.conf->triage.state, F_OK) == -1 && errno == ENOENT) {
+		if (!json)
+			printf("The queue is empty (nothing triaged yet).\n");
+		else
+			printf("[]\n");
+		pipeline_free(&p);
+		return (EX_OK);
+	}
+	if ((p.store = store_open_ro(p.conf->triage.state, &cause)) == NULL) {
 		fprintf(stderr, "triaged: %s\n", cause);
 		free(cause);
 		pipeline_free(&p);

@@ -13,6 +13,7 @@
 #include "imap.h"
 #include "log.h"
 #include "pipeline.h"
+#include "signals.h"
 #include "smtp.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -21,6 +22,14 @@
 #define PIPELINE_MAX_ATTEMPTS	16
 /* How long the Sent folder's answer about a sender is trusted. */
 #define PIPELINE_KNOWN_TTL	86400
+/* Tries at recording a send (each waits out a busy database). */
+#define PIPELINE_MARK_TRIES	3
+#define PIPELINE_EXIT_TRIES	12
+/* A UID missing from FETCH replies: tries, and the wait between them. */
+#define PIPELINE_REFETCH_MAX	5
+#define PIPELINE_REFETCH_DELAY	60
+
+static int	pipeline_mark_unrecorded(struct pipeline *);
 
 /* Check that every answered category has a template. */
 static void
@@ -92,8 +101,19 @@ pipeline_disconnect(struct pipeline *p)
 void
 pipeline_free(struct pipeline *p)
 {
+	int	try;
+
 	pipeline_disconnect(p);
+	/* Sends not recorded yet get a last, longer chance (busy waits). */
+	for (try = 0; p->nunrecorded > 0 && try < PIPELINE_EXIT_TRIES; try++)
+		pipeline_mark_unrecorded(p);
+	if (p->nunrecorded > 0)
+		log_warnx("outbox: %zu repl%s went out but could not be "
+		    "recorded; the next start sends them again",
+		    p->nunrecorded, p->nunrecorded == 1 ? "y" : "ies");
+	free(p->unrecorded);
 	store_close(&p->store);
+	store_unlock(&p->lock);
 	rules_free(p->rules);
 	tmpl_free(p->tmpls);
 	conf_free(p->conf);
@@ -116,107 +136,70 @@ pipeline_join(char **items, size_t n)
 	return (buf_detach(&b, NULL));
 }
 
-/*
- * [triage] skip_known = sent: has the practice written to addr from its
- * Sent folder? Asked once a day per address (cached in the store); the
- * inbox is selected again after the search. 1/0, or -1 when it cannot
- * tell (no IMAP session, as in classify, or an error).
- */
-static int
-pipeline_known_sent(struct pipeline *p, uint32_t uid, const char *addr,
-    time_t now)
-{
-	const struct conf	*conf = p->conf;
-	uint32_t		 validity, next;
-	char			*cause = NULL;
-	int			 known, r;
-
-	if (conf->triage.skip_known != CONF_SKIP_KNOWN_SENT ||
-	    p->imap == NULL || p->store == NULL || addr == NULL)
-		return (-1);
-	r = store_known_get(p->store, addr, now - PIPELINE_KNOWN_TTL, &known);
-	if (r == 1)
-		return (known);
-	if (r == -1)
-		return (-1);
-	known = imap_sent_has_recipient(p->imap, conf->triage.sent_folder,
-	    addr, &cause);
-	if (known == -1) {
-		log_warnx("%s: uid %u: cannot search the sent folder: %s",
-		    conf->imap.mailbox, uid, cause);
-		free(cause);
-		cause = NULL;
-	} else
-		store_known_set(p->store, addr, known, now);
-	/* Back to the mailbox being read, which must not have changed. */
-	if (imap_select(p->imap, conf->imap.mailbox, &validity, &next,
-	    &cause) == -1) {
-		log_warnx("%s: %s", conf->imap.mailbox, cause);
-		free(cause);
-		pipeline_disconnect(p);
-	} else if (validity != p->uidvalidity) {
-		log_warnx("%s: UIDVALIDITY changed during the pass",
-		    conf->imap.mailbox);
-		pipeline_disconnect(p);
-	}
-	return (known);
-}
-
 void
-pipeline_decide(struct pipeline *p, const struct msg *msg, const char *seed,
-    int first_run, time_t now, int check_age, struct decision *d)
+pipeline_judge(const struct pipeline *p, const struct msg *msg,
+    struct decision *d)
 {
-	const struct conf	*conf = p->conf;
-	char			*cause = NULL;
-	int			 r;
-
 	memset(d, 0, sizeof *d);
 	rules_classify(p->rules, msg, &d->verdict);
-	guard_check(conf, msg, &d->guard);
+	guard_check(p->conf, msg, &d->guard);
 	d->status = STORE_HANDLED;
+}
+
+int
+pipeline_wants_reply(const struct pipeline *p, const struct msg *msg,
+    const struct decision *d)
+{
+	return (d->verdict.answer && d->verdict.template != NULL &&
+	    d->guard.suppressed == NULL && d->guard.rcpt != NULL &&
+	    !guard_known(p->conf, msg, &d->guard));
+}
+
+int
+pipeline_decide(const struct pipeline *p, const struct msg *msg,
+    const char *seed, int first_run, time_t now, int check_age,
+    const struct decide_facts *facts, struct decision *d)
+{
+	const struct conf	*conf = p->conf;
+	char			*cause = NULL;
+
 	if (!d->verdict.answer || d->verdict.template == NULL) {
 		/* Triaged, never answered; still tell why a guard objects. */
 		d->suppressed = d->guard.suppressed;
-		return;
+		return (0);
 	}
 	if (d->guard.suppressed != NULL) {
 		d->status = STORE_SUPPRESSED;
 		d->suppressed = d->guard.suppressed;
-		return;
+		return (0);
 	}
 	/* An existing client: triaged as usual, never a new-client reply. */
 	if (guard_known(conf, msg, &d->guard)) {
 		d->suppressed = "known-sender";
-		return;
+		return (0);
 	}
 	if (first_run && conf->triage.first_run == CONF_FIRST_RUN_TRIAGE) {
 		d->suppressed = "first-run";
-		return;
+		return (0);
 	}
 	if (check_age && msg->internaldate > 0 &&
 	    now - msg->internaldate > conf->triage.reply_max_age) {
 		d->status = STORE_SUPPRESSED;
 		d->suppressed = "too-old";
-		return;
+		return (0);
 	}
-	if (p->store != NULL) {
-		r = store_replied_since(p->store, d->guard.rcpt,
-		    d->verdict.template, now - conf->triage.reply_window);
-		if (r != 0) {
-			/* On a store error, err on the side of silence. */
+	if (facts != NULL) {
+		/* The window cannot be read: decide later, never guess. */
+		if (facts->replied == -1)
+			return (-1);
+		if (facts->replied == 1) {
 			d->status = STORE_SUPPRESSED;
-			d->suppressed = r == 1 ? "window" : "state-error";
-			return;
+			d->suppressed = "window";
+			return (0);
 		}
-		if (pipeline_known_sent(p, msg->uid, d->guard.rcpt, now) == 1) {
+		if (facts->known_sent == 1) {
 			d->suppressed = "known-sender";
-			return;
-		}
-		if (store_replies_since(p->store, now - 3600) >=
-		    (long)conf->triage.max_replies_per_hour) {
-			d->status = STORE_SUPPRESSED;
-			d->suppressed = "rate-limit";
-			return;
+			return (0);
 		}
 	}
 	if (tmpl_compose(p->tmpls, d->verdict.template, conf, msg,
@@ -227,10 +210,11 @@ pipeline_decide(struct pipeline *p, const struct msg *msg, const char *seed,
 		free(cause);
 		d->status = STORE_FAILED;
 		d->suppressed = "compose-error";
-		return;
+		return (0);
 	}
 	d->has_reply = 1;
 	d->status = STORE_PENDING;
+	return (0);
 }
 
 void
@@ -243,14 +227,26 @@ decision_free(struct decision *d)
 	memset(d, 0, sizeof *d);
 }
 
-/* Open the state database if it is not open yet. */
+/*
+ * Open the state database if it is not open yet, after taking the
+ * instance lock: one process reads the mailbox and sends replies on one
+ * state. Claims a dead process left on the outbox are released.
+ */
 static enum pipeline_status
 pipeline_open_store(struct pipeline *p, char **cause)
 {
+	long	n;
+
 	if (p->store != NULL)
 		return (PIPELINE_OK);
+	if (p->lock == NULL &&
+	    (p->lock = store_lock(p->conf->triage.state, cause)) == NULL)
+		return (PIPELINE_LOCKED);
 	if ((p->store = store_open(p->conf->triage.state, cause)) == NULL)
 		return (PIPELINE_TEMP);
+	if ((n = store_release_claims(p->store)) > 0)
+		log_warnx("outbox: %ld repl%s claimed by a process that "
+		    "stopped; sending again", n, n == 1 ? "y" : "ies");
 	return (PIPELINE_OK);
 }
 
@@ -265,75 +261,217 @@ pipeline_connect(struct pipeline *p, char **cause)
 	return (PIPELINE_OK);
 }
 
-/* Parse, decide and record one fetched message. */
-static int
-pipeline_message(struct pipeline *p, const char *mailbox,
-    uint32_t uidvalidity, const struct imap_fetched *f, int first_run,
-    time_t now, char **cause)
-{
-	struct store_entry	 e;
-	struct store_outgoing	 out;
-	struct decision		 d;
+/* One fetched message on its way: parsed, judged, then decided. */
+struct pipeline_item {
+	uint32_t		 uid;
 	struct msg		*msg;
-	char			*tags, *rules, *seed;
-	int			 rc;
+	char			*seed;
+	struct decision		 d;
+	int			 known_sent;	/* 1, 0, -1 not asked */
+};
 
-	msg = mime_parse(f->raw, f->len, &p->limits);
-	msg->uid = f->uid;
-	msg->internaldate = f->internaldate;
-	msg->size = f->size;
+/* Parse and judge one fetched message. */
+static void
+pipeline_item_init(struct pipeline *p, const char *mailbox,
+    uint32_t uidvalidity, const struct imap_fetched *f,
+    struct pipeline_item *it)
+{
+	memset(it, 0, sizeof *it);
+	it->uid = f->uid;
+	it->msg = mime_parse(f->raw, f->len, &p->limits);
+	it->msg->uid = f->uid;
+	it->msg->internaldate = f->internaldate;
+	it->msg->size = f->size;
 	if (f->truncated)
-		msg->truncated = 1;
+		it->msg->truncated = 1;
 	/* Without a Message-ID, a stable stand-in keeps the reply's own. */
-	if (msg->message_id != NULL)
-		seed = xstrdup(msg->message_id);
+	if (it->msg->message_id != NULL)
+		it->seed = xstrdup(it->msg->message_id);
 	else
-		seed = xasprintf("<%u.%u.%s@triaged>", uidvalidity, f->uid,
+		it->seed = xasprintf("<%u.%u.%s@triaged>", uidvalidity, f->uid,
 		    mailbox);
-	pipeline_decide(p, msg, seed, first_run, now, 1, &d);
-	tags = pipeline_join(d.verdict.tags, d.verdict.ntags);
-	rules = pipeline_join(d.verdict.rules, d.verdict.nrules);
-	memset(&e, 0, sizeof e);
-	e.mailbox = mailbox;
-	e.uidvalidity = uidvalidity;
-	e.uid = f->uid;
-	e.received = f->internaldate;
-	e.message_id = msg->message_id;
-	e.sender = msg->from.addr;
-	e.subject = msg->subject;
-	e.category = d.verdict.category;
+	pipeline_judge(p, it->msg, &it->d);
+	it->known_sent = -1;
+}
+
+static void
+pipeline_item_free(struct pipeline_item *it)
+{
+	decision_free(&it->d);
+	msg_free(it->msg);
+	free(it->seed);
+	memset(it, 0, sizeof *it);
+}
+
+/*
+ * [triage] skip_known = sent: for every item of the batch that would be
+ * answered, has the practice written to its address from the Sent folder?
+ * Asked before the batch is decided, once a day per address (cached in
+ * the store), and the inbox is selected again once afterwards.
+ */
+static enum pipeline_status
+pipeline_known_sent(struct pipeline *p, struct pipeline_item *items,
+    size_t n, time_t now, char **cause)
+{
+	const struct conf	*conf = p->conf;
+	const char		*addr;
+	uint32_t		 validity, next;
+	size_t			 i;
+	int			 known, r, searched = 0;
+
+	if (conf->triage.skip_known != CONF_SKIP_KNOWN_SENT)
+		return (PIPELINE_OK);
+	for (i = 0; i < n; i++) {
+		if (!pipeline_wants_reply(p, items[i].msg, &items[i].d))
+			continue;
+		addr = items[i].d.guard.rcpt;
+		r = store_known_get(p->store, addr, now - PIPELINE_KNOWN_TTL,
+		    &known);
+		if (r == 1) {
+			items[i].known_sent = known;
+			continue;
+		}
+		if (r == -1)
+			continue;
+		searched = 1;
+		known = imap_sent_has_recipient(p->imap,
+		    conf->triage.sent_folder, addr, cause);
+		if (known == -1) {
+			log_warnx("%s: uid %u: cannot search the sent folder: "
+			    "%s", conf->imap.mailbox, items[i].uid, *cause);
+			free(*cause);
+			*cause = NULL;
+			if (!imap_alive(p->imap))
+				break;
+			continue;
+		}
+		store_known_set(p->store, addr, known, now);
+		items[i].known_sent = known;
+	}
+	if (!searched)
+		return (PIPELINE_OK);
+	/* Back to the mailbox being read, which must not have changed. */
+	if (imap_select(p->imap, conf->imap.mailbox, &validity, &next,
+	    cause) == -1)
+		return (PIPELINE_UNAVAILABLE);
+	if (validity != p->uidvalidity) {
+		*cause = xasprintf("%s: UIDVALIDITY changed during the pass",
+		    conf->imap.mailbox);
+		return (PIPELINE_UNAVAILABLE);
+	}
+	return (PIPELINE_OK);
+}
+
+/* Build the store entry of a decided item. */
+static void
+pipeline_entry(const char *mailbox, uint32_t uidvalidity, uint32_t uid,
+    const struct msg *msg, const struct decision *d, char *tags, char *rules,
+    struct store_entry *e)
+{
+	memset(e, 0, sizeof *e);
+	e->mailbox = mailbox;
+	e->uidvalidity = uidvalidity;
+	e->uid = uid;
+	e->received = msg != NULL ? msg->internaldate : 0;
+	e->message_id = msg != NULL ? msg->message_id : NULL;
+	e->sender = msg != NULL ? msg->from.addr : NULL;
+	e->subject = msg != NULL ? msg->subject : NULL;
+	e->category = d->verdict.category;
 	/*
 	 * Queue order: categories that are answered (inquiries) by priority,
 	 * then those that are not (newsletters, robots), whatever their
 	 * priority in the rules, which only decides who wins a message.
 	 */
-	e.priority = d.verdict.answer ? d.verdict.priority :
-	    d.verdict.priority - 1000;
-	e.tags = tags;
-	e.rules = rules;
-	e.status = d.status;
-	e.suppressed = d.suppressed;
-	if (d.has_reply) {
-		memset(&out, 0, sizeof out);
-		out.rcpt = d.reply.rcpt;
-		out.envelope_from = p->conf->smtp.envelope_from;
-		out.template = d.verdict.template;
-		out.subject = d.reply.subject;
-		out.message_id = d.reply.message_id;
-		out.data = d.reply.data;
-		out.len = d.reply.len;
+	e->priority = d->verdict.answer ? d->verdict.priority :
+	    d->verdict.priority - 1000;
+	e->tags = tags;
+	e->rules = rules;
+	e->status = d->status;
+	e->suppressed = d->suppressed;
+}
+
+/*
+ * Decide and record one judged item: the reply window is read now, after
+ * the items before it in the batch were recorded, so two messages from
+ * one writer in one batch get one reply. 0, or -1 with *cause when the
+ * state cannot be read or written (the item is left for the next pass).
+ */
+static int
+pipeline_record(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
+    struct pipeline_item *it, uint32_t boundary, time_t now, char **cause)
+{
+	struct decision		*d = &it->d;
+	struct decide_facts	 facts;
+	struct store_entry	 e;
+	struct store_outgoing	 out;
+	char			*tags, *rules;
+	int			 rc, first_run;
+
+	first_run = it->uid < boundary;
+	facts.known_sent = it->known_sent;
+	facts.replied = 0;
+	if (pipeline_wants_reply(p, it->msg, d))
+		facts.replied = store_replied_since(p->store, d->guard.rcpt,
+		    d->verdict.template, now - p->conf->triage.reply_window);
+	if (pipeline_decide(p, it->msg, it->seed, first_run, now, 1, &facts,
+	    d) == -1) {
+		*cause = xasprintf("%s: uid %u: cannot read the reply history; "
+		    "the message is left for the next pass", mailbox, it->uid);
+		return (-1);
 	}
-	rc = store_record(p->store, &e, d.has_reply ? &out : NULL, cause);
+	tags = pipeline_join(d->verdict.tags, d->verdict.ntags);
+	rules = pipeline_join(d->verdict.rules, d->verdict.nrules);
+	pipeline_entry(mailbox, uidvalidity, it->uid, it->msg, d, tags, rules,
+	    &e);
+	if (d->has_reply) {
+		memset(&out, 0, sizeof out);
+		out.rcpt = d->reply.rcpt;
+		out.envelope_from = p->conf->smtp.envelope_from;
+		out.template = d->verdict.template;
+		out.subject = d->reply.subject;
+		out.message_id = d->reply.message_id;
+		out.data = d->reply.data;
+		out.len = d->reply.len;
+	}
+	rc = store_record(p->store, &e, d->has_reply ? &out : NULL, cause);
 	if (rc == 0)
-		log_info("%s: uid %u: %s%s%s%s", mailbox, f->uid,
-		    d.verdict.category, d.has_reply ? ", reply queued" : "",
-		    d.suppressed != NULL ? ", no reply: " : "",
-		    d.suppressed != NULL ? d.suppressed : "");
+		log_info("%s: uid %u: %s%s%s%s", mailbox, it->uid,
+		    d->verdict.category, d->has_reply ? ", reply queued" : "",
+		    d->suppressed != NULL ? ", no reply: " : "",
+		    d->suppressed != NULL ? d->suppressed : "");
 	free(tags);
 	free(rules);
-	free(seed);
-	decision_free(&d);
-	msg_free(msg);
+	return (rc);
+}
+
+/*
+ * Record a message the server would not give us (a NO to its FETCH, or
+ * missing from the replies too often) as unreadable: queued for the
+ * therapist, flagged, never answered. A person must read it: it might be
+ * anything, a crisis included.
+ */
+static int
+pipeline_unreadable(struct pipeline *p, const char *mailbox,
+    uint32_t uidvalidity, uint32_t uid, const char *why, char **cause)
+{
+	struct decision		d;
+	struct store_entry	e;
+	char			*tag = xstrdup(PIPELINE_UNREADABLE);
+	int			 rc;
+
+	memset(&d, 0, sizeof d);
+	d.verdict.category = tag;
+	d.verdict.answer = 1;
+	d.verdict.priority = PIPELINE_UNREADABLE_PRIORITY;
+	d.status = STORE_FAILED;
+	d.suppressed = PIPELINE_UNREADABLE;
+	pipeline_entry(mailbox, uidvalidity, uid, NULL, &d, tag, "", &e);
+	e.received = time(NULL);
+	rc = store_record(p->store, &e, NULL, cause);
+	if (rc == 0)
+		log_warnx("%s: uid %u: unreadable (%s); queued for the "
+		    "therapist", mailbox, uid, why);
+	free(tag);
 	return (rc);
 }
 
@@ -381,7 +519,8 @@ pipeline_file(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 	done = xcalloc(n, sizeof *done);
 	nuids = 0;
 	for (i = 0; i < n; i++)
-		if (pipeline_csv_has(u[i].tags, "urgent"))
+		if (pipeline_csv_has(u[i].tags, "urgent") ||
+		    pipeline_csv_has(u[i].tags, PIPELINE_UNREADABLE))
 			uids[nuids++] = u[i].uid;
 	if (nuids > 0 && imap_add_keyword(p->imap, uids, nuids, "\\Flagged",
 	    cause) == -1) {
@@ -463,6 +602,72 @@ pipeline_backoff(const struct conf *conf, unsigned attempts)
 	return (delay > 4 * 3600 ? 4 * 3600 : delay);
 }
 
+/*
+ * Record that the server accepted a reply. The reply went out: retry the
+ * recording, never the send. The row stays claimed meanwhile, so nothing
+ * sends it again; what still fails is kept in memory and recorded on the
+ * next flush (and at exit).
+ */
+static void
+pipeline_mark_sent(struct pipeline *p, int64_t id, time_t when)
+{
+	int	try;
+
+	for (try = 0; try < PIPELINE_MARK_TRIES; try++) {
+		if (store_mark_sent(p->store, id, when) == 0)
+			return;
+	}
+	log_warnx("outbox %lld: sent, but the state could not be updated; "
+	    "trying again later", (long long)id);
+	p->unrecorded = xreallocarray(p->unrecorded, p->nunrecorded + 1,
+	    sizeof *p->unrecorded);
+	p->unrecorded[p->nunrecorded].id = id;
+	p->unrecorded[p->nunrecorded].when = when;
+	p->nunrecorded++;
+}
+
+/* Record the sends that could not be recorded before; 0 when none is left. */
+static int
+pipeline_mark_unrecorded(struct pipeline *p)
+{
+	size_t	i, k = 0;
+
+	if (p->store == NULL)
+		return (p->nunrecorded == 0 ? 0 : -1);
+	for (i = 0; i < p->nunrecorded; i++) {
+		if (store_mark_sent(p->store, p->unrecorded[i].id,
+		    p->unrecorded[i].when) == -1)
+			p->unrecorded[k++] = p->unrecorded[i];
+		else
+			log_info("outbox %lld: sent earlier, now recorded",
+			    (long long)p->unrecorded[i].id);
+	}
+	p->nunrecorded = k;
+	return (k == 0 ? 0 : -1);
+}
+
+/*
+ * The hourly cap: may one more reply go now? Counts the replies the
+ * server accepted in the last hour. 1 yes, 0 no (*reopen says when the
+ * oldest of them leaves the hour), -1 when the count cannot be read, which
+ * sends nothing: a broken count must not open the cap.
+ */
+static int
+pipeline_cap(struct pipeline *p, time_t now, time_t *reopen)
+{
+	long	count;
+	time_t	oldest;
+
+	if (store_sent_since(p->store, now - 3600, &count, &oldest) == -1)
+		return (-1);
+	if (count < (long)p->conf->triage.max_replies_per_hour)
+		return (1);
+	*reopen = (oldest > 0 ? oldest : now) + 3600;
+	if (*reopen <= now)
+		*reopen = now + 60;
+	return (0);
+}
+
 enum pipeline_status
 pipeline_flush(struct pipeline *p, char **cause)
 {
@@ -470,31 +675,56 @@ pipeline_flush(struct pipeline *p, char **cause)
 	struct smtp		*smtp = NULL;
 	char			*why = NULL, *logged;
 	size_t			 n, i;
-	time_t			 now = time(NULL);
+	time_t			 now = time(NULL), reopen = 0;
 	enum smtp_status	 st;
-	enum pipeline_status	 rc;
+	enum pipeline_status	 rc = PIPELINE_OK;
+	int			 cap, c;
 
 	if ((rc = pipeline_open_store(p, cause)) != PIPELINE_OK)
 		return (rc);
+	pipeline_mark_unrecorded(p);
 	if (store_pending(p->store, now, &rows, &n) == -1) {
 		*cause = xstrdup("cannot read the outbox");
 		return (PIPELINE_TEMP);
 	}
 	for (i = 0; i < n; i++) {
-		if (smtp == NULL &&
-		    (smtp = smtp_open(p->conf, cause)) == NULL) {
-			store_pending_free(rows, n);
-			return (PIPELINE_TEMP);
+		if (sig_stop())
+			break;
+		/* Over the cap: defer (no attempt counted), never drop. */
+		if ((cap = pipeline_cap(p, now, &reopen)) == -1) {
+			*cause = xstrdup("cannot read the reply count; nothing "
+			    "sent");
+			rc = PIPELINE_TEMP;
+			break;
 		}
-		st = smtp_send(smtp, rows[i].envelope_from, rows[i].rcpt,
-		    rows[i].data, rows[i].len, &why);
+		if (cap == 0) {
+			log_warnx("outbox: hourly reply cap reached; %zu "
+			    "repl%s deferred", n - i, n - i == 1 ? "y" : "ies");
+			for (; i < n; i++)
+				store_mark_retry(p->store, rows[i].id, reopen,
+				    "deferred: hourly reply cap reached", 0);
+			break;
+		}
+		if ((c = store_claim(p->store, rows[i].id)) != 1) {
+			if (c == -1) {
+				*cause = xstrdup("cannot claim an outbox row");
+				rc = PIPELINE_TEMP;
+				break;
+			}
+			continue;	/* sent or claimed meanwhile */
+		}
+		st = SMTP_SENT;
+		if (smtp == NULL && (smtp = smtp_open(p->conf, &why)) == NULL)
+			st = SMTP_DOWN;
+		else
+			st = smtp_connect(smtp, &why);
+		if (st == SMTP_SENT)
+			st = smtp_send(smtp, rows[i].envelope_from,
+			    rows[i].rcpt, rows[i].data, rows[i].len, &why);
 		logged = st == SMTP_SENT ? NULL : pipeline_redact(why);
 		switch (st) {
 		case SMTP_SENT:
-			if (store_mark_sent(p->store, rows[i].id, now) == -1)
-				log_warnx("outbox %lld: sent, but the state "
-				    "could not be updated",
-				    (long long)rows[i].id);
+			pipeline_mark_sent(p, rows[i].id, now);
 			log_info("%s: uid %u: reply sent", rows[i].mailbox,
 			    rows[i].uid);
 			if (p->imap != NULL && imap_append_sent(p->imap,
@@ -506,6 +736,7 @@ pipeline_flush(struct pipeline *p, char **cause)
 			}
 			break;
 		case SMTP_TEMP:
+		case SMTP_DOWN:
 			if (rows[i].attempts + 1 >= PIPELINE_MAX_ATTEMPTS) {
 				store_mark_failed(p->store, rows[i].id, why);
 				log_warnx("%s: uid %u: reply failed for good: "
@@ -513,7 +744,7 @@ pipeline_flush(struct pipeline *p, char **cause)
 			} else {
 				store_mark_retry(p->store, rows[i].id, now +
 				    pipeline_backoff(p->conf,
-				    rows[i].attempts), why);
+				    rows[i].attempts), why, 1);
 				log_warnx("%s: uid %u: reply deferred: %s",
 				    rows[i].mailbox, rows[i].uid, logged);
 			}
@@ -527,9 +758,226 @@ pipeline_flush(struct pipeline *p, char **cause)
 		free(logged);
 		free(why);
 		why = NULL;
+		/*
+		 * The server is down: charged to this reply only; the others
+		 * wait for the next pass instead of each waiting out a
+		 * timeout against a dead server.
+		 */
+		if (st == SMTP_DOWN) {
+			if (i + 1 < n)
+				log_warnx("outbox: the SMTP server failed; %zu "
+				    "more repl%s wait for the next pass",
+				    n - i - 1, n - i - 1 == 1 ? "y" : "ies");
+			break;
+		}
 	}
 	smtp_close(&smtp);
 	store_pending_free(rows, n);
+	return (rc);
+}
+
+/*
+ * Where the mailbox stands: its first-run boundary, the last UID handled,
+ * and on a first run or a UIDVALIDITY change a fresh start, written
+ * durably before any message is handled so that an interrupted first run
+ * still answers nothing that was there before it.
+ */
+static enum pipeline_status
+pipeline_position(struct pipeline *p, const char *mailbox,
+    uint32_t uidvalidity, uint32_t uidnext, uint32_t *last,
+    uint32_t *boundary, char **cause)
+{
+	uint32_t	 known_validity = 0, *all;
+	size_t		 nall;
+	int		 r;
+
+	*last = 0;
+	*boundary = 0;
+	r = store_position(p->store, mailbox, &known_validity, last);
+	if (r == 1 && known_validity == uidvalidity) {
+		if (store_boundary(p->store, mailbox, boundary) == -1) {
+			*cause = xstrdup("cannot read the mailbox position");
+			return (PIPELINE_TEMP);
+		}
+		return (PIPELINE_OK);
+	}
+	if (r == -1) {
+		*cause = xstrdup("cannot read the mailbox position");
+		return (PIPELINE_TEMP);
+	}
+	if (r == 1)
+		/* Every UID changed: triage again, answer nothing old. */
+		log_warnx("%s: UIDVALIDITY changed from %u to %u; triaging "
+		    "the mailbox again without replies", mailbox,
+		    known_validity, uidvalidity);
+	/* A server that gives no UIDNEXT: one past the highest UID. */
+	if (uidnext == 0) {
+		if (imap_search_after(p->imap, 0, &all, &nall, cause) == -1)
+			return (PIPELINE_UNAVAILABLE);
+		uidnext = nall > 0 ? all[nall - 1] + 1 : 1;
+		free(all);
+	}
+	*last = 0;
+	*boundary = uidnext;
+	if (store_start_mailbox(p->store, mailbox, uidvalidity,
+	    uidnext) == -1) {
+		*cause = xstrdup("cannot record the mailbox position");
+		return (PIPELINE_TEMP);
+	}
+	return (PIPELINE_OK);
+}
+
+/*
+ * Parse, judge, decide and record the fetched messages of one batch;
+ * a stop request is honoured between messages. *done counts the items
+ * recorded.
+ */
+static enum pipeline_status
+pipeline_batch(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
+    const struct imap_fetched *f, size_t nf, uint32_t boundary, time_t now,
+    size_t *done, char **cause)
+{
+	struct pipeline_item	*items;
+	enum pipeline_status	 rc = PIPELINE_OK;
+	size_t			 k;
+
+	*done = 0;
+	if (nf == 0)
+		return (PIPELINE_OK);
+	items = xcalloc(nf, sizeof *items);
+	for (k = 0; k < nf; k++)
+		pipeline_item_init(p, mailbox, uidvalidity, &f[k], &items[k]);
+	rc = pipeline_known_sent(p, items, nf, now, cause);
+	for (k = 0; rc == PIPELINE_OK && k < nf; k++) {
+		if (sig_stop())
+			break;
+		if (pipeline_record(p, mailbox, uidvalidity, &items[k],
+		    boundary, now, cause) == -1)
+			rc = PIPELINE_TEMP;
+		else
+			(*done)++;
+	}
+	for (k = 0; k < nf; k++)
+		pipeline_item_free(&items[k]);
+	free(items);
+	return (rc);
+}
+
+/*
+ * UIDs asked for but missing from the FETCH replies (or sent without
+ * their header): still there, they are noted to be fetched again later
+ * (unreadable after PIPELINE_REFETCH_MAX tries); expunged ones are let go.
+ */
+static enum pipeline_status
+pipeline_missing(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
+    const uint32_t *asked, size_t nasked, const struct imap_fetched *f,
+    size_t nf, time_t now, char **cause)
+{
+	uint32_t	*miss, *exist = NULL;
+	size_t		 nmiss = 0, nexist = 0, i, k;
+	int		 attempts;
+	enum pipeline_status rc = PIPELINE_OK;
+
+	miss = xcalloc(nasked + 1, sizeof *miss);
+	for (i = 0, k = 0; i < nasked; i++) {
+		while (k < nf && f[k].uid < asked[i])
+			k++;
+		if (k < nf && f[k].uid == asked[i])
+			continue;
+		miss[nmiss++] = asked[i];
+	}
+	if (nmiss == 0) {
+		free(miss);
+		return (PIPELINE_OK);
+	}
+	if (imap_search_uids(p->imap, miss, nmiss, &exist, &nexist,
+	    cause) == -1) {
+		free(miss);
+		return (imap_alive(p->imap) ? PIPELINE_TEMP :
+		    PIPELINE_UNAVAILABLE);
+	}
+	for (i = 0, k = 0; i < nmiss; i++) {
+		while (k < nexist && exist[k] < miss[i])
+			k++;
+		if (k >= nexist || exist[k] != miss[i]) {
+			log_info("%s: uid %u: expunged before it was read",
+			    mailbox, miss[i]);
+			store_refetch_forget(p->store, mailbox, uidvalidity,
+			    miss[i]);
+			continue;
+		}
+		attempts = store_refetch_note(p->store, mailbox, uidvalidity,
+		    miss[i], now + PIPELINE_REFETCH_DELAY);
+		if (attempts == -1) {
+			*cause = xstrdup("cannot record a message to fetch "
+			    "again");
+			rc = PIPELINE_TEMP;
+			break;
+		}
+		if (attempts >= PIPELINE_REFETCH_MAX) {
+			if (pipeline_unreadable(p, mailbox, uidvalidity,
+			    miss[i], "missing from the server's replies",
+			    cause) == -1) {
+				rc = PIPELINE_TEMP;
+				break;
+			}
+			continue;
+		}
+		log_warnx("%s: uid %u: not in the server's reply; fetching it "
+		    "again later (try %d of %d)", mailbox, miss[i], attempts,
+		    PIPELINE_REFETCH_MAX);
+	}
+	free(exist);
+	free(miss);
+	return (rc);
+}
+
+/*
+ * Fetch and handle a set of UIDs. When the server refuses the batch (a
+ * tagged NO, as for one message it cannot read), fetch one UID at a time
+ * and record the one it refuses as unreadable, so one bad message never
+ * stalls the mailbox. *stopped is set when a stop was asked for.
+ */
+static enum pipeline_status
+pipeline_fetch(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
+    const uint32_t *uids, size_t n, uint32_t boundary, time_t now,
+    int *stopped, char **cause)
+{
+	struct imap_fetched	*f;
+	enum pipeline_status	 rc;
+	size_t			 nf, done, i;
+
+	if (imap_fetch(p->imap, uids, n, &f, &nf, cause) == 0) {
+		rc = pipeline_batch(p, mailbox, uidvalidity, f, nf, boundary,
+		    now, &done, cause);
+		if (rc == PIPELINE_OK && done < nf)
+			*stopped = 1;
+		if (rc == PIPELINE_OK && !*stopped)
+			rc = pipeline_missing(p, mailbox, uidvalidity, uids, n,
+			    f, nf, now, cause);
+		imap_fetched_free(f, nf);
+		return (rc);
+	}
+	if (!imap_alive(p->imap))
+		return (PIPELINE_UNAVAILABLE);
+	log_warnx("%s: %s; fetching one message at a time", mailbox, *cause);
+	free(*cause);
+	*cause = NULL;
+	for (i = 0; i < n; i++) {
+		if (sig_stop()) {
+			*stopped = 1;
+			return (PIPELINE_OK);
+		}
+		if (n > 1 && (rc = pipeline_fetch(p, mailbox, uidvalidity,
+		    &uids[i], 1, boundary, now, stopped, cause)) != PIPELINE_OK)
+			return (rc);
+		if (n > 1)
+			continue;
+		/* The server refuses this one message. */
+		if (pipeline_unreadable(p, mailbox, uidvalidity, uids[i],
+		    "the server refused to send it", cause) == -1)
+			return (PIPELINE_TEMP);
+	}
 	return (PIPELINE_OK);
 }
 
@@ -537,12 +985,11 @@ enum pipeline_status
 pipeline_once(struct pipeline *p, char **cause)
 {
 	const char		*mailbox = p->conf->imap.mailbox;
-	struct imap_fetched	*f;
-	uint32_t		 uidvalidity, uidnext, known_validity, last;
+	uint32_t		 uidvalidity, uidnext, last, boundary;
 	uint32_t		*uids;
-	size_t			 nuids, nf, i, k, chunk;
+	size_t			 nuids, i, chunk;
 	time_t			 now = time(NULL);
-	int			 first_run, r;
+	int			 stopped = 0;
 	enum pipeline_status	 rc;
 
 	if ((rc = pipeline_open_store(p, cause)) != PIPELINE_OK)
@@ -554,60 +1001,65 @@ pipeline_once(struct pipeline *p, char **cause)
 		pipeline_disconnect(p);
 		return (PIPELINE_UNAVAILABLE);
 	}
-	known_validity = last = 0;
-	r = store_position(p->store, mailbox, &known_validity, &last);
-	if (r == 0)
-		known_validity = last = 0;	/* first run: start at the top */
-	if (r == -1) {
-		*cause = xstrdup("cannot read the mailbox position");
-		return (PIPELINE_TEMP);
+	if ((rc = pipeline_position(p, mailbox, uidvalidity, uidnext, &last,
+	    &boundary, cause)) != PIPELINE_OK) {
+		if (rc == PIPELINE_UNAVAILABLE)
+			pipeline_disconnect(p);
+		return (rc);
 	}
-	first_run = r == 0;
-	if (r == 1 && known_validity != uidvalidity) {
-		/* Every UID changed: triage again, answer nothing old. */
-		log_warnx("%s: UIDVALIDITY changed from %u to %u; triaging "
-		    "the mailbox again without replies", mailbox,
-		    known_validity, uidvalidity);
-		first_run = 1;
-		last = 0;
-	}
-	if (r == 0 || first_run)
-		store_set_position(p->store, mailbox, uidvalidity, last);
 	p->uidvalidity = uidvalidity;
 
 	/* Whatever a crash left unsent or unfiled goes first. */
 	if ((rc = pipeline_flush(p, cause)) != PIPELINE_OK)
 		log_warnx("outbox: %s", *cause), free(*cause), *cause = NULL;
+
+	/* Messages to fetch again, one at a time. */
+	if (store_refetch_due(p->store, mailbox, uidvalidity, now, &uids,
+	    &nuids) == -1) {
+		*cause = xstrdup("cannot read the messages to fetch again");
+		return (PIPELINE_TEMP);
+	}
+	for (i = 0; i < nuids && !stopped; i++) {
+		rc = pipeline_fetch(p, mailbox, uidvalidity, &uids[i], 1,
+		    boundary, now, &stopped, cause);
+		if (rc != PIPELINE_OK) {
+			free(uids);
+			if (rc == PIPELINE_UNAVAILABLE)
+				pipeline_disconnect(p);
+			return (rc);
+		}
+	}
+	free(uids);
+
 	if (imap_search_after(p->imap, last, &uids, &nuids, cause) == -1) {
 		pipeline_disconnect(p);
 		return (PIPELINE_UNAVAILABLE);
 	}
 	if (nuids > 0)
 		log_info("%s: %zu new message%s%s", mailbox, nuids,
-		    nuids == 1 ? "" : "s", first_run ? " (first run)" : "");
-	for (i = 0; i < nuids; i += chunk) {
+		    nuids == 1 ? "" : "s", uids[0] < boundary ?
+		    " (first run)" : "");
+	for (i = 0; i < nuids && !stopped; i += chunk) {
 		chunk = nuids - i < p->conf->imap.batch ? nuids - i :
 		    p->conf->imap.batch;
-		if (imap_fetch(p->imap, uids + i, chunk, &f, &nf,
-		    cause) == -1) {
+		rc = pipeline_fetch(p, mailbox, uidvalidity, uids + i, chunk,
+		    boundary, now, &stopped, cause);
+		if (rc != PIPELINE_OK) {
 			free(uids);
-			pipeline_disconnect(p);
-			return (PIPELINE_UNAVAILABLE);
+			if (rc == PIPELINE_UNAVAILABLE)
+				pipeline_disconnect(p);
+			return (rc);
 		}
-		for (k = 0; k < nf; k++) {
-			if (pipeline_message(p, mailbox, uidvalidity, &f[k],
-			    first_run, now, cause) == -1) {
-				imap_fetched_free(f, nf);
-				free(uids);
-				return (PIPELINE_TEMP);
-			}
+		/* Missing ones are noted to fetch again: move past them. */
+		if (!stopped && store_set_position(p->store, mailbox,
+		    uidvalidity, uids[i + chunk - 1]) == -1) {
+			free(uids);
+			*cause = xstrdup("cannot record the mailbox position");
+			return (PIPELINE_TEMP);
 		}
-		imap_fetched_free(f, nf);
-		/* Expunged meanwhile: move past them too. */
-		store_set_position(p->store, mailbox, uidvalidity,
-		    uids[i + chunk - 1]);
 		/* Answer and file each batch before fetching the next. */
-		if ((rc = pipeline_flush(p, cause)) != PIPELINE_OK) {
+		if (!stopped && (rc = pipeline_flush(p, cause)) !=
+		    PIPELINE_OK) {
 			log_warnx("outbox: %s", *cause);
 			free(*cause);
 			*cause = NULL;
@@ -623,5 +1075,8 @@ pipeline_once(struct pipeline *p, char **cause)
 		pipeline_disconnect(p);
 		return (PIPELINE_UNAVAILABLE);
 	}
+	if (stopped)
+		log_info("%s: stop asked for; the rest waits for the next "
+		    "start", mailbox);
 	return (PIPELINE_OK);
 }

@@ -19,6 +19,12 @@ struct store;
 struct imap;
 struct smtp;
 
+/* A send the server accepted that the state has not recorded yet. */
+struct pipeline_sent {
+	int64_t			 id;
+	time_t			 when;
+};
+
 struct pipeline {
 	struct conf		*conf;
 	struct ruleset		*rules;
@@ -27,6 +33,25 @@ struct pipeline {
 	struct store		*store;		/* opened on demand */
 	struct imap		*imap;		/* connected on demand */
 	uint32_t		 uidvalidity;	/* of the mailbox being read */
+	struct store_lock	*lock;		/* one instance per state */
+	struct pipeline_sent	*unrecorded;	/* sent, record pending */
+	size_t			 nunrecorded;
+};
+
+/*
+ * The category (and tag) of a message the server would not give us: queued
+ * for the therapist just below crisis, flagged, never answered.
+ */
+#define PIPELINE_UNREADABLE		"unreadable"
+#define PIPELINE_UNREADABLE_PRIORITY	99
+
+/*
+ * What the history says, looked up by the caller before deciding, so that
+ * the decision itself reads no state and no server.
+ */
+struct decide_facts {
+	int	replied;	/* a reply in the window: 1, 0, -1 unreadable */
+	int	known_sent;	/* the practice wrote to them: 1, 0, -1 unknown */
 };
 
 /* What triaged decides for one message. */
@@ -44,7 +69,8 @@ enum pipeline_status {
 	PIPELINE_OK = 0,
 	PIPELINE_UNAVAILABLE = -1,	/* IMAP cannot be reached or trusted */
 	PIPELINE_TEMP = -2,		/* state or server trouble: retry */
-	PIPELINE_CONFIG = -3
+	PIPELINE_CONFIG = -3,
+	PIPELINE_LOCKED = -4		/* another instance holds the state */
 };
 
 /*
@@ -56,16 +82,25 @@ int	pipeline_load(struct pipeline *, const char *confpath, struct diag *);
 int	pipeline_reload(struct pipeline *, struct diag *);
 void	pipeline_free(struct pipeline *);
 
-/*
- * Decide for one parsed message: verdict, guard, and (when a reply is due
- * and the store allows it) the composed reply; seed makes its Message-ID
- * deterministic. first_run marks mail that
- * was in the mailbox before triaged first looked; store may be NULL
- * (classify), which skips the checks that need history.
- */
-void	pipeline_decide(struct pipeline *, const struct msg *,
-	    const char *seed, int first_run, time_t now, int check_age,
+/* Classify and guard one parsed message: the first half of a decision. */
+void	pipeline_judge(const struct pipeline *, const struct msg *,
 	    struct decision *);
+/*
+ * Would the judged message be answered, history permitting? Then the
+ * caller looks up its facts (reply window, Sent folder).
+ */
+int	pipeline_wants_reply(const struct pipeline *, const struct msg *,
+	    const struct decision *);
+/*
+ * Finish a judged decision: first run, age, history, then the composed
+ * reply; seed makes its Message-ID deterministic. first_run marks mail
+ * that was in the mailbox before triaged first looked. facts NULL (as in
+ * classify) skips the checks that need history. Reads no state: 0, or -1
+ * when the facts say the history could not be read (decide later).
+ */
+int	pipeline_decide(const struct pipeline *, const struct msg *,
+	    const char *seed, int first_run, time_t now, int check_age,
+	    const struct decide_facts *, struct decision *);
 void	decision_free(struct decision *);
 
 /* One pass over new mail, then flush the outbox and file keywords. */

@@ -353,19 +353,19 @@ smtp_result(struct smtp *s, CURLcode rc, char **cause)
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
 		*cause = xasprintf("smtp: certificate verification failed: "
 		    "%s", detail);
-		return (SMTP_TEMP);
+		return (SMTP_DOWN);
 	case CURLE_USE_SSL_FAILED:
 		*cause = xasprintf("smtp: STARTTLS required but failed: %s",
 		    detail);
-		return (SMTP_TEMP);
+		return (SMTP_DOWN);
 	case CURLE_SSL_CONNECT_ERROR:
 		*cause = xasprintf("smtp: TLS handshake failed: %s", detail);
-		return (SMTP_TEMP);
+		return (SMTP_DOWN);
 	case CURLE_LOGIN_DENIED:
 		/* Credentials are never the message's fault. */
 		*cause = xasprintf("smtp: authentication failed: %s",
 		    s->reply[0] != '\0' ? s->reply : detail);
-		return (SMTP_TEMP);
+		return (SMTP_DOWN);
 	default:
 		break;
 	}
@@ -373,19 +373,22 @@ smtp_result(struct smtp *s, CURLcode rc, char **cause)
 	if (code == 530 || code == 534 || code == 535 || code == 538) {
 		*cause = xasprintf("smtp: authentication failed: %s",
 		    s->reply[0] != '\0' ? s->reply : detail);
-		return (SMTP_TEMP);
+		return (SMTP_DOWN);
 	}
 	if (code >= 500 && code <= 599) {
 		*cause = xasprintf("smtp: %s", s->reply[0] != '\0' ? s->reply :
 		    detail);
 		return (SMTP_PERM);
 	}
-	if (code >= 400 && code <= 499)
+	if (code >= 400 && code <= 499) {
 		*cause = xasprintf("smtp: %s", s->reply[0] != '\0' ? s->reply :
 		    detail);
-	else
-		*cause = xasprintf("smtp: %s", detail);
-	return (SMTP_TEMP);
+		/* 421: the server is closing the session, not this reply. */
+		return (code == 421 ? SMTP_DOWN : SMTP_TEMP);
+	}
+	/* No reply code: the connection failed or timed out. */
+	*cause = xasprintf("smtp: %s", detail);
+	return (SMTP_DOWN);
 }
 
 /* Run one transfer with fresh per-transfer state. */
@@ -414,9 +417,18 @@ smtp_probe(struct smtp *s, char **cause)
 	curl_easy_setopt(s->curl, CURLOPT_CUSTOMREQUEST, NULL);
 	if (status == SMTP_SENT)
 		s->probed = 1;
-	else if (status == SMTP_PERM)
-		status = SMTP_TEMP;	/* a session problem, not the message */
+	else
+		status = SMTP_DOWN;	/* a session problem, not the message */
 	return (status);
+}
+
+/* Open the session now (see smtp.h). */
+enum smtp_status
+smtp_connect(struct smtp *s, char **cause)
+{
+	if (s->probed)
+		return (SMTP_SENT);
+	return (smtp_probe(s, cause));
 }
 
 /* One MAIL/RCPT/DATA transaction; *used_dsn says if NOTIFY was sent. */

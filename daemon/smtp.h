@@ -14,12 +14,20 @@ struct smtp;
 
 enum smtp_status {
 	SMTP_SENT,	/* the server's final 250 */
-	SMTP_TEMP,	/* 4xx or network: keep pending, retry later */
-	SMTP_PERM	/* 5xx: mark failed */
+	SMTP_TEMP,	/* 4xx for this reply: keep pending, retry later */
+	SMTP_PERM,	/* 5xx: mark failed */
+	SMTP_DOWN	/* the session failed (network, TLS, AUTH, 421):
+			   retry later, and send nothing more this time */
 };
 
 /* Prepare a session (no connection yet). NULL and *cause on bad config. */
 struct smtp		*smtp_open(const struct conf *, char **cause);
+/*
+ * Open the session (connect, TLS, AUTH, NOOP) before the first reply, so
+ * a server that is down costs one attempt, not one per reply. SMTP_SENT
+ * when it is up, SMTP_DOWN with *cause otherwise.
+ */
+enum smtp_status	 smtp_connect(struct smtp *, char **cause);
 /*
  * Send data (CRLF message) from envelope sender from ("" is the null
  * path <>) to exactly one recipient, with NOTIFY=NEVER where the server

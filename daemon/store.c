@@ -4,6 +4,7 @@
  * every open, writers take BEGIN IMMEDIATE, and every statement binds its
  * values: nothing from a message is ever pasted into SQL.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -19,12 +20,18 @@
 #include "xmalloc.h"
 
 /* Bump with a migration step in store_migrate. */
-#define STORE_VERSION	2
-#define STORE_VERSION_STR "2"
+#define STORE_VERSION	3
+#define STORE_VERSION_STR "3"
 #define STORE_BUSY_MS	5000
 
 struct store {
 	sqlite3	*db;
+	char	*path;
+};
+
+/* The instance lock: an flock on a file beside the database. */
+struct store_lock {
+	int	 fd;
 	char	*path;
 };
 
@@ -85,6 +92,22 @@ static const char store_schema_v2[] =
 	" sender TEXT PRIMARY KEY COLLATE NOCASE,"
 	" known INTEGER NOT NULL,"
 	" checked_at INTEGER NOT NULL);";
+
+/*
+ * Version 3: the first-run boundary (UIDNEXT when triaged first selected
+ * the mailbox), the claim of an outbox row being sent, and the messages
+ * to fetch again (missing from a FETCH reply or refused by the server).
+ */
+static const char store_schema_v3[] =
+	"ALTER TABLE position ADD COLUMN boundary INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE outbox ADD COLUMN claimed INTEGER;"
+	"CREATE TABLE refetch ("
+	" mailbox TEXT NOT NULL,"
+	" uidvalidity INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_try INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (mailbox, uidvalidity, uid));";
 
 /* Report the connection's last error for a failed step, without content. */
 static void
@@ -229,21 +252,39 @@ store_create_file(const char *path, char **cause)
 	return (0);
 }
 
-/* Bring the schema to STORE_VERSION, one step per version. */
+/* Read the schema version (PRAGMA user_version); -1 on error. */
 static int
-store_migrate(struct store *s, char **cause)
+store_version(struct store *s)
 {
 	sqlite3_stmt	*st;
 	int		 version;
 
-	if (store_begin(s) == -1)
-		goto fail;
 	if ((st = store_prepare(s, "PRAGMA user_version")) == NULL)
-		goto fail;
+		return (-1);
 	version = sqlite3_step(st) == SQLITE_ROW ?
 	    sqlite3_column_int(st, 0) : -1;
 	sqlite3_finalize(st);
-	if (version < 0)
+	return (version);
+}
+
+/*
+ * Bring the schema to STORE_VERSION, one step per version. The write lock
+ * is taken only when the schema is old: a current database is opened
+ * without waiting for another process's transaction.
+ */
+static int
+store_migrate(struct store *s, char **cause)
+{
+	int	version;
+
+	if ((version = store_version(s)) < 0)
+		goto fail;
+	if (version == STORE_VERSION)
+		return (0);
+	if (store_begin(s) == -1)
+		goto fail;
+	/* Read again under the lock: another process may have migrated. */
+	if ((version = store_version(s)) < 0)
 		goto fail;
 	if (version > STORE_VERSION) {
 		store_rollback(s);
@@ -254,6 +295,8 @@ store_migrate(struct store *s, char **cause)
 	if (version < 1 && store_exec(s, store_schema_v1) == -1)
 		goto fail;
 	if (version < 2 && store_exec(s, store_schema_v2) == -1)
+		goto fail;
+	if (version < 3 && store_exec(s, store_schema_v3) == -1)
 		goto fail;
 	if (version < STORE_VERSION && store_exec(s,
 	    "PRAGMA user_version = " STORE_VERSION_STR) == -1)
@@ -330,6 +373,44 @@ fail:
 	return (NULL);
 }
 
+/*
+ * Open for reading only (queue, status): no schema change, no write lock,
+ * so it never waits for a writer. A database that does not exist yet is
+ * an error the caller may read as "nothing recorded".
+ */
+struct store *
+store_open_ro(const char *path, char **cause)
+{
+	struct store	*s;
+	int		 version;
+
+	s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		*cause = xasprintf("%s: %s", path, s->db != NULL ?
+		    sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+	if ((version = store_version(s)) < 0) {
+		*cause = xasprintf("%s: %s", path, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if (version != STORE_VERSION) {
+		*cause = xasprintf("%s: schema version %d, this triaged reads "
+		    "%d (run triaged once to upgrade it)", path, version,
+		    STORE_VERSION);
+		goto fail;
+	}
+	return (s);
+
+fail:
+	store_close(&s);
+	return (NULL);
+}
+
 /* Close the connection and clear the caller's pointer. */
 void
 store_close(struct store **sp)
@@ -343,6 +424,224 @@ store_close(struct store **sp)
 	free(s->path);
 	free(s);
 	*sp = NULL;
+}
+
+/*
+ * The first-run boundary of mailbox: UIDs below it were there before
+ * triaged first looked. 1 and *boundary, 0 when unknown, -1 on error.
+ */
+int
+store_boundary(struct store *s, const char *mailbox, uint32_t *boundary)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = store_prepare(s, "SELECT boundary FROM position "
+	    "WHERE mailbox = ?");
+	if (st == NULL)
+		return (-1);
+	store_bind_text(st, 1, mailbox);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		*boundary = (uint32_t)sqlite3_column_int64(st, 0);
+		rc = 1;
+		break;
+	case SQLITE_DONE:
+		rc = 0;
+		break;
+	default:
+		store_warn(s, "boundary");
+		rc = -1;
+		break;
+	}
+	sqlite3_finalize(st);
+	return (rc);
+}
+
+/*
+ * Start reading mailbox afresh (first run, new UIDVALIDITY): position 0
+ * and the first-run boundary, in one durable write before any message is
+ * handled, and forget what was waiting to be fetched again.
+ */
+int
+store_start_mailbox(struct store *s, const char *mailbox,
+    uint32_t uidvalidity, uint32_t boundary)
+{
+	sqlite3_stmt	*st;
+
+	if (store_begin(s) == -1)
+		return (-1);
+	st = store_prepare(s, "INSERT INTO position (mailbox, uidvalidity, "
+	    "last_uid, boundary) VALUES (?1, ?2, 0, ?3) ON CONFLICT (mailbox) "
+	    "DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = 0, "
+	    "boundary = excluded.boundary");
+	if (st == NULL)
+		goto fail;
+	store_bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, boundary);
+	if (store_done(s, st) == -1)
+		goto fail;
+	st = store_prepare(s, "DELETE FROM refetch WHERE mailbox = ?1");
+	if (st == NULL)
+		goto fail;
+	store_bind_text(st, 1, mailbox);
+	if (store_done(s, st) == -1)
+		goto fail;
+	return (store_commit(s));
+
+fail:
+	store_rollback(s);
+	return (-1);
+}
+
+/* Forget a UID that was waiting to be fetched again. */
+static int
+store_refetch_drop(struct store *s, const char *mailbox, uint32_t uidvalidity,
+    uint32_t uid)
+{
+	sqlite3_stmt	*st;
+
+	st = store_prepare(s, "DELETE FROM refetch WHERE mailbox = ? AND "
+	    "uidvalidity = ? AND uid = ?");
+	if (st == NULL)
+		return (-1);
+	store_bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, uid);
+	return (store_done(s, st));
+}
+
+/*
+ * Note one more failed attempt at fetching uid, to try again at next.
+ * Returns the attempts so far (1 the first time), or -1.
+ */
+int
+store_refetch_note(struct store *s, const char *mailbox, uint32_t uidvalidity,
+    uint32_t uid, time_t next)
+{
+	sqlite3_stmt	*st;
+	int		 n = -1;
+
+	st = store_prepare(s, "INSERT INTO refetch (mailbox, uidvalidity, "
+	    "uid, attempts, next_try) VALUES (?1, ?2, ?3, 1, ?4) "
+	    "ON CONFLICT (mailbox, uidvalidity, uid) DO UPDATE SET "
+	    "attempts = attempts + 1, next_try = excluded.next_try "
+	    "RETURNING attempts");
+	if (st == NULL)
+		return (-1);
+	store_bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, uid);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)next);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		store_warn(s, "refetch");
+		n = -1;
+	}
+	sqlite3_finalize(st);
+	return (n);
+}
+
+/* The UIDs due to be fetched again, ascending; caller frees. 0 or -1. */
+int
+store_refetch_due(struct store *s, const char *mailbox, uint32_t uidvalidity,
+    time_t now, uint32_t **uids, size_t *n)
+{
+	sqlite3_stmt	*st;
+	uint32_t	*u = NULL;
+	size_t		 k = 0;
+	int		 rc;
+
+	*uids = NULL;
+	*n = 0;
+	st = store_prepare(s, "SELECT uid FROM refetch WHERE mailbox = ? AND "
+	    "uidvalidity = ? AND next_try <= ? ORDER BY uid");
+	if (st == NULL)
+		return (-1);
+	store_bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		u = xreallocarray(u, k + 1, sizeof *u);
+		u[k++] = (uint32_t)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_warn(s, "refetch");
+		free(u);
+		return (-1);
+	}
+	*uids = u;
+	*n = k;
+	return (0);
+}
+
+/* Forget a UID that is gone from the server (expunged). */
+int
+store_refetch_forget(struct store *s, const char *mailbox,
+    uint32_t uidvalidity, uint32_t uid)
+{
+	return (store_refetch_drop(s, mailbox, uidvalidity, uid));
+}
+
+/*
+ * Take the instance lock: an exclusive flock on PATH.lock beside the
+ * database, holding the owner's pid for the message a second instance
+ * prints. Never blocks. NULL and *cause when another process holds it.
+ */
+struct store_lock *
+store_lock(const char *dbpath, char **cause)
+{
+	struct store_lock	*l;
+	char			 pid[32], *path;
+	ssize_t			 n;
+	int			 fd;
+
+	path = xasprintf("%s.lock", dbpath);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		free(path);
+		return (NULL);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK) {
+			n = pread(fd, pid, sizeof pid - 1, 0);
+			pid[n > 0 ? n : 0] = '\0';
+			pid[strcspn(pid, "\n")] = '\0';
+			*cause = xasprintf("another triaged (pid %s) is using "
+			    "%s; only one instance may run on one state",
+			    pid[0] != '\0' ? pid : "unknown", dbpath);
+		} else
+			*cause = xasprintf("%s: flock: %s", path,
+			    strerror(errno));
+		close(fd);
+		free(path);
+		return (NULL);
+	}
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, pid, (size_t)n, 0) != n)
+		log_warn("%s", path);
+	l = xcalloc(1, sizeof *l);
+	l->fd = fd;
+	l->path = path;
+	return (l);
+}
+
+/* Drop the instance lock (the lock file stays). */
+void
+store_unlock(struct store_lock **lp)
+{
+	struct store_lock	*l = *lp;
+
+	if (l == NULL)
+		return;
+	close(l->fd);
+	free(l->path);
+	free(l);
+	*lp = NULL;
 }
 
 /* Read where the last pass stopped in mailbox. */
@@ -502,6 +801,8 @@ store_record(struct store *s, const struct store_entry *e,
 		goto fail;
 	if (store_advance(s, e->mailbox, e->uidvalidity, e->uid) == -1)
 		goto fail;
+	if (store_refetch_drop(s, e->mailbox, e->uidvalidity, e->uid) == -1)
+		goto fail;
 	if (store_commit(s) == -1)
 		goto fail;
 	return (0);
@@ -546,25 +847,30 @@ store_replied_since(struct store *s, const char *sender,
 	return (rc);
 }
 
-/* Count accepted replies since a time, for the hourly cap. */
-long
-store_replies_since(struct store *s, time_t since)
+/*
+ * Count the replies the server accepted since a time (the hourly cap) and
+ * the oldest of them (when the cap opens again). Pending replies do not
+ * count: a reply the server never took has used no part of the cap.
+ */
+int
+store_sent_since(struct store *s, time_t since, long *count, time_t *oldest)
 {
 	sqlite3_stmt	*st;
-	long		 n = -1;
+	int		 rc = -1;
 
-	st = store_prepare(s, "SELECT (SELECT count(*) FROM replies WHERE "
-	    "sent_at >= ?1) + (SELECT count(*) FROM outbox WHERE "
-	    "status = 'pending')");
+	st = store_prepare(s, "SELECT count(*), min(sent_at) FROM replies "
+	    "WHERE sent_at >= ?1");
 	if (st == NULL)
 		return (-1);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = (long)sqlite3_column_int64(st, 0);
-	else
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*count = (long)sqlite3_column_int64(st, 0);
+		*oldest = (time_t)sqlite3_column_int64(st, 1);
+		rc = 0;
+	} else
 		store_warn(s, "replies");
 	sqlite3_finalize(st);
-	return (n);
+	return (rc);
 }
 
 /* List the outbox rows due for sending, in queueing order. */
@@ -581,9 +887,10 @@ store_pending(struct store *s, time_t now, struct store_pending **pp,
 	*pp = NULL;
 	*np = 0;
 	st = store_prepare(s, "SELECT o.id, o.rcpt, o.envelope_from, "
-	    "o.template, o.data, o.attempts, m.mailbox, m.uidvalidity, m.uid "
-	    "FROM outbox o JOIN messages m ON m.id = o.message_id "
-	    "WHERE o.status = 'pending' AND o.next_try <= ? ORDER BY o.id");
+	    "o.template, o.data, o.attempts, m.mailbox, m.uidvalidity, m.uid, "
+	    "m.priority FROM outbox o JOIN messages m ON m.id = o.message_id "
+	    "WHERE o.status = 'pending' AND o.claimed IS NULL AND "
+	    "o.next_try <= ? ORDER BY m.priority DESC, o.id");
 	if (st == NULL)
 		return (-1);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
@@ -606,6 +913,7 @@ store_pending(struct store *s, time_t now, struct store_pending **pp,
 		r->mailbox = store_col_text0(st, 6);
 		r->uidvalidity = (uint32_t)sqlite3_column_int64(st, 7);
 		r->uid = (uint32_t)sqlite3_column_int64(st, 8);
+		r->priority = sqlite3_column_int(st, 9);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -663,7 +971,8 @@ store_mark_sent(struct store *s, int64_t id, time_t now)
 	if (store_begin(s) == -1)
 		return (-1);
 	if (store_step_id(s, "UPDATE outbox SET status = 'sent', "
-	    "sent_at = ?2, error = NULL WHERE id = ?1 AND status = 'pending'",
+	    "sent_at = ?2, error = NULL, claimed = NULL WHERE id = ?1 AND "
+	    "status = 'pending'",
 	    id, now, NULL) == -1)
 		goto fail;
 	if (sqlite3_changes(s->db) == 0) {
@@ -686,16 +995,22 @@ fail:
 	return (-1);
 }
 
-/* Count a temporary failure and set the next attempt; stays pending. */
+/*
+ * Set the next attempt and release the claim; the row stays pending. A
+ * charged failure counts as an attempt (the server failed this reply);
+ * an uncharged deferral (the hourly cap) does not.
+ */
 int
 store_mark_retry(struct store *s, int64_t id, time_t next,
-    const char *error)
+    const char *error, int charge)
 {
 	if (store_begin(s) == -1)
 		return (-1);
-	if (store_step_id(s, "UPDATE outbox SET attempts = attempts + 1, "
-	    "next_try = ?2, error = ?3 WHERE id = ?1 AND status = 'pending'",
-	    id, next, error) == -1)
+	if (store_step_id(s, charge ? "UPDATE outbox SET attempts = "
+	    "attempts + 1, next_try = ?2, error = ?3, claimed = NULL WHERE "
+	    "id = ?1 AND status = 'pending'" : "UPDATE outbox SET next_try = "
+	    "?2, error = ?3, claimed = NULL WHERE id = ?1 AND "
+	    "status = 'pending'", id, next, error) == -1)
 		goto fail;
 	if (sqlite3_changes(s->db) == 0) {
 		store_rollback(s);
@@ -712,6 +1027,46 @@ fail:
 	return (-1);
 }
 
+/*
+ * Claim a due row before sending it, in one transaction, so that nothing
+ * else sends it meanwhile. 1 claimed, 0 gone or claimed already, -1 error.
+ */
+int
+store_claim(struct store *s, int64_t id)
+{
+	sqlite3_stmt	*st;
+
+	st = store_prepare(s, "UPDATE outbox SET claimed = ?2 WHERE id = ?1 "
+	    "AND status = 'pending' AND claimed IS NULL");
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)getpid());
+	if (store_done(s, st) == -1)
+		return (-1);
+	return (sqlite3_changes(s->db) == 1);
+}
+
+/*
+ * Release the claims a dead process left (called while holding the
+ * instance lock, so no claim can be live): those replies may or may not
+ * have reached the server, and are sent again (at least once; their
+ * Message-ID lets a receiver drop a duplicate). Returns the count or -1.
+ */
+long
+store_release_claims(struct store *s)
+{
+	sqlite3_stmt	*st;
+
+	st = store_prepare(s, "UPDATE outbox SET claimed = NULL WHERE "
+	    "claimed IS NOT NULL AND status = 'pending'");
+	if (st == NULL)
+		return (-1);
+	if (store_done(s, st) == -1)
+		return (-1);
+	return ((long)sqlite3_changes(s->db));
+}
+
 /* Give up on a reply: outbox and message failed with the cause. */
 int
 store_mark_failed(struct store *s, int64_t id, const char *error)
@@ -719,7 +1074,8 @@ store_mark_failed(struct store *s, int64_t id, const char *error)
 	if (store_begin(s) == -1)
 		return (-1);
 	if (store_step_id(s, "UPDATE outbox SET status = 'failed', "
-	    "attempts = attempts + 1, error = ?3 WHERE id = ?1 AND "
+	    "attempts = attempts + 1, error = ?3, claimed = NULL WHERE "
+	    "id = ?1 AND "
 	    "status = 'pending'", id, 0, error) == -1)
 		goto fail;
 	if (sqlite3_changes(s->db) == 0) {

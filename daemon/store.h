@@ -19,8 +19,13 @@ struct store;
 #define STORE_FAILED		"failed"	/* SMTP refused the reply (5xx) */
 #define STORE_HANDLED		"handled"	/* triaged, not to be answered */
 
-/* Open (creating the schema) with mode 0600. NULL and *cause on error. */
+/*
+ * Open (creating the file with mode 0600 and bringing the schema up to
+ * date; the write lock only when it is old). NULL and *cause on error.
+ */
 struct store	*store_open(const char *path, char **cause);
+/* Open an existing, current database for reading only (queue, status). */
+struct store	*store_open_ro(const char *path, char **cause);
 void		 store_close(struct store **);
 
 /*
@@ -32,6 +37,39 @@ int		 store_position(struct store *, const char *mailbox,
 /* Set the position (new mailbox, UIDVALIDITY change). */
 int		 store_set_position(struct store *, const char *mailbox,
 		    uint32_t uidvalidity, uint32_t last_uid);
+
+/*
+ * The instance lock: one process at a time reads mail and sends replies
+ * on one state database (flock on PATH.lock). NULL and *cause (naming the
+ * other pid) when it is held.
+ */
+struct store_lock;
+struct store_lock *store_lock(const char *dbpath, char **cause);
+void		 store_unlock(struct store_lock **);
+
+/* First-run boundary of mailbox: 1 and *boundary, 0 unknown, -1 error. */
+int		 store_boundary(struct store *, const char *mailbox,
+		    uint32_t *boundary);
+/*
+ * Start mailbox afresh (first run, UIDVALIDITY change): position 0 and
+ * the boundary (UIDNEXT at this SELECT) in one durable write. 0 or -1.
+ */
+int		 store_start_mailbox(struct store *, const char *mailbox,
+		    uint32_t uidvalidity, uint32_t boundary);
+
+/*
+ * UIDs to fetch again (missing from a FETCH reply, or refused): note a
+ * failed attempt (returns the attempts so far, or -1), list those due
+ * (caller frees *uids), forget one that is gone. store_record drops the
+ * UID it records.
+ */
+int		 store_refetch_note(struct store *, const char *mailbox,
+		    uint32_t uidvalidity, uint32_t uid, time_t next);
+int		 store_refetch_due(struct store *, const char *mailbox,
+		    uint32_t uidvalidity, time_t now, uint32_t **uids,
+		    size_t *n);
+int		 store_refetch_forget(struct store *, const char *mailbox,
+		    uint32_t uidvalidity, uint32_t uid);
 
 /* One triaged message; strings are borrowed. */
 struct store_entry {
@@ -76,9 +114,12 @@ int		 store_record(struct store *, const struct store_entry *,
  */
 int		 store_replied_since(struct store *, const char *sender,
 		    const char *template, time_t since);
-/* Replies accepted since plus those pending, for the hourly cap; -1 on
- * error. */
-long		 store_replies_since(struct store *, time_t since);
+/*
+ * Replies the server accepted since a time, and the oldest of them, for
+ * the hourly cap (pending replies do not count). 0, or -1 on error.
+ */
+int		 store_sent_since(struct store *, time_t since, long *count,
+		    time_t *oldest);
 
 /* An outbox row that is due. */
 struct store_pending {
@@ -92,17 +133,28 @@ struct store_pending {
 	char		*mailbox;
 	uint32_t	 uidvalidity;
 	uint32_t	 uid;
+	int		 priority;	/* the message's queue priority */
 };
 
-/* Pending rows with next attempt <= now, oldest first. 0 or -1. */
+/*
+ * Pending, unclaimed rows with next attempt <= now: the most urgent
+ * category first (crisis replies before all others), then oldest first.
+ */
 int		 store_pending(struct store *, time_t now,
 		    struct store_pending **, size_t *);
 void		 store_pending_free(struct store_pending *, size_t);
 /* The server took it: outbox sent, message replied, history row. */
 int		 store_mark_sent(struct store *, int64_t id, time_t now);
-/* Temporary failure: try again at next. */
+/*
+ * Try again at next, releasing the claim; charge counts an attempt (a
+ * failure), 0 is a deferral (the hourly cap).
+ */
 int		 store_mark_retry(struct store *, int64_t id, time_t next,
-		    const char *error);
+		    const char *error, int charge);
+/* Claim a row before sending it: 1 claimed, 0 not available, -1 error. */
+int		 store_claim(struct store *, int64_t id);
+/* Release every claim (a dead process's); the count or -1. */
+long		 store_release_claims(struct store *);
 /* Permanent failure: outbox and message failed, with the server's text. */
 int		 store_mark_failed(struct store *, int64_t id,
 		    const char *error);

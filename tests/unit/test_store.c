@@ -125,6 +125,49 @@ record(struct fixture *f, const struct store_entry *e,
 		fail_msg("store_record: %s", cause);
 }
 
+/* Replies accepted since a time (the hourly cap), or fail. */
+static long
+sent_since(struct fixture *f, time_t since)
+{
+	long	count = -1;
+	time_t	oldest;
+
+	assert_int_equal(store_sent_since(f->s, since, &count, &oldest), 0);
+	return (count);
+}
+
+/* A pending reply with its row id, for the claim tests. */
+static int64_t
+one_pending(struct fixture *f, uint32_t uid, const char *rcpt)
+{
+	struct store_entry	 e;
+	struct store_outgoing	 o;
+	struct store_pending	*p;
+	size_t			 n;
+	int64_t			 id;
+
+	e = entry(uid, "individual", 1, 1000);
+	o = outgoing(rcpt, "individual");
+	record(f, &e, &o);
+	assert_int_equal(store_pending(f->s, 2000, &p, &n), 0);
+	assert_true(n >= 1);
+	id = p[n - 1].id;
+	store_pending_free(p, n);
+	return (id);
+}
+
+/* Number of due rows at a time. */
+static size_t
+due_count(struct fixture *f, time_t now)
+{
+	struct store_pending	*p;
+	size_t			 n;
+
+	assert_int_equal(store_pending(f->s, now, &p, &n), 0);
+	store_pending_free(p, n);
+	return (n);
+}
+
 /* Number of queue rows matching the filters. */
 static size_t
 queue_count(struct fixture *f, const char *category, const char *status)
@@ -290,7 +333,7 @@ test_outbox_due_and_retry(void **state)
 	assert_int_equal(p[0].uid, 3);
 
 	assert_int_equal(store_mark_retry(f->s, p[0].id, 5000,
-	    "421 4.7.0 try later"), 0);
+	    "421 4.7.0 try later", 1), 0);
 	store_pending_free(p, n);
 	assert_int_equal(store_pending(f->s, 4999, &p, &n), 0);
 	assert_int_equal(n, 0);
@@ -320,7 +363,7 @@ test_mark_sent_window(void **state)
 
 	assert_int_equal(store_replied_since(f->s, "client@example.org",
 	    "individual", 0), 0);
-	assert_int_equal(store_replies_since(f->s, 0), 0);
+	assert_int_equal(sent_since(f, 0), 0);
 	e = entry(3, "individual", 1, 1000);
 	o = outgoing("Client@Example.ORG", "individual");
 	record(f, &e, &o);
@@ -329,12 +372,13 @@ test_mark_sent_window(void **state)
 	    "individual", 0), 1);
 	assert_int_equal(store_replied_since(f->s, "client@example.org",
 	    "couples", 0), 0);
-	assert_int_equal(store_replies_since(f->s, 0), 1);
+	/* Pending replies use no part of the hourly cap. */
+	assert_int_equal(sent_since(f, 0), 0);
 	assert_int_equal(store_pending(f->s, 2000, &p, &n), 0);
 	assert_int_equal(n, 1);
 	id = p[0].id;
 	store_pending_free(p, n);
-	assert_int_equal(store_mark_retry(f->s, id, 0, "451 later"), 0);
+	assert_int_equal(store_mark_retry(f->s, id, 0, "451 later", 1), 0);
 
 	assert_int_equal(store_mark_sent(f->s, id, 2000), 0);
 	assert_int_equal(store_replied_since(f->s, "client@example.org",
@@ -347,14 +391,14 @@ test_mark_sent_window(void **state)
 	    "couples", 0), 0);
 	assert_int_equal(store_replied_since(f->s, "other@example.org",
 	    "individual", 0), 0);
-	assert_int_equal(store_replies_since(f->s, 2000), 1);
-	assert_int_equal(store_replies_since(f->s, 2001), 0);
+	assert_int_equal(sent_since(f, 2000), 1);
+	assert_int_equal(sent_since(f, 2001), 0);
 
 	/* Sent replies are no longer due; a second mark adds nothing. */
 	assert_int_equal(store_pending(f->s, 99999, &p, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(store_mark_sent(f->s, id, 3000), 0);
-	assert_int_equal(store_replies_since(f->s, 0), 1);
+	assert_int_equal(sent_since(f, 0), 1);
 	assert_int_equal(store_mark_failed(f->s, id, "late"), 0);
 	assert_int_equal(queue_count(f, NULL, STORE_REPLIED), 1);
 	assert_int_equal(queue_count(f, NULL, STORE_FAILED), 0);
@@ -547,6 +591,219 @@ file_mode(const char *path)
 	return ((int)(sb.st_mode & 0777));
 }
 
+/*
+ * A claimed row is sent by nobody else; claims are released only by the
+ * instance that holds the lock (a dead process's claims); an uncharged
+ * deferral counts no attempt.
+ */
+static void
+test_claims(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_pending	*p;
+	size_t			 n;
+	int64_t			 id;
+
+	id = one_pending(f, 5, "a@example.org");
+	assert_int_equal(store_claim(f->s, id), 1);
+	assert_int_equal(store_claim(f->s, id), 0);
+	assert_int_equal(due_count(f, 2000), 0);
+	assert_int_equal(store_release_claims(f->s), 1);
+	assert_int_equal(store_release_claims(f->s), 0);
+	assert_int_equal(due_count(f, 2000), 1);
+
+	/* Deferred by the cap: not due before next, no attempt counted. */
+	assert_int_equal(store_claim(f->s, id), 1);
+	assert_int_equal(store_mark_retry(f->s, id, 5000, "cap", 0), 0);
+	assert_int_equal(due_count(f, 4999), 0);
+	assert_int_equal(store_pending(f->s, 5000, &p, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(p[0].attempts, 0);
+	store_pending_free(p, n);
+
+	/* Sent while claimed: recorded once; a sent row cannot be claimed. */
+	assert_int_equal(store_claim(f->s, id), 1);
+	assert_int_equal(store_mark_sent(f->s, id, 6000), 0);
+	assert_int_equal(store_claim(f->s, id), 0);
+	assert_int_equal(store_release_claims(f->s), 0);
+	assert_int_equal(due_count(f, 99999), 0);
+	assert_int_equal(sent_since(f, 6000), 1);
+}
+
+/* Crisis replies leave first, whatever their order in the outbox. */
+static void
+test_pending_crisis_first(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_entry	 e;
+	struct store_outgoing	 o;
+	struct store_pending	*p;
+	size_t			 n;
+
+	e = entry(1, "individual", 40, 1000);
+	o = outgoing("a@example.org", "individual");
+	record(f, &e, &o);
+	e = entry(2, "crisis", 100, 1000);
+	o = outgoing("b@example.org", "crisis");
+	record(f, &e, &o);
+	assert_int_equal(store_pending(f->s, 2000, &p, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(p[0].rcpt, "b@example.org");
+	assert_int_equal(p[0].priority, 100);
+	store_pending_free(p, n);
+}
+
+/* The hourly count has the oldest accepted reply, for the reopening. */
+static void
+test_sent_since_oldest(void **state)
+{
+	struct fixture	*f = *state;
+	int64_t		 a, b;
+	long		 count;
+	time_t		 oldest;
+
+	a = one_pending(f, 1, "a@example.org");
+	b = one_pending(f, 2, "b@example.org");
+	assert_int_equal(store_mark_sent(f->s, a, 1000), 0);
+	assert_int_equal(store_mark_sent(f->s, b, 1500), 0);
+	assert_int_equal(store_sent_since(f->s, 900, &count, &oldest), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(oldest, 1000);
+	assert_int_equal(store_sent_since(f->s, 1200, &count, &oldest), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(oldest, 1500);
+}
+
+/* The first-run boundary is kept apart from the position. */
+static void
+test_boundary(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_entry	 e;
+	uint32_t		 b = 0, v, u;
+
+	assert_int_equal(store_boundary(f->s, "INBOX", &b), 0);
+	assert_int_equal(store_start_mailbox(f->s, "INBOX", 7, 41), 0);
+	assert_int_equal(store_boundary(f->s, "INBOX", &b), 1);
+	assert_int_equal(b, 41);
+	assert_int_equal(store_position(f->s, "INBOX", &v, &u), 1);
+	assert_int_equal(v, 7);
+	assert_int_equal(u, 0);
+	e = entry(3, "individual", 1, 1000);
+	record(f, &e, NULL);
+	reopen(f);
+	assert_int_equal(store_position(f->s, "INBOX", &v, &u), 1);
+	assert_int_equal(u, 3);
+	assert_int_equal(store_boundary(f->s, "INBOX", &b), 1);
+	assert_int_equal(b, 41);
+	/* A new UIDVALIDITY starts again with its own boundary. */
+	assert_int_equal(store_start_mailbox(f->s, "INBOX", 8, 5), 0);
+	assert_int_equal(store_position(f->s, "INBOX", &v, &u), 1);
+	assert_int_equal(v, 8);
+	assert_int_equal(u, 0);
+	assert_int_equal(store_boundary(f->s, "INBOX", &b), 1);
+	assert_int_equal(b, 5);
+}
+
+/* UIDs to fetch again: counted, due at their time, dropped when read. */
+static void
+test_refetch(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_entry	 e;
+	uint32_t		*u;
+	size_t			 n;
+
+	assert_int_equal(store_refetch_note(f->s, "INBOX", 7, 9, 100), 1);
+	assert_int_equal(store_refetch_note(f->s, "INBOX", 7, 9, 200), 2);
+	assert_int_equal(store_refetch_note(f->s, "INBOX", 7, 4, 50), 1);
+	assert_int_equal(store_refetch_due(f->s, "INBOX", 7, 199, &u, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(u[0], 4);
+	free(u);
+	assert_int_equal(store_refetch_due(f->s, "INBOX", 7, 200, &u, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(u[0], 4);
+	assert_int_equal(u[1], 9);
+	free(u);
+	assert_int_equal(store_refetch_due(f->s, "INBOX", 8, 999, &u, &n), 0);
+	assert_int_equal(n, 0);
+	e = entry(9, "individual", 1, 1000);
+	record(f, &e, NULL);
+	assert_int_equal(store_refetch_forget(f->s, "INBOX", 7, 4), 0);
+	assert_int_equal(store_refetch_due(f->s, "INBOX", 7, 999, &u, &n), 0);
+	assert_int_equal(n, 0);
+	free(u);
+}
+
+/* One instance per state: a second lock is refused with the owner's pid. */
+static void
+test_instance_lock(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_lock	*a, *b;
+	char			*cause = NULL, *pid;
+
+	a = store_lock(f->path, &cause);
+	assert_non_null(a);
+	b = store_lock(f->path, &cause);
+	assert_null(b);
+	assert_non_null(cause);
+	pid = xasprintf("pid %ld", (long)getpid());
+	assert_non_null(strstr(cause, pid));
+	assert_non_null(strstr(cause, "another triaged"));
+	free(pid);
+	free(cause);
+	store_unlock(&a);
+	assert_null(a);
+	b = store_lock(f->path, &cause);
+	assert_non_null(b);
+	store_unlock(&b);
+}
+
+/*
+ * Reading never waits for a writer: a read-only open and the queue work
+ * while another connection holds the write lock, and cannot write.
+ */
+static void
+test_open_ro(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_entry	 e;
+	struct store_row	*r;
+	struct store		*ro;
+	sqlite3			*db;
+	char			*cause = NULL;
+	size_t			 n;
+
+	e = entry(1, "individual", 1, 1000);
+	record(f, &e, NULL);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	ro = store_open_ro(f->path, &cause);
+	if (ro == NULL)
+		fail_msg("store_open_ro: %s", cause);
+	assert_int_equal(store_queue(ro, NULL, NULL, &r, &n), 0);
+	assert_int_equal(n, 1);
+	store_rows_free(r, n);
+	/* A current schema opens read-write without the write lock, too. */
+	store_close(&f->s);
+	f->s = store_open(f->path, &cause);
+	if (f->s == NULL)
+		fail_msg("store_open while locked: %s", cause);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	e = entry(2, "individual", 1, 1000);
+	assert_int_equal(store_record(ro, &e, NULL, &cause), -1);
+	free(cause);
+	store_close(&ro);
+	/* No database yet: an error, not a new file. */
+	cause = NULL;
+	assert_null(store_open_ro("/nonexistent-dir/state.db", &cause));
+	free(cause);
+}
+
 static void
 test_file_mode_and_pragmas(void **state)
 {
@@ -576,7 +833,7 @@ test_file_mode_and_pragmas(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 2);
+	assert_int_equal(sqlite3_column_int(st, 0), 3);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 
@@ -614,7 +871,7 @@ test_newer_schema_refused(void **state)
 	free(cause);
 	/* Leave a usable store for teardown. */
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+	sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL);
 	sqlite3_close(db);
 	reopen(f);
 }
@@ -704,7 +961,10 @@ test_migrate_v1(void **state)
 
 	store_close(&f->s);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	/* Back to version 1 as it was on disk. */
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE known_cache; "
+	    "DROP TABLE refetch; ALTER TABLE position DROP COLUMN boundary; "
+	    "ALTER TABLE outbox DROP COLUMN claimed; "
 	    "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f);
@@ -749,6 +1009,17 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v1,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_crisis_first,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sent_since_oldest,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_boundary, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_refetch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_instance_lock, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_open_ro, setup, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
