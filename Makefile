@@ -65,6 +65,8 @@ test_guard_MODS	= guard mime config
 test_rules_MODS	= rules
 test_template_MODS = template mime
 test_store_MODS	= store
+test_pipeline_MODS = pipeline imap smtp store rules template mime guard \
+		  config json signals
 
 .SECONDEXPANSION:
 $(OBJDIR)/tests/%: tests/unit/%.c tests/unit/testlib.h \

@@ -132,6 +132,8 @@ const char	*conf_practice_get(const struct conf *, const char *key);
  */
 char		*conf_secret_read(const struct conf_secret *, char **cause);
 
+/* Is host loopback by address (localhost, 127/8, ::1)? Never resolved. */
+int		 conf_host_is_loopback(const char *);
 /* Parse "3d", "12h", "30m", "45s" or plain seconds; -1 on error. */
 time_t		 conf_parse_duration(const char *);
 

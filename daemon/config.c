@@ -6,6 +6,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -112,15 +115,39 @@ static const struct conf_key conf_keys[] = {
 };
 #undef K
 
-/* Is host a loopback name or address (where plaintext is allowed)? */
-static int
+/*
+ * Is host loopback, where plaintext is allowed? Decided by address, the
+ * one test for check, IMAP and SMTP: "localhost", an IPv4 address in
+ * 127.0.0.0/8, or ::1 (also in brackets, or as ::ffff:127.x.y.z). A name
+ * is never resolved: 127.evil.example is not loopback.
+ */
+int
 conf_host_is_loopback(const char *host)
 {
+	struct in_addr	 a4;
+	struct in6_addr	 a6;
+	char		 buf[INET6_ADDRSTRLEN + 2];
+	size_t		 len;
+
 	if (host == NULL)
 		return (0);
-	return (strcasecmp(host, "localhost") == 0 ||
-	    strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
-	    strcmp(host, "[::1]") == 0);
+	if (strcasecmp(host, "localhost") == 0 ||
+	    strcasecmp(host, "localhost.") == 0)
+		return (1);
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return ((ntohl(a4.s_addr) >> 24) == 127);
+	len = strlen(host);
+	if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+		if (len - 2 >= sizeof buf)
+			return (0);
+		memcpy(buf, host + 1, len - 2);
+		buf[len - 2] = '\0';
+		host = buf;
+	}
+	if (inet_pton(AF_INET6, host, &a6) != 1)
+		return (0);
+	return (IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) &&
+	    a6.s6_addr[12] == 127));
 }
 
 time_t

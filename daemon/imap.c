@@ -71,23 +71,6 @@ imap_is_ip(const char *host)
 	    inet_pton(AF_INET6, host, &a6) == 1);
 }
 
-/* Is host loopback (127.0.0.0/8, ::1, localhost), where plaintext is ok? */
-static int
-imap_loopback(const char *host)
-{
-	struct in_addr	a4;
-	struct in6_addr	a6;
-
-	if (strcasecmp(host, "localhost") == 0 ||
-	    strcasecmp(host, "localhost.") == 0)
-		return (1);
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return ((ntohl(a4.s_addr) >> 24) == 127);
-	if (inet_pton(AF_INET6, host, &a6) == 1)
-		return (IN6_IS_ADDR_LOOPBACK(&a6));
-	return (0);
-}
-
 /* A short description of a libetpan error code for causes. */
 static const char *
 imap_errstr(int r)
@@ -491,7 +474,7 @@ imap_open(const struct conf *conf, char **cause)
 		return (NULL);
 	}
 	/* config.c checks this too; a plaintext password must not leave. */
-	if (c->tls == CONF_TLS_NONE && !imap_loopback(c->host)) {
+	if (c->tls == CONF_TLS_NONE && !conf_host_is_loopback(c->host)) {
 		*cause = xasprintf("imap: %s: tls = none is refused for a "
 		    "host that is not loopback", c->host);
 		return (NULL);

@@ -933,10 +933,36 @@ pipeline_missing(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 }
 
 /*
+ * After a command broke the session: log in again and select the mailbox,
+ * which must still have the same UIDVALIDITY.
+ */
+static enum pipeline_status
+pipeline_reconnect(struct pipeline *p, const char *mailbox,
+    uint32_t uidvalidity, char **cause)
+{
+	uint32_t		validity, next;
+	enum pipeline_status	rc;
+
+	pipeline_disconnect(p);
+	if ((rc = pipeline_connect(p, cause)) != PIPELINE_OK)
+		return (rc);
+	if (imap_select(p->imap, mailbox, &validity, &next, cause) == -1)
+		return (PIPELINE_UNAVAILABLE);
+	if (validity != uidvalidity) {
+		*cause = xasprintf("%s: UIDVALIDITY changed during the pass",
+		    mailbox);
+		return (PIPELINE_UNAVAILABLE);
+	}
+	return (PIPELINE_OK);
+}
+
+/*
  * Fetch and handle a set of UIDs. When the server refuses the batch (a
- * tagged NO, as for one message it cannot read), fetch one UID at a time
- * and record the one it refuses as unreadable, so one bad message never
- * stalls the mailbox. *stopped is set when a stop was asked for.
+ * tagged NO, or Dovecot's BYE and hang-up for a message it cannot read),
+ * log in again if need be and fetch one UID at a time; the one the server
+ * still refuses on a second try is recorded as unreadable, so one bad
+ * message never stalls the mailbox. When the server cannot be reached
+ * again, nothing is marked. *stopped is set when a stop was asked for.
  */
 static enum pipeline_status
 pipeline_fetch(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
@@ -946,37 +972,46 @@ pipeline_fetch(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 	struct imap_fetched	*f;
 	enum pipeline_status	 rc;
 	size_t			 nf, done, i;
+	int			 try;
 
-	if (imap_fetch(p->imap, uids, n, &f, &nf, cause) == 0) {
-		rc = pipeline_batch(p, mailbox, uidvalidity, f, nf, boundary,
-		    now, &done, cause);
-		if (rc == PIPELINE_OK && done < nf)
-			*stopped = 1;
-		if (rc == PIPELINE_OK && !*stopped)
-			rc = pipeline_missing(p, mailbox, uidvalidity, uids, n,
-			    f, nf, now, cause);
-		imap_fetched_free(f, nf);
-		return (rc);
+	for (try = 0; try < 2; try++) {
+		if (imap_fetch(p->imap, uids, n, &f, &nf, cause) == 0) {
+			rc = pipeline_batch(p, mailbox, uidvalidity, f, nf,
+			    boundary, now, &done, cause);
+			if (rc == PIPELINE_OK && done < nf)
+				*stopped = 1;
+			if (rc == PIPELINE_OK && !*stopped)
+				rc = pipeline_missing(p, mailbox, uidvalidity,
+				    uids, n, f, nf, now, cause);
+			imap_fetched_free(f, nf);
+			return (rc);
+		}
+		log_warnx("%s: %s", mailbox, *cause);
+		free(*cause);
+		*cause = NULL;
+		if (!imap_alive(p->imap) && (rc = pipeline_reconnect(p,
+		    mailbox, uidvalidity, cause)) != PIPELINE_OK)
+			return (rc);
+		/* A batch is split at once; one message gets a second try. */
+		if (n > 1)
+			break;
 	}
-	if (!imap_alive(p->imap))
-		return (PIPELINE_UNAVAILABLE);
-	log_warnx("%s: %s; fetching one message at a time", mailbox, *cause);
-	free(*cause);
-	*cause = NULL;
+	if (n == 1) {
+		/* Refused twice: this message is what the server fails on. */
+		if (pipeline_unreadable(p, mailbox, uidvalidity, uids[0],
+		    "the server failed to send it", cause) == -1)
+			return (PIPELINE_TEMP);
+		return (PIPELINE_OK);
+	}
+	log_warnx("%s: fetching %zu messages one at a time", mailbox, n);
 	for (i = 0; i < n; i++) {
 		if (sig_stop()) {
 			*stopped = 1;
 			return (PIPELINE_OK);
 		}
-		if (n > 1 && (rc = pipeline_fetch(p, mailbox, uidvalidity,
-		    &uids[i], 1, boundary, now, stopped, cause)) != PIPELINE_OK)
+		if ((rc = pipeline_fetch(p, mailbox, uidvalidity, &uids[i], 1,
+		    boundary, now, stopped, cause)) != PIPELINE_OK)
 			return (rc);
-		if (n > 1)
-			continue;
-		/* The server refuses this one message. */
-		if (pipeline_unreadable(p, mailbox, uidvalidity, uids[i],
-		    "the server refused to send it", cause) == -1)
-			return (PIPELINE_TEMP);
 	}
 	return (PIPELINE_OK);
 }

@@ -1172,6 +1172,22 @@ explain_match(struct buf *ex, const struct rule *r, const struct rule_pat *pat,
 }
 
 /*
+ * Does a rule fail safe: its category is the most urgent one (crisis),
+ * so a pcre2 limit hit counts as a match rather than as silence? A
+ * missed crisis costs more than a crisis reply to a message that is not.
+ */
+static int
+rule_failsafe(const struct ruleset *rs, const struct rule *r)
+{
+	size_t	i;
+
+	for (i = 0; i < rs->ncats; i++)
+		if (rs->cats[i].priority > rs->cats[r->cat].priority)
+			return (0);
+	return (1);
+}
+
+/*
  * Is pat found in any field of condition c? 1 yes, 0 no, -1 when pcre2 hit
  * a limit or failed (logged by rule name and location, never content).
  */
@@ -1194,9 +1210,17 @@ pat_search(const struct ruleset *rs, const struct rule *r,
 				continue;
 			if (rc < 0) {
 				pcre2_get_error_message(rc, msg, sizeof msg);
-				log_warnx("rule %s (%s:%u): %s; the rule does "
-				    "not match", r->name, r->file, pat->line,
-				    (char *)msg);
+				log_warnx("rule %s (%s:%u): %s; %s", r->name,
+				    r->file, pat->line, (char *)msg,
+				    rule_failsafe(rs, r) ? "counted as a "
+				    "match: a rule of the most urgent category "
+				    "fails safe" : "the rule does not match");
+				if (ex != NULL)
+					buf_printf(ex, "%s:%u rule %s: %s; %s\n",
+					    r->file, pat->line, r->name,
+					    (char *)msg, rule_failsafe(rs, r) ?
+					    "counted as a match (fails safe)" :
+					    "not counted");
 				return (-1);
 			}
 			if (ex != NULL && !c->negate)
@@ -1210,7 +1234,8 @@ pat_search(const struct ruleset *rs, const struct rule *r,
 
 /*
  * Evaluate one rule: 1 when every condition holds. A pcre2 limit or error
- * makes the rule not match. With ex, write one line per condition.
+ * makes the rule not match, except in the most urgent category, where it
+ * makes the rule match (rule_failsafe). With ex, one line per condition.
  */
 static int
 rule_eval(const struct ruleset *rs, const struct rule *r,
@@ -1225,7 +1250,9 @@ rule_eval(const struct ruleset *rs, const struct rule *r,
 		hit = 0;
 		for (pi = 0; pi < c->npats && hit == 0; pi++)
 			hit = pat_search(rs, r, c, &c->pats[pi], m, ex);
-		if (hit == -1 || hit == c->negate)
+		if (hit == -1)
+			return (rule_failsafe(rs, r));
+		if (hit == c->negate)
 			return (0);
 		if (ex == NULL || !c->negate)
 			continue;

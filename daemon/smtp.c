@@ -99,33 +99,6 @@ smtp_header_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	return (n);
 }
 
-/* Is host (as curl_url gives it) a loopback address or localhost? */
-static int
-smtp_loopback(const char *host)
-{
-	struct in6_addr	 a6;
-	struct in_addr	 a4;
-	char		 buf[64];
-	size_t		 len;
-
-	if (strcasecmp(host, "localhost") == 0 ||
-	    strcasecmp(host, "localhost.") == 0)
-		return (1);
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return ((ntohl(a4.s_addr) >> 24) == 127);
-	len = strlen(host);
-	if (len < 3 || len - 2 >= sizeof buf || host[0] != '[' ||
-	    host[len - 1] != ']')
-		return (0);
-	memcpy(buf, host + 1, len - 2);
-	buf[len - 2] = '\0';
-	if (inet_pton(AF_INET6, buf, &a6) != 1)
-		return (0);
-	if (IN6_IS_ADDR_LOOPBACK(&a6))
-		return (1);
-	return (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
-}
-
 /*
  * Check the URL and give it the submission port when it has none;
  * sets *implicit (smtps://) and *loopback. NULL and *cause if unusable.
@@ -157,7 +130,7 @@ smtp_url(const char *url, int *implicit, int *loopback, char **cause)
 		goto out;
 	}
 	*implicit = strcmp(scheme, "smtps") == 0;
-	*loopback = smtp_loopback(host);
+	*loopback = conf_host_is_loopback(host);
 	if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK &&
 	    curl_url_set(u, CURLUPART_PORT, *implicit ? "465" : "587",
 	    0) != CURLUE_OK) {

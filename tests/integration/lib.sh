@@ -24,6 +24,8 @@
 #
 # Helpers (USER may be any address: the helpers log in as a master user):
 #   tb_append USER MAILBOX FILE [EPOCH [FLAGS]]   APPEND; prints the new UID
+#   tb_append_inquiries USER MAILBOX TEMPLATE PREFIX COUNT   COUNT copies,
+#                                  each from PREFIX<n>@client.example
 #   tb_flags USER MAILBOX          "uid flag..." for every message
 #   tb_dates USER MAILBOX          "uid internaldate-epoch size"
 #   tb_fetch_all USER MAILBOX DIR  DIR/UID.eml for every message (BODY.PEEK)
@@ -387,6 +389,13 @@ tb_exit()
 tb_append()
 {
 	"$TB_PYTHON" "$TB_LIBDIR/tb.py" append "$@"
+}
+
+# APPEND COUNT copies of TEMPLATE to USER's MAILBOX, each from
+# PREFIX<n>@client.example with its own Message-ID, in one session.
+tb_append_inquiries()
+{
+	"$TB_PYTHON" "$TB_LIBDIR/tb.py" append-inquiries "$@"
 }
 
 # Print "uid flag..." for every message of USER's MAILBOX.

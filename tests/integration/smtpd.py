@@ -12,6 +12,10 @@ a RCPT whose address contains substring gets that reply.  The file is read
 on every RCPT, so a test may change it between runs.  A substring of
 "DATA" (exactly) sets the reply to the final dot of DATA instead.
 
+Hook: when <dir>/data-hook exists, it is run with /bin/sh (and waited for)
+after a message is recorded and before its 250 is sent, so a test can act
+between the server's acceptance and the client's bookkeeping.
+
 With --lmtp SOCKET every recorded message is delivered on to Dovecot over
 LMTP, one transaction per recipient, BEFORE the .json is written and the
 client is answered: once a test has seen n.json it can read the message
@@ -27,6 +31,7 @@ import signal
 import smtplib
 import socketserver
 import ssl
+import subprocess
 import sys
 import threading
 
@@ -295,6 +300,7 @@ class Session(socketserver.BaseRequestHandler):
                 self.send(injected)
             else:
                 n = srv.record(self, bytes(data))
+                srv.hook('data-hook')
                 self.send('250 2.0.0 ok: queued as %d' % n)
         self.reset()
 
@@ -389,6 +395,12 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
             except (OSError, smtplib.SMTPException) as e:
                 out[addr] = 'error: %s' % e
         return out
+
+    def hook(self, name):
+        """Run <dir>/<name> with /bin/sh when it exists; wait for it."""
+        path = os.path.join(self.dir, name)
+        if os.path.exists(path):
+            subprocess.run(['/bin/sh', path], check=False)
 
     def record(self, sess, data):
         with self.lock:

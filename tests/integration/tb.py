@@ -7,6 +7,7 @@
     tb.py dates USER MBOX               "uid internaldate-epoch size" per message
     tb.py fetch-all USER MBOX DIR       DIR/UID.eml per message (BODY.PEEK)
     tb.py list USER                     one mailbox per line, with its flags
+    tb.py append-inquiries USER MAILBOX TEMPLATE PREFIX COUNT
     tb.py conf FILE [section.key=value | -section.key]...
     tb.py json FILE KEY[.KEY|.N]...     print one field of a JSON file
 
@@ -122,6 +123,29 @@ def cmd_append(user, mbox, path, epoch=None, flags=''):
     m = re.search(rb'APPENDUID \d+ (\d+)', resp[0] or b'')
     if m:
         print(m.group(1).decode())
+    c.logout()
+
+
+def cmd_append_inquiries(user, mbox, template, prefix, count):
+    """APPEND count copies of template, each from <prefix>N@client.example
+    with its own Message-ID (one session: fast for large backlogs)."""
+    with open(template, 'rb') as f:
+        base = re.sub(rb'\r?\n', b'\r\n', f.read())
+    sender = re.search(rb'^Return-Path: <([^>]+)>', base, re.M).group(1)
+    c = connect(user)
+    created = False
+    for i in range(1, int(count) + 1):
+        who = ('%s%d@client.example' % (prefix, i)).encode()
+        data = base.replace(sender, who)
+        data = re.sub(rb'^Message-ID: <[^>]*>',
+                      b'Message-ID: <' + who + b'.m@client.example>', data,
+                      count=1, flags=re.M | re.I)
+        typ, resp = c.append(quote(mbox), None, None, data)
+        if typ != 'OK' and not created and b'TRYCREATE' in b' '.join(resp):
+            check(*c.create(quote(mbox)), what='CREATE')
+            created = True
+            typ, resp = c.append(quote(mbox), None, None, data)
+        check(typ, resp, 'APPEND')
     c.logout()
 
 
@@ -253,6 +277,7 @@ def cmd_json(path, key):
 COMMANDS = {
     'ports': cmd_ports,
     'append': cmd_append,
+    'append-inquiries': cmd_append_inquiries,
     'flags': cmd_flags,
     'dates': cmd_dates,
     'fetch-all': cmd_fetch_all,

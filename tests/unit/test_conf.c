@@ -176,6 +176,32 @@ test_every_error_reported(void **state)
 	diag_free(&d);
 }
 
+/* One loopback test for check, IMAP and SMTP, by address, never a name. */
+static void
+test_host_is_loopback(void **state)
+{
+	static const struct {
+		const char	*host;
+		int		 loopback;
+	} t[] = {
+		{ NULL, 0 }, { "", 0 },
+		{ "localhost", 1 }, { "LOCALHOST.", 1 },
+		{ "127.0.0.1", 1 }, { "127.1.2.3", 1 },
+		{ "::1", 1 }, { "[::1]", 1 }, { "::ffff:127.0.0.1", 1 },
+		{ "127.evil.example", 0 }, { "127.0.0.1.evil.example", 0 },
+		{ "128.0.0.1", 0 }, { "10.0.0.1", 0 }, { "::2", 0 },
+		{ "[::1", 0 }, { "localhost.evil.example", 0 },
+		{ "imap.example.org", 0 },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		if (conf_host_is_loopback(t[i].host) != t[i].loopback)
+			fail_msg("%s: expected %d", t[i].host ? t[i].host :
+			    "NULL", t[i].loopback);
+	}
+}
+
 static void
 test_tls_none_loopback_only(void **state)
 {
@@ -408,6 +434,7 @@ main(void)
 		cmocka_unit_test(test_good_file),
 		cmocka_unit_test(test_default_addresses),
 		cmocka_unit_test(test_every_error_reported),
+		cmocka_unit_test(test_host_is_loopback),
 		cmocka_unit_test(test_tls_none_loopback_only),
 		cmocka_unit_test(test_secret_file_mode),
 		cmocka_unit_test(test_secret_command),

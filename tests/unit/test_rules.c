@@ -427,17 +427,24 @@ test_limits(void **state)
 	subject[n] = 'b';
 	subject[n + 1] = '\0';
 
-	/* (a+)+$ against 100k 'a' + 'b': the match limit stops it. */
+	/*
+	 * (a+)+$ against 100k 'a' + 'b': the match limit stops it. The rule
+	 * is in the most urgent category, so the limit hit counts as a match
+	 * (fails safe: a missed crisis costs more than an extra one).
+	 */
 	tmsg_init(&t, subject, "", "");
 	t0 = now_ms();
-	expect(rs, &t.m, "plain", "", "");
+	expect(rs, &t.m, "urgent", "catastrophic", "slow");
 	ms = now_ms() - t0;
 	print_message("catastrophic pattern: %.1f ms\n", ms);
 	assert_true(ms < 1000);
 
-	/* A limit hit counts as "rule does not match", negated or not. */
+	/*
+	 * In any other category a limit hit counts as "rule does not
+	 * match", negated or not: catastrophic-not (red) stays silent.
+	 */
 	tmsg_init(&t, subject, "slowcheck", "");
-	expect(rs, &t.m, "plain", "", "");
+	expect(rs, &t.m, "urgent", "catastrophic", "slow");
 
 	/* Without the trailing b it matches quickly. */
 	subject[n] = '\0';
