@@ -62,10 +62,10 @@ test_conf_MODS	= config
 test_json_MODS	= json
 test_mime_MODS	= mime
 test_guard_MODS	= guard mime config
-test_rules_MODS	= rules
+test_rules_MODS	= rules words
 test_template_MODS = template mime
 test_store_MODS	= store
-test_pipeline_MODS = pipeline imap smtp store rules template mime guard \
+test_pipeline_MODS = pipeline imap smtp store rules words template mime guard \
 		  config json signals
 
 .SECONDEXPANSION:
@@ -89,6 +89,11 @@ check: unit integration bench-smoke fuzz-smoke
 demo:
 	@bash tests/demo.sh
 
+# The three figures of README.md's "Triage quality": the training corpus,
+# the blind validation set and the fresh blind batch, with their tables.
+accuracy: $(BIN)
+	@TRIAGED=$(CURDIR)/$(BIN) bash tests/integration/score.sh --report
+
 # libFuzzer targets (clang), never part of a long check: `make fuzz` runs
 # each target for FUZZ_SECONDS with its seeds and dictionary in tests/fuzz;
 # `make fuzz-smoke` is the 10 s run per target that `make check` affords.
@@ -103,7 +108,7 @@ FUZZ_LIBS	= $(filter-out -specs=%,$(shell pkg-config --libs libetpan \
 		  libpcre2-8))
 FUZZ_BASE	= mime xmalloc buf log diag
 obj-fuzz/fuzz_mime_MODS	= $(FUZZ_BASE)
-obj-fuzz/fuzz_rules_MODS = rules $(FUZZ_BASE)
+obj-fuzz/fuzz_rules_MODS = rules words $(FUZZ_BASE)
 
 obj-fuzz/%.o: daemon/%.c daemon/*.h
 	@mkdir -p obj-fuzz
@@ -145,7 +150,7 @@ install: triaged
 clean:
 	rm -rf obj obj-san obj-fuzz triaged
 
-.PHONY: all unit integration check demo install clean
+.PHONY: accuracy all unit integration check demo install clean
 
 # Unit tests, then the integration tests with the binary under valgrind.
 valgrind: $(BIN) $(UNIT_BINS)

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "mime.h"
 #include "rules.h"
+#include "words.h"
 #include "xmalloc.h"
 
 /* Per-match limits: a pathological pattern or message costs milliseconds. */
@@ -35,6 +36,9 @@
 #define RULES_JIT_STACK_MAX	(8 * 1024 * 1024)
 
 #define RULES_NAME_MAX		64
+#define RULES_SCORE_MAX		1000
+#define RULES_NEAR_MAX		50
+#define RULES_THRESHOLD		10	/* evidence a category needs */
 #define RULES_PRIORITY_MAX	1000000
 #define RULES_EXPLAIN_TEXT	80		/* bytes of matched text */
 
@@ -107,6 +111,7 @@ struct rule {
 	size_t		 nconds;
 	char		**tags;
 	size_t		 ntags;
+	int		 score;		/* evidence; 0: the rule decides */
 };
 
 struct rules_cat {
@@ -117,6 +122,7 @@ struct rules_cat {
 	unsigned	 line;
 	unsigned	 col;
 	size_t		 nrules;	/* rules voting for it */
+	int		 threshold;	/* evidence needed from scored rules */
 };
 
 struct ruleset {
@@ -143,6 +149,7 @@ struct rules_parse {
 	const char	*p;		/* cursor */
 	int		 open;		/* the last rule is open */
 	int		 after_cond;	/* last line: match/not/or */
+	struct words	 words;		/* "define" lists, across files */
 	char		*def;		/* the default category */
 	const char	*def_file;
 	unsigned	 def_line;
@@ -326,7 +333,7 @@ parse_category(struct rules_parse *ps, const char *kw)
 	const char		*namep, *w, *num;
 	char			*name, *tmpl = NULL, *end;
 	size_t			 len;
-	long			 prio = -1;
+	long			 prio = -1, thr = RULES_THRESHOLD;
 	int			 noreply = 0, bad = 0;
 	ssize_t			 dup;
 
@@ -384,11 +391,23 @@ parse_category(struct rules_parse *ps, const char *kw)
 				bad = 1;
 				break;
 			}
+		} else if (word_is(w, len, "threshold")) {
+			if ((len = lex_word(ps, &num)) == 0 ||
+			    !isdigit((unsigned char)*num) ||
+			    (thr = strtol(num, &end, 10)) < 1 ||
+			    thr > RULES_SCORE_MAX || end != num + len) {
+				lex_error(ps, len ? num : w, "\"threshold\" "
+				    "needs a whole number from 1 to %d",
+				    RULES_SCORE_MAX);
+				bad = 1;
+				break;
+			}
 		} else if (word_is(w, len, "noreply"))
 			noreply = 1;
 		else {
 			lex_error(ps, w, "unexpected \"%.*s\" in category %s "
-			    "(expected priority, template or noreply)",
+			    "(expected priority, threshold, template or "
+			    "noreply)",
 			    (int)len, w, name);
 			bad = 1;
 		}
@@ -423,6 +442,7 @@ parse_category(struct rules_parse *ps, const char *kw)
 	memset(c, 0, sizeof *c);
 	c->name = name;
 	c->priority = (int)prio;
+	c->threshold = (int)thr;
 	c->template = tmpl;
 	c->file = ps->file;
 	c->line = ps->line;
@@ -547,20 +567,16 @@ parse_fields(struct rules_parse *ps, struct rule_cond *c)
 	}
 }
 
-/* Read and compile one /pattern/flags into pat; -1 on error. */
+/*
+ * Read one /source/ at the cursor into *src (caller frees); the cursor
+ * ends after the closing slash. -1 (reported) on error.
+ */
 static int
-parse_pattern(struct rules_parse *ps, struct rule_pat *pat)
+lex_slashed(struct rules_parse *ps, char **src, const char **startp)
 {
-	const struct rule_flagdef	*fd;
-	const char			*open, *start, *f;
-	PCRE2_UCHAR			 msg[256];
-	PCRE2_SIZE			 off;
-	uint32_t			 opts;
-	size_t				 i, n = 0;
-	int				 err;
+	const char	*open, *start;
 
-	memset(pat, 0, sizeof *pat);
-	pat->line = ps->line;
+	*src = NULL;
 	lex_skip(ps);
 	open = ps->p;
 	if (*open != '/') {
@@ -583,8 +599,91 @@ parse_pattern(struct rules_parse *ps, struct rule_pat *pat)
 		    "end (write \\/ for a slash inside it)");
 		return (-1);
 	}
-	pat->src = xstrndup(start, ps->p - start);
+	*src = xstrndup(start, ps->p - start);
+	*startp = start;
 	ps->p++;
+	if (**src == '\0') {
+		lex_error(ps, open, "empty pattern would match every message");
+		free(*src);
+		*src = NULL;
+		return (-1);
+	}
+	return (0);
+}
+
+/* Expand $lists in a pattern source; NULL (reported) on an unknown one. */
+static char *
+parse_expand(struct rules_parse *ps, const char *src, const char *start)
+{
+	char	*out;
+	size_t	 bad = 0;
+
+	if ((out = words_expand(&ps->words, src, &bad)) == NULL)
+		lex_error(ps, start + bad, "unknown word list \"%.*s\": "
+		    "define it first with \"define NAME /words/\" (write "
+		    "\\$ for a dollar sign)", (int)strcspn(src + bad,
+		    " /()|[]?*+{}\\"), src + bad);
+	return (out);
+}
+
+/*
+ * "near N /A/ /B/" at the cursor: A and B within N words of each other,
+ * as one pattern source. NULL (reported) on error.
+ */
+static char *
+parse_near(struct rules_parse *ps, const char **startp)
+{
+	const char	*num, *sa, *sb;
+	char		*a = NULL, *b = NULL, *end, *out = NULL;
+	size_t		 len;
+	long		 n;
+
+	if ((len = lex_word(ps, &num)) == 0 ||
+	    !isdigit((unsigned char)*num) ||
+	    (n = strtol(num, &end, 10)) < 1 || n > RULES_NEAR_MAX ||
+	    end != num + len) {
+		lex_error(ps, num, "\"near\" needs a number of words from 1 "
+		    "to %d, then two patterns: near 4 /pills/ /saved/",
+		    RULES_NEAR_MAX);
+		return (NULL);
+	}
+	if (lex_slashed(ps, &a, &sa) == 0 && lex_slashed(ps, &b, &sb) == 0)
+		out = words_near(a, b, (unsigned)n);
+	*startp = num;
+	free(a);
+	free(b);
+	return (out);
+}
+
+/* Read and compile one /pattern/flags (or near N /a/ /b/) into pat. */
+static int
+parse_pattern(struct rules_parse *ps, struct rule_pat *pat)
+{
+	const struct rule_flagdef	*fd;
+	const char			*start, *f, *w, *save;
+	PCRE2_UCHAR			 msg[256];
+	PCRE2_SIZE			 off;
+	uint32_t			 opts;
+	char				*raw;
+	size_t				 i, n = 0, len;
+	int				 err;
+
+	memset(pat, 0, sizeof *pat);
+	pat->line = ps->line;
+	lex_skip(ps);
+	save = ps->p;
+	if ((len = lex_word(ps, &w)) != 0 && word_is(w, len, "near")) {
+		if ((raw = parse_near(ps, &start)) == NULL)
+			return (-1);
+	} else {
+		ps->p = save;
+		if (lex_slashed(ps, &raw, &start) == -1)
+			return (-1);
+	}
+	pat->src = parse_expand(ps, raw, start);
+	free(raw);
+	if (pat->src == NULL)
+		return (-1);
 
 	opts = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF |
 	    PCRE2_NEVER_BACKSLASH_C;
@@ -606,17 +705,14 @@ parse_pattern(struct rules_parse *ps, struct rule_pat *pat)
 			pat->flags[n++] = fd->flag;
 	}
 	ps->p = f;
-	if (*pat->src == '\0') {
-		lex_error(ps, open, "empty pattern would match every message");
-		return (-1);
-	}
 
 	pat->re = pcre2_compile((PCRE2_SPTR)pat->src, PCRE2_ZERO_TERMINATED,
 	    opts, &err, &off, NULL);
 	if (pat->re == NULL) {
 		pcre2_get_error_message(err, msg, sizeof msg);
-		if (off > strlen(pat->src))
-			off = strlen(pat->src);
+		/* An offset in the expansion points at the pattern's start. */
+		if (off > strlen(start))
+			off = 0;
 		lex_error(ps, start + off, "bad pattern: %s", (char *)msg);
 		return (-1);
 	}
@@ -626,6 +722,63 @@ parse_pattern(struct rules_parse *ps, struct rule_pat *pat)
 		    ps->line, (char *)msg);
 	}
 	return (0);
+}
+
+/*
+ * "define NAME /alternatives/": a word list that later patterns use as
+ * $NAME (it may itself use lists defined before it).
+ */
+static void
+parse_define(struct rules_parse *ps, const char *kw)
+{
+	const char	*namep, *start;
+	char		*name, *raw, *src;
+
+	parse_close_rule(ps);
+	lex_skip(ps);
+	namep = ps->p;
+	if ((name = lex_name(ps, "word list", "define")) == NULL)
+		return;
+	if (lex_slashed(ps, &raw, &start) == -1) {
+		free(name);
+		return;
+	}
+	lex_end(ps, " after the list (one /pattern/ per define)");
+	if ((src = parse_expand(ps, raw, start)) != NULL &&
+	    words_add(&ps->words, name, src) == -1)
+		lex_error(ps, namep, "word list %s is already defined", name);
+	free(src);
+	free(raw);
+	free(name);
+}
+
+/* "score N" inside a rule: the rule adds evidence instead of deciding. */
+static void
+parse_score(struct rules_parse *ps, const char *kw)
+{
+	struct rule	*r;
+	const char	*num;
+	char		*end;
+	size_t		 len;
+	long		 n;
+
+	if ((r = parse_cur(ps)) == NULL) {
+		lex_error(ps, kw, "\"score\" outside a rule: start the rule "
+		    "with \"rule NAME\"");
+		return;
+	}
+	len = lex_word(ps, &num);
+	errno = 0;
+	n = len == 0 ? 0 : strtol(num, &end, 10);
+	if (len == 0 || end != num + len || errno != 0 || n == 0 ||
+	    n > RULES_SCORE_MAX || n < -RULES_SCORE_MAX) {
+		lex_error(ps, len == 0 ? kw : num, "\"score\" needs a whole "
+		    "number from -%d to %d, not 0", RULES_SCORE_MAX,
+		    RULES_SCORE_MAX);
+		return;
+	}
+	lex_end(ps, "");
+	r->score = (int)n;
 }
 
 /* "match FIELDS /pattern/flags" or "not FIELDS /pattern/flags". */
@@ -740,10 +893,14 @@ parse_line(struct rules_parse *ps, const char *line)
 		return;
 	} else if (word_is(kw, len, "tag") || word_is(kw, len, "tags"))
 		parse_tag(ps, kw);
+	else if (word_is(kw, len, "score"))
+		parse_score(ps, kw);
+	else if (word_is(kw, len, "define"))
+		parse_define(ps, kw);
 	else
 		lex_error(ps, kw, "unknown keyword \"%.*s\" (keywords: "
-		    "category, default, rule, match, not, or, tag)", (int)len,
-		    kw);
+		    "category, default, define, rule, match, not, or, tag, "
+		    "score)", (int)len, kw);
 	if (!word_is(kw, len, "match") && !word_is(kw, len, "not"))
 		ps->after_cond = 0;
 }
@@ -1001,12 +1158,14 @@ rules_load(const char *dir, struct diag *d)
 	ps.rs = rs;
 	ps.d = d;
 	ps.dir = dir;
+	words_init(&ps.words);
 	rules_list(&ps);
 	for (i = 0; i < rs->nfiles; i++)
 		parse_file(&ps, rs->files[i]);
 	if (rs->nfiles > 0)
 		rules_link(&ps, nerrors);
 	free(ps.def);
+	words_free(&ps.words);
 	if (d->nerrors != nerrors) {
 		rules_free(rs);
 		return (NULL);
@@ -1336,9 +1495,93 @@ msg_flat_free(struct msg *flat)
 	free(flat->quoted);
 }
 
+/* What the rules said about one message: the input of a verdict. */
+struct rules_tally {
+	char		*hit;	/* per rule: it matched */
+	int		*sum;	/* per category: evidence of scored rules */
+	size_t		*won;	/* per category: the rule that carried it */
+	size_t		 best;	/* the winning category, or SIZE_MAX */
+};
+
 /*
- * Run every rule in order; the highest priority category among those that
- * matched wins (ties: the earlier rule), else the default.
+ * Run every rule in order (with ex, explain each match). A category is
+ * carried by its first matching rule without a score, or by the scored
+ * rule whose evidence reaches the category's threshold; the carried
+ * category of highest priority wins (ties: the one carried first).
+ */
+static void
+rules_tally(const struct ruleset *rs, const struct msg *m,
+    struct rules_tally *t, struct buf *ex)
+{
+	const struct rule	*r;
+	struct buf		 b;
+	size_t			 i, k, *first;
+
+	t->hit = xcalloc(rs->nrules + 1, 1);
+	t->sum = xcalloc(rs->ncats + 1, sizeof *t->sum);
+	t->won = xcalloc(rs->ncats + 1, sizeof *t->won);
+	first = xcalloc(rs->ncats + 1, sizeof *first);
+	for (i = 0; i < rs->ncats; i++)
+		t->won[i] = first[i] = SIZE_MAX;
+	t->best = SIZE_MAX;
+	buf_init(&b, 0);
+	for (i = 0; i < rs->nrules; i++) {
+		r = &rs->rules[i];
+		buf_reset(&b);
+		if (!rule_eval(rs, r, m, ex != NULL ? &b : NULL))
+			continue;
+		t->hit[i] = 1;
+		if (ex != NULL) {
+			buf_printf(ex, "%s:%u rule %s: category %s", r->file,
+			    r->line, r->name, r->category);
+			if (r->score != 0)
+				buf_printf(ex, ", score %+d", r->score);
+			if (r->ntags > 0)
+				buf_addstr(ex, ", tags");
+			for (k = 0; k < r->ntags; k++)
+				buf_printf(ex, " %s", r->tags[k]);
+			buf_addch(ex, '\n');
+			buf_add(ex, buf_str(&b), b.len);
+		}
+		if (r->score == 0) {
+			if (t->won[r->cat] == SIZE_MAX)
+				t->won[r->cat] = i;
+			continue;
+		}
+		t->sum[r->cat] += r->score;
+		if (first[r->cat] == SIZE_MAX)
+			first[r->cat] = i;
+	}
+	buf_free(&b);
+	/* Evidence is summed in full (negative scores too), then weighed. */
+	for (k = 0; k < rs->ncats; k++)
+		if (t->won[k] == SIZE_MAX && first[k] != SIZE_MAX &&
+		    t->sum[k] >= rs->cats[k].threshold)
+			t->won[k] = first[k];
+	free(first);
+	for (k = 0; k < rs->ncats; k++) {
+		if (t->won[k] == SIZE_MAX)
+			continue;
+		if (t->best == SIZE_MAX ||
+		    rs->cats[k].priority > rs->cats[t->best].priority ||
+		    (rs->cats[k].priority == rs->cats[t->best].priority &&
+		    t->won[k] < t->won[t->best]))
+			t->best = k;
+	}
+}
+
+static void
+rules_tally_free(struct rules_tally *t)
+{
+	free(t->hit);
+	free(t->sum);
+	free(t->won);
+}
+
+/*
+ * Classify: the winning category (rules_tally), else the default. Tags
+ * come from every matching rule that decides alone, and from scored
+ * rules whose category was carried.
  */
 void
 rules_classify(const struct ruleset *rs, const struct msg *orig,
@@ -1346,24 +1589,26 @@ rules_classify(const struct ruleset *rs, const struct msg *orig,
 {
 	const struct rules_cat	*c;
 	const struct rule	*r;
-	struct msg		 flat, *m = &flat;
-	size_t			 i, j, best = SIZE_MAX;
+	struct rules_tally	 t;
+	struct msg		 flat;
+	size_t			 i, j;
 
 	memset(v, 0, sizeof *v);
 	msg_flatten(orig, &flat);
+	rules_tally(rs, &flat, &t, NULL);
 	for (i = 0; i < rs->nrules; i++) {
-		r = &rs->rules[i];
-		if (!rule_eval(rs, r, m, NULL))
+		if (!t.hit[i])
 			continue;
+		r = &rs->rules[i];
 		list_add(&v->rules, &v->nrules, r->name);
+		if (r->score != 0 && t.won[r->cat] == SIZE_MAX)
+			continue;
 		for (j = 0; j < r->ntags; j++)
 			list_add(&v->tags, &v->ntags, r->tags[j]);
-		if (best == SIZE_MAX ||
-		    rs->cats[r->cat].priority > rs->cats[best].priority)
-			best = r->cat;
 	}
 	msg_flat_free(&flat);
-	c = &rs->cats[best == SIZE_MAX ? rs->def : best];
+	c = &rs->cats[t.best == SIZE_MAX ? rs->def : t.best];
+	rules_tally_free(&t);
 	v->category = xstrdup(c->name);
 	v->template = c->template != NULL ? xstrdup(c->template) : NULL;
 	v->answer = c->template != NULL;
@@ -1372,56 +1617,44 @@ rules_classify(const struct ruleset *rs, const struct msg *orig,
 
 /*
  * Write why msg gets its verdict: each matching rule with the field and text
- * each condition matched, then why the other categories lost. Returns the
- * number of matching rules.
+ * each condition matched, the evidence of each category, then why the other
+ * categories lost. Returns the number of matching rules.
  */
 int
 rules_explain(const struct ruleset *rs, const struct msg *orig,
     struct buf *out)
 {
-	const struct rule	*r;
-	struct buf		 b;
-	struct msg		 flat, *m = &flat;
-	size_t			 i, t, *first, win = SIZE_MAX;
+	struct rules_tally	 t;
+	struct msg		 flat;
+	size_t			 i, win;
 	int			 n = 0;
 
 	msg_flatten(orig, &flat);
-	first = xcalloc(rs->ncats, sizeof *first);
-	for (i = 0; i < rs->ncats; i++)
-		first[i] = SIZE_MAX;
-	buf_init(&b, 0);
-	for (i = 0; i < rs->nrules; i++) {
-		r = &rs->rules[i];
-		buf_reset(&b);
-		if (!rule_eval(rs, r, m, &b))
-			continue;
-		n++;
-		buf_printf(out, "%s:%u rule %s: category %s%s", r->file,
-		    r->line, r->name, r->category,
-		    r->ntags > 0 ? ", tags" : "");
-		for (t = 0; t < r->ntags; t++)
-			buf_printf(out, " %s", r->tags[t]);
-		buf_addch(out, '\n');
-		buf_add(out, buf_str(&b), b.len);
-		if (first[r->cat] == SIZE_MAX)
-			first[r->cat] = i;
-		if (win == SIZE_MAX ||
-		    rs->cats[r->cat].priority > rs->cats[win].priority)
-			win = r->cat;
+	rules_tally(rs, &flat, &t, out);
+	for (i = 0; i < rs->nrules; i++)
+		n += t.hit[i];
+	win = t.best;
+	for (i = 0; i < rs->ncats; i++) {
+		if (t.sum[i] != 0)
+			buf_printf(out, "category %s: evidence %d of %d needed"
+			    "%s\n", rs->cats[i].name, t.sum[i],
+			    rs->cats[i].threshold, t.won[i] != SIZE_MAX ?
+			    "" : ", not enough");
 	}
 	for (i = 0; i < rs->ncats; i++) {
 		if (i == win)
 			continue;
-		if (first[i] == SIZE_MAX)
+		if (t.won[i] == SIZE_MAX)
 			buf_printf(out, "category %s (priority %d): no rule "
-			    "matched\n", rs->cats[i].name,
-			    rs->cats[i].priority);
+			    "matched%s\n", rs->cats[i].name,
+			    rs->cats[i].priority, t.sum[i] != 0 ?
+			    " with enough evidence" : "");
 		else if (rs->cats[i].priority == rs->cats[win].priority)
 			buf_printf(out, "category %s (priority %d): lost the "
 			    "tie to %s, whose rule %s came first\n",
 			    rs->cats[i].name, rs->cats[i].priority,
 			    rs->cats[win].name,
-			    rs->rules[first[win]].name);
+			    rs->rules[t.won[win]].name);
 		else
 			buf_printf(out, "category %s (priority %d): lost to "
 			    "%s (priority %d)\n", rs->cats[i].name,
@@ -1434,8 +1667,7 @@ rules_explain(const struct ruleset *rs, const struct msg *orig,
 	else
 		buf_printf(out, "verdict: %s (priority %d)\n",
 		    rs->cats[win].name, rs->cats[win].priority);
-	buf_free(&b);
-	free(first);
+	rules_tally_free(&t);
 	msg_flat_free(&flat);
 	return (n);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Score triaged's verdicts against the labelled inquiries.
 
-Usage: accuracy.py INQUIRIES_DIR RESULTS_FILE
+Usage: accuracy.py [--blind] INQUIRIES_DIR RESULTS_FILE
 
 RESULTS_FILE has one line per message: "NAME<TAB>JSON" where JSON is the
 output of `triaged classify --json`, or "NAME<TAB>ERROR: why". Each NAME has
@@ -9,6 +9,13 @@ a NAME.expect in INQUIRIES_DIR (see its README). Prints accuracy per
 category, the tag accuracy, a confusion table and every miss; exits 1 on
 any crisis miss, any error, or any figure below INQUIRIES_DIR/accuracy.floor,
 else 0.
+
+With --summary (the training set in a report) only the aggregates too.
+With --blind (a validation set the rules must never be tuned on) only
+aggregates are printed: per-category figures, the confusion table, crisis
+recall and how many non-inquiries would get a reply; never a message's
+name, so whoever edits rules cannot learn the set's texts. A crisis miss
+then fails only through the crisis floor.
 """
 import json
 import os
@@ -55,9 +62,14 @@ def pct(a, b):
 
 
 def main():
-    if len(sys.argv) != 3:
+    args = sys.argv[1:]
+    blind = bool(args) and args[0] in ("--blind", "--summary")
+    summary = bool(args) and args[0] == "--summary"
+    if blind:
+        args = args[1:]
+    if len(args) != 2:
         raise SystemExit(__doc__)
-    idir, results = sys.argv[1], sys.argv[2]
+    idir, results = args
     got, errors = {}, []
     with open(results, encoding="utf-8") as fp:
         for line in fp:
@@ -71,7 +83,9 @@ def main():
                 errors.append((name, "ERROR: output is not JSON"))
     names = sorted(f[:-7] for f in os.listdir(idir) if f.endswith(".expect"))
     cats = []           # expected categories, in order of first sight
-    order = ["crisis", "substance", "couples", "individual", "not-inquiry"]
+    order = ["crisis", "substance", "couples", "individual",
+             "existing-client", "not-inquiry"]
+    answered_wrongly = 0   # non-inquiries that would get a reply
     stats = {}          # cat -> [n, category ok, tags ok]
     confusion = {}      # (expected, got) -> count
     misses = []
@@ -98,6 +112,8 @@ def main():
         tag_ok = not missing and not extra
         s[1] += cat_ok
         s[2] += tag_ok
+        if cat in ("not-inquiry", "existing-client") and v.get("reply"):
+            answered_wrongly += 1
         key = (cat, v.get("category"))
         confusion[key] = confusion.get(key, 0) + 1
         if not cat_ok or not tag_ok:
@@ -155,6 +171,26 @@ def main():
     fp = [n for (e, g), n in confusion.items() if g == "crisis" and e !=
           "crisis"]
     print("\nnot crisis but flagged crisis: %d" % sum(fp))
+    if "crisis" in stats:
+        print("crisis recall: %d of %d" % (stats["crisis"][1],
+                                           stats["crisis"][0]))
+    print("non-inquiries and existing clients that would get a reply: %d"
+          % answered_wrongly)
+    if summary:
+        # The training set: aggregates here, every miss in t_accuracy.
+        return 1 if fails or errors or crisis_misses else 0
+    if blind:
+        fails = [f for f in fails if not f.startswith("no floor")]
+        if errors:
+            fails.append("%d messages could not be classified" %
+                         len(errors))
+        if fails:
+            print("\nFAIL:")
+            print("\n".join("  " + f for f in fails))
+            return 1
+        print("\nok: %d of %d verdicts right (%.1f%%)" % (
+            tot[1], tot[0], pct(tot[1], tot[0])))
+        return 0
     if misses:
         print("\nmisses:")
         print("\n".join(misses))

@@ -454,6 +454,44 @@ test_limits(void **state)
 	rules_free(rs);
 }
 
+/* define, near and score: lists, proximity, evidence and its tags. */
+static void
+test_words_and_evidence(void **state)
+{
+	struct ruleset	*rs = load_ok(DATA "/good/evidence");
+	struct tmsg	 t;
+	struct buf	 ex;
+
+	/* near: either order, within four words, through lists of lists. */
+	tmsg_init(&t, "", "I have saved up all of my pills", "");
+	expect(rs, &t.m, "danger", "means-saved", "urgent");
+	tmsg_init(&t, "", "the tablets I stockpiled", "");
+	expect(rs, &t.m, "danger", "means-saved", "urgent");
+	tmsg_init(&t, "", "gun, which I finally have enough", "");
+	expect(rs, &t.m, "danger", "means-saved", "urgent");
+	/* Too far apart: five words between. */
+	tmsg_init(&t, "", "pills are one thing and I never ever saved", "");
+	expect(rs, &t.m, "plain", "", "");
+
+	/* One weak signal is not enough; two are; a negative takes away. */
+	tmsg_init(&t, "", "so tired", "");
+	expect(rs, &t.m, "plain", "weak-tired", "");
+	tmsg_init(&t, "", "so tired and alone", "");
+	expect(rs, &t.m, "worry", "weak-tired weak-alone", "tired alone");
+	tmsg_init(&t, "", "tired and alone but happy", "");
+	expect(rs, &t.m, "plain", "weak-tired weak-alone weak-against", "");
+
+	/* --explain shows the scores and the evidence against the need. */
+	tmsg_init(&t, "", "so tired and alone", "");
+	buf_init(&ex, 0);
+	rules_explain(rs, &t.m, &ex);
+	assert_non_null(strstr(buf_str(&ex), "score +3"));
+	assert_non_null(strstr(buf_str(&ex),
+	    "category worry: evidence 6 of 6 needed\n"));
+	buf_free(&ex);
+	rules_free(rs);
+}
+
 static void
 test_invalid_utf8(void **state)
 {
@@ -819,6 +857,7 @@ main(void)
 		cmocka_unit_test(test_matching),
 		cmocka_unit_test(test_multiple_fields),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_words_and_evidence),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_categories),

@@ -1,0 +1,84 @@
+#!/bin/bash
+# Score the rules on labelled sets with the real binary (`triaged classify
+# --json`, which connects nowhere) and accuracy.py.
+#
+#   score.sh [--blind] DIR...   score each DIR (the .eml and .expect files in
+#                               it); --blind prints aggregates only
+#   score.sh --report           the three figures of README.md's "Triage
+#                               quality": training corpus
+#                               (tests/data/inquiries), blind validation set
+#                               (tests/data/blind), fresh batch
+#                               (tests/data/fresh), each with its table
+#
+# Exit 0 when every set passes (accuracy.py: floors, crisis misses), else 1.
+# $TRIAGED names the binary (default ./triaged), $ACCURACY_RULES the rules
+# (default ./rules).
+set -u
+dir=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$dir/../.." && pwd)
+: "${TRIAGED:=$repo/triaged}"
+: "${ACCURACY_RULES:=$repo/rules}"
+. "$dir/lib.sh"
+
+[ -x "$TRIAGED" ] || { echo "no binary at $TRIAGED (make first)" >&2; exit 1; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/triaged-score.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+tb_offline_conf "$tmp" "$ACCURACY_RULES"
+"$TRIAGED" -c "$tmp/triaged.conf" check >"$tmp/check.out" 2>&1 || {
+	cat "$tmp/check.out" >&2
+	exit 1
+}
+
+# Classify every message of $1 into $2: NAME, a tab, the JSON verdict.
+classify_all()
+{
+	local f name
+	for f in "$1"/*.eml; do
+		[ -e "$f" ] || continue
+		name=$(basename "$f" .eml)
+		if out=$("$TRIAGED" -c "$tmp/triaged.conf" classify --json \
+		    "$f" 2>"$tmp/err"); then
+			printf '%s\t%s\n' "$name" "$out"
+		else
+			printf '%s\tERROR: exit %s: %s\n' "$name" "$?" \
+			    "$(head -c 200 "$tmp/err" | tr '\n' ' ')"
+		fi
+	done >"$2"
+}
+
+# Score one set; $1 is --blind or "", $2 the folder.
+score_one()
+{
+	local mode=$1 set=$2
+	[ -d "$set" ] || { echo "no such set: $set" >&2; return 1; }
+	classify_all "$set" "$tmp/results"
+	[ -s "$tmp/results" ] || { echo "no messages in $set" >&2; return 1; }
+	python3 "$dir/accuracy.py" $mode "$set" "$tmp/results"
+}
+
+{ set +x; } 2>/dev/null
+rc=0
+case ${1:-} in
+--report)
+	for s in inquiries:"training corpus (the rules were tuned on it)" \
+	    blind:"blind validation set (never read by whoever edits rules)" \
+	    fresh:"fresh blind batch (written after the last tuning)"; do
+		name=${s%%:*}
+		[ -d "$repo/tests/data/$name" ] || continue
+		echo "## ${s#*:}: tests/data/$name"
+		echo
+		mode=--blind
+		[ "$name" = inquiries ] && mode=--summary
+		score_one "$mode" "$repo/tests/data/$name" || rc=1
+		echo
+	done
+	;;
+--blind)
+	shift
+	for s in "$@"; do score_one --blind "$s" || rc=1; done
+	;;
+*)
+	for s in "$@"; do score_one "" "$s" || rc=1; done
+	;;
+esac
+exit $rc
