@@ -19,7 +19,7 @@ CFLAGS	+= -std=c17 -D_GNU_SOURCE -fPIE $(WARN) \
 	   $(shell pkg-config --cflags $(PKGS))
 # libetpan's .pc adds -specs=...no-pie-link.specs, which makes the binary
 # non-PIE (LIBRARIES.md #11): drop it and link PIE ourselves.
-LIBS	= $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS)))
+LIBS	= $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS))) -lm
 LDFLAGS	+= -pie -Wl,-z,relro -Wl,-z,now
 
 ifeq ($(SANITIZE),1)
@@ -62,10 +62,10 @@ test_conf_MODS	= config
 test_json_MODS	= json
 test_mime_MODS	= mime
 test_guard_MODS	= guard mime config
-test_rules_MODS	= rules words
+test_rules_MODS	= rules words model mime
 test_template_MODS = template mime
 test_store_MODS	= store
-test_pipeline_MODS = pipeline imap smtp store rules words template mime guard \
+test_pipeline_MODS = pipeline imap smtp store rules words model template mime guard \
 		  config json signals
 
 .SECONDEXPANSION:
@@ -108,7 +108,7 @@ FUZZ_LIBS	= $(filter-out -specs=%,$(shell pkg-config --libs libetpan \
 		  libpcre2-8))
 FUZZ_BASE	= mime xmalloc buf log diag
 obj-fuzz/fuzz_mime_MODS	= $(FUZZ_BASE)
-obj-fuzz/fuzz_rules_MODS = rules words $(FUZZ_BASE)
+obj-fuzz/fuzz_rules_MODS = rules words model $(FUZZ_BASE)
 
 obj-fuzz/%.o: daemon/%.c daemon/*.h
 	@mkdir -p obj-fuzz

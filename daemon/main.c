@@ -3,6 +3,8 @@
  * practice by email. Options and the subcommand table; each subcommand
  * exits with a sysexits.h code.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -16,6 +18,7 @@
 #include "buf.h"
 #include "daemon.h"
 #include "json.h"
+#include "model.h"
 #include "log.h"
 #include "pipeline.h"
 #include "signals.h"
@@ -37,6 +40,7 @@ static int	cmd_once(const char *, int, char **);
 static int	cmd_check(const char *, int, char **);
 static int	cmd_classify(const char *, int, char **);
 static int	cmd_queue(const char *, int, char **);
+static int	cmd_train(const char *, int, char **);
 
 static const struct cmd_entry cmd_table[] = {
 	{ "run", cmd_run, "run" },
@@ -46,6 +50,7 @@ static const struct cmd_entry cmd_table[] = {
 	    "classify [--json] [--explain] [FILE.eml | -]" },
 	{ "queue", cmd_queue,
 	    "queue [--json] [--category C] [--status S]" },
+	{ "train", cmd_train, "train CORPUS..." },
 };
 
 /* Print the usage of every subcommand. */
@@ -499,4 +504,110 @@ main(int argc, char **argv)
 	fprintf(stderr, "triaged: unknown command: %s\n", argv[0]);
 	usage(stderr);
 	return (EX_USAGE);
+}
+
+/* The category named in a .expect file ("category: NAME"); caller frees. */
+static char *
+train_expect(const char *path)
+{
+	FILE	*fp;
+	char	*line = NULL, *cat = NULL, *p, *e;
+	size_t	 size = 0;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return (NULL);
+	while (cat == NULL && getline(&line, &size, fp) != -1) {
+		if (strncmp(line, "category:", 9) != 0)
+			continue;
+		for (p = line + 9; *p == ' ' || *p == '\t'; p++)
+			;
+		for (e = p; *e != '\0' && !isspace((unsigned char)*e); e++)
+			;
+		if (e > p)
+			cat = xstrndup(p, (size_t)(e - p));
+	}
+	free(line);
+	fclose(fp);
+	return (cat);
+}
+
+/*
+ * Fit the text model from folders of labelled messages (NAME.eml with
+ * NAME.expect, as in tests/data/inquiries) and write it beside the rules
+ * as triage.model, which the rules then load.
+ */
+static int
+cmd_train(const char *confpath, int argc, char **argv)
+{
+	struct pipeline		 p;
+	struct model_train	*t;
+	struct dirent		*de;
+	struct msg		*msg;
+	DIR			*dir;
+	char			*path, *exp, *cat, *raw, *cause = NULL;
+	size_t			 len, n = 0, skipped = 0, k;
+	int			 i, known;
+
+	if (argc < 2) {
+		fprintf(stderr, "triaged: train: name at least one folder of "
+		    "labelled messages (NAME.eml with NAME.expect)\n");
+		return (EX_USAGE);
+	}
+	if (load(&p, confpath) == -1)
+		return (EX_CONFIG);
+	t = model_train_new();
+	for (i = 1; i < argc; i++) {
+		if ((dir = opendir(argv[i])) == NULL) {
+			fprintf(stderr, "triaged: %s: %s\n", argv[i],
+			    strerror(errno));
+			model_train_free(t);
+			pipeline_free(&p);
+			return (EX_NOINPUT);
+		}
+		while ((de = readdir(dir)) != NULL) {
+			len = strlen(de->d_name);
+			if (len < 5 || strcmp(de->d_name + len - 4, ".eml") != 0)
+				continue;
+			exp = xasprintf("%s/%.*s.expect", argv[i],
+			    (int)(len - 4), de->d_name);
+			cat = train_expect(exp);
+			free(exp);
+			for (known = 0, k = 0; cat != NULL &&
+			    k < rules_ncategories(p.rules); k++)
+				if (strcmp(cat, rules_category_name(p.rules,
+				    k)) == 0)
+					known = 1;
+			path = xasprintf("%s/%s", argv[i], de->d_name);
+			if (!known || (raw = read_input(path, &len)) == NULL) {
+				skipped++;
+				free(path);
+				free(cat);
+				continue;
+			}
+			msg = mime_parse(raw, len, &p.limits);
+			model_train_add(t, msg, cat);
+			msg_free(msg);
+			free(raw);
+			free(path);
+			free(cat);
+			n++;
+		}
+		closedir(dir);
+	}
+	path = xasprintf("%s/triage.model", p.conf->triage.rules);
+	if (n == 0 || model_train_write(t, path, &cause) == -1) {
+		fprintf(stderr, "triaged: train: %s\n", n == 0 ?
+		    "no labelled message with a known category" : cause);
+		free(cause);
+		free(path);
+		model_train_free(t);
+		pipeline_free(&p);
+		return (n == 0 ? EX_DATAERR : EX_CANTCREAT);
+	}
+	printf("%s: trained on %zu messages (%zu skipped: no .expect or an "
+	    "unknown category)\n", path, n, skipped);
+	free(path);
+	model_train_free(t);
+	pipeline_free(&p);
+	return (EX_OK);
 }

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "mime.h"
 #include "rules.h"
+#include "model.h"
 #include "words.h"
 #include "xmalloc.h"
 
@@ -39,6 +40,7 @@
 #define RULES_SCORE_MAX		1000
 #define RULES_NEAR_MAX		50
 #define RULES_THRESHOLD		10	/* evidence a category needs */
+#define RULES_MODEL_FILE	"triage.model"
 #define RULES_PRIORITY_MAX	1000000
 #define RULES_EXPLAIN_TEXT	80		/* bytes of matched text */
 
@@ -123,6 +125,8 @@ struct rules_cat {
 	unsigned	 col;
 	size_t		 nrules;	/* rules voting for it */
 	int		 threshold;	/* evidence needed from scored rules */
+	char		**tags;		/* tags of every verdict in it */
+	size_t		 ntags;
 };
 
 struct ruleset {
@@ -133,6 +137,7 @@ struct ruleset {
 	size_t			  def;
 	struct rule		 *rules;
 	size_t			  nrules;
+	struct model		 *model;	/* triage.model, or NULL */
 	pcre2_match_context	 *mctx;
 	pcre2_jit_stack		 *jit;
 	pcre2_match_data	 *md;
@@ -334,6 +339,8 @@ parse_category(struct rules_parse *ps, const char *kw)
 	char			*name, *tmpl = NULL, *end;
 	size_t			 len;
 	long			 prio = -1, thr = RULES_THRESHOLD;
+	char			**ctags = NULL;
+	size_t			 nctags = 0, ti;
 	int			 noreply = 0, bad = 0;
 	ssize_t			 dup;
 
@@ -402,12 +409,23 @@ parse_category(struct rules_parse *ps, const char *kw)
 				bad = 1;
 				break;
 			}
+		} else if (word_is(w, len, "tag")) {
+			if ((len = lex_word(ps, &num)) == 0 ||
+			    !name_valid(num, len)) {
+				lex_error(ps, len ? num : w, "\"tag\" needs a "
+				    "tag name: letters, digits, '-', '_', '.'");
+				bad = 1;
+				break;
+			}
+			ctags = xreallocarray(ctags, nctags + 1,
+			    sizeof *ctags);
+			ctags[nctags++] = xstrndup(num, len);
 		} else if (word_is(w, len, "noreply"))
 			noreply = 1;
 		else {
 			lex_error(ps, w, "unexpected \"%.*s\" in category %s "
-			    "(expected priority, threshold, template or "
-			    "noreply)",
+			    "(expected priority, threshold, tag, template "
+			    "or noreply)",
 			    (int)len, w, name);
 			bad = 1;
 		}
@@ -435,6 +453,9 @@ parse_category(struct rules_parse *ps, const char *kw)
 	if (bad) {
 		free(name);
 		free(tmpl);
+		for (ti = 0; ti < nctags; ti++)
+			free(ctags[ti]);
+		free(ctags);
 		return;
 	}
 	rs->cats = xreallocarray(rs->cats, rs->ncats + 1, sizeof *rs->cats);
@@ -443,6 +464,8 @@ parse_category(struct rules_parse *ps, const char *kw)
 	c->name = name;
 	c->priority = (int)prio;
 	c->threshold = (int)thr;
+	c->tags = ctags;
+	c->ntags = nctags;
 	c->template = tmpl;
 	c->file = ps->file;
 	c->line = ps->line;
@@ -1145,6 +1168,27 @@ rules_list(struct rules_parse *ps)
 		    rules_namecmp);
 }
 
+/*
+ * The learned model beside the rules (triage.model), when there is one;
+ * its categories must be the rules' own.
+ */
+static void
+rules_load_model(struct ruleset *rs, const char *dir, struct diag *d)
+{
+	char	*path;
+	size_t	 i;
+
+	path = xasprintf("%s/%s", dir, RULES_MODEL_FILE);
+	rs->model = model_load(path, d);
+	for (i = 0; rs->model != NULL && i < model_ncats(rs->model); i++) {
+		if (cat_find(rs, model_cat(rs->model, i)) == -1)
+			diag_error(d, path, 0, "model: category %s is not "
+			    "declared in the rules (run triaged train again)",
+			    model_cat(rs->model, i));
+	}
+	free(path);
+}
+
 /* Load, check and compile every *.rules file of dir; NULL on any error. */
 struct ruleset *
 rules_load(const char *dir, struct diag *d)
@@ -1166,6 +1210,8 @@ rules_load(const char *dir, struct diag *d)
 		rules_link(&ps, nerrors);
 	free(ps.def);
 	words_free(&ps.words);
+	if (d->nerrors == nerrors)
+		rules_load_model(rs, dir, d);
 	if (d->nerrors != nerrors) {
 		rules_free(rs);
 		return (NULL);
@@ -1224,11 +1270,15 @@ rules_free(struct ruleset *rs)
 	for (i = 0; i < rs->ncats; i++) {
 		free(rs->cats[i].name);
 		free(rs->cats[i].template);
+		for (j = 0; j < rs->cats[i].ntags; j++)
+			free(rs->cats[i].tags[j]);
+		free(rs->cats[i].tags);
 	}
 	free(rs->cats);
 	for (i = 0; i < rs->nfiles; i++)
 		free(rs->files[i]);
 	free(rs->files);
+	model_free(rs->model);
 	pcre2_match_data_free(rs->md);
 	pcre2_jit_stack_free(rs->jit);
 	pcre2_match_context_free(rs->mctx);
@@ -1514,8 +1564,10 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
     struct rules_tally *t, struct buf *ex)
 {
 	const struct rule	*r;
+	struct model_opinion	 op;
 	struct buf		 b;
 	size_t			 i, k, *first;
+	ssize_t			 c;
 
 	t->hit = xcalloc(rs->nrules + 1, 1);
 	t->sum = xcalloc(rs->ncats + 1, sizeof *t->sum);
@@ -1553,6 +1605,16 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
 			first[r->cat] = i;
 	}
 	buf_free(&b);
+	/* The model's opinion adds evidence, as a rule after all the rules. */
+	if (rs->model != NULL) {
+		model_judge(rs->model, m, &op, ex);
+		if (op.evidence > 0 && (c = cat_find(rs,
+		    model_cat(rs->model, (size_t)op.cat))) != -1) {
+			t->sum[c] += op.evidence;
+			if (first[c] == SIZE_MAX)
+				first[c] = rs->nrules;
+		}
+	}
 	/* Evidence is summed in full (negative scores too), then weighed. */
 	for (k = 0; k < rs->ncats; k++)
 		if (t->won[k] == SIZE_MAX && first[k] != SIZE_MAX &&
@@ -1609,6 +1671,8 @@ rules_classify(const struct ruleset *rs, const struct msg *orig,
 	msg_flat_free(&flat);
 	c = &rs->cats[t.best == SIZE_MAX ? rs->def : t.best];
 	rules_tally_free(&t);
+	for (j = 0; j < c->ntags; j++)
+		list_add(&v->tags, &v->ntags, c->tags[j]);
 	v->category = xstrdup(c->name);
 	v->template = c->template != NULL ? xstrdup(c->template) : NULL;
 	v->answer = c->template != NULL;
@@ -1653,8 +1717,8 @@ rules_explain(const struct ruleset *rs, const struct msg *orig,
 			buf_printf(out, "category %s (priority %d): lost the "
 			    "tie to %s, whose rule %s came first\n",
 			    rs->cats[i].name, rs->cats[i].priority,
-			    rs->cats[win].name,
-			    rs->rules[t.won[win]].name);
+			    rs->cats[win].name, t.won[win] < rs->nrules ?
+			    rs->rules[t.won[win]].name : "(the model)");
 		else
 			buf_printf(out, "category %s (priority %d): lost to "
 			    "%s (priority %d)\n", rs->cats[i].name,

@@ -1,0 +1,566 @@
+/*
+ * Naive Bayes over the words of a message (see model.h). Features are the
+ * lower-cased words of the subject and the new text (letters and digits,
+ * any script), each word pair as "a_b", and a few header facts ("h:list",
+ * "h:auto"). A message counts each feature once. The model file is text:
+ *
+ *	triaged-model 1
+ *	evidence WEIGHT CONFIDENCE
+ *	category NAME DOCS TOKENS
+ *	...
+ *	f FEATURE COUNT...	(one count per category, in category order)
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "model.h"
+#include "xmalloc.h"
+
+#define MODEL_MAGIC		"triaged-model 1"
+#define MODEL_WEIGHT		10	/* evidence when confident */
+#define MODEL_CONFIDENCE	0.90	/* posterior needed for it */
+#define MODEL_MIN_COUNT		2	/* features seen fewer times drop */
+#define MODEL_HASH		65536	/* buckets (power of two) */
+#define MODEL_EXPLAIN_WORDS	6
+#define MODEL_MAX_CATS		32
+
+struct model_feat {
+	char			*name;
+	unsigned		*count;	/* per category */
+	struct model_feat	*next;
+};
+
+struct model_table {
+	struct model_feat	**bucket;
+	size_t			  n;
+};
+
+struct model {
+	char			**cats;
+	size_t			  ncats;
+	unsigned		 *docs;
+	unsigned long		 *tokens;
+	struct model_table	  feats;
+	int			  weight;
+	double			  confidence;
+};
+
+struct model_train {
+	struct model		  m;
+};
+
+/* FNV-1a, for the feature table. */
+static size_t
+model_hash(const char *s)
+{
+	size_t	h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return (h & (MODEL_HASH - 1));
+}
+
+static struct model_feat *
+model_find(const struct model_table *t, const char *name)
+{
+	struct model_feat	*f;
+
+	if (t->bucket == NULL)
+		return (NULL);
+	for (f = t->bucket[model_hash(name)]; f != NULL; f = f->next)
+		if (strcmp(f->name, name) == 0)
+			return (f);
+	return (NULL);
+}
+
+static struct model_feat *
+model_add(struct model_table *t, const char *name, size_t ncats)
+{
+	struct model_feat	*f;
+	size_t			 h;
+
+	if (t->bucket == NULL)
+		t->bucket = xcalloc(MODEL_HASH, sizeof *t->bucket);
+	if ((f = model_find(t, name)) != NULL)
+		return (f);
+	h = model_hash(name);
+	f = xcalloc(1, sizeof *f);
+	f->name = xstrdup(name);
+	f->count = xcalloc(MODEL_MAX_CATS, sizeof *f->count);
+	f->next = t->bucket[h];
+	t->bucket[h] = f;
+	t->n++;
+	(void)ncats;
+	return (f);
+}
+
+static void
+model_table_free(struct model_table *t)
+{
+	struct model_feat	*f, *next;
+	size_t			 i;
+
+	if (t->bucket == NULL)
+		return;
+	for (i = 0; i < MODEL_HASH; i++) {
+		for (f = t->bucket[i]; f != NULL; f = next) {
+			next = f->next;
+			free(f->name);
+			free(f->count);
+			free(f);
+		}
+	}
+	free(t->bucket);
+	memset(t, 0, sizeof *t);
+}
+
+/* Append the words of s (lower-cased ASCII, other bytes kept) to list. */
+static void
+model_words(const char *s, char ***list, size_t *n, size_t max)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	char			 w[64];
+	size_t			 len;
+
+	while (p != NULL && *p != '\0' && *n < max) {
+		while (*p != '\0' && !isalnum(*p) && *p < 0x80)
+			p++;
+		len = 0;
+		while (*p != '\0' && (isalnum(*p) || *p >= 0x80 ||
+		    *p == '\'')) {
+			if (*p != '\'' && len < sizeof w - 1)
+				w[len++] = (char)tolower(*p);
+			p++;
+		}
+		if (len == 0)
+			continue;
+		w[len] = '\0';
+		*list = xreallocarray(*list, *n + 1, sizeof **list);
+		(*list)[(*n)++] = xstrdup(w);
+	}
+}
+
+/* Header facts a person seeking help never sends. */
+static void
+model_header_feats(const struct msg *m, char ***list, size_t *n)
+{
+	const char	*v;
+
+	if (msg_header(m, "List-Id") != NULL ||
+	    msg_header(m, "List-Unsubscribe") != NULL ||
+	    ((v = msg_header(m, "Precedence")) != NULL &&
+	    (strcasestr(v, "bulk") != NULL || strcasestr(v, "list") != NULL))) {
+		*list = xreallocarray(*list, *n + 1, sizeof **list);
+		(*list)[(*n)++] = xstrdup("h:list");
+	}
+	if (((v = msg_header(m, "Auto-Submitted")) != NULL &&
+	    strncasecmp(v, "no", 2) != 0) ||
+	    msg_header(m, "X-Autoreply") != NULL) {
+		*list = xreallocarray(*list, *n + 1, sizeof **list);
+		(*list)[(*n)++] = xstrdup("h:auto");
+	}
+}
+
+static int
+model_strcmp(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *)a, *(char *const *)b));
+}
+
+/* The distinct features of m, sorted; caller frees each and the array. */
+static char **
+model_feats(const struct msg *m, size_t *np)
+{
+	char	**w = NULL, **f = NULL;
+	size_t	  nw = 0, nf = 0, i, k;
+
+	model_words(m->subject, &w, &nw, 4096);
+	model_words(m->body, &w, &nw, 4096);
+	for (i = 0; i < nw; i++) {
+		f = xreallocarray(f, nf + 2, sizeof *f);
+		f[nf++] = xstrdup(w[i]);
+		if (i + 1 < nw)
+			f[nf++] = xasprintf("%s_%s", w[i], w[i + 1]);
+	}
+	for (i = 0; i < nw; i++)
+		free(w[i]);
+	free(w);
+	model_header_feats(m, &f, &nf);
+	if (nf > 1)
+		qsort(f, nf, sizeof *f, model_strcmp);
+	for (i = 0, k = 0; i < nf; i++) {
+		if (k > 0 && strcmp(f[k - 1], f[i]) == 0) {
+			free(f[i]);
+			continue;
+		}
+		f[k++] = f[i];
+	}
+	*np = k;
+	return (f);
+}
+
+char *
+model_features(const struct msg *m)
+{
+	struct buf	  b;
+	char		**f;
+	size_t		  n, i;
+
+	f = model_feats(m, &n);
+	buf_init(&b, 0);
+	for (i = 0; i < n; i++) {
+		buf_printf(&b, "%s%s", i > 0 ? " " : "", f[i]);
+		free(f[i]);
+	}
+	free(f);
+	return (buf_detach(&b, NULL));
+}
+
+size_t
+model_ncats(const struct model *md)
+{
+	return (md->ncats);
+}
+
+const char *
+model_cat(const struct model *md, size_t i)
+{
+	return (i < md->ncats ? md->cats[i] : NULL);
+}
+
+/* The index of category name, added when missing (training). */
+static int
+model_cat_index(struct model *md, const char *name, int add)
+{
+	size_t	i;
+
+	for (i = 0; i < md->ncats; i++)
+		if (strcmp(md->cats[i], name) == 0)
+			return ((int)i);
+	if (!add || md->ncats == MODEL_MAX_CATS)
+		return (-1);
+	md->cats = xreallocarray(md->cats, md->ncats + 1, sizeof *md->cats);
+	md->docs = xreallocarray(md->docs, md->ncats + 1, sizeof *md->docs);
+	md->tokens = xreallocarray(md->tokens, md->ncats + 1,
+	    sizeof *md->tokens);
+	md->cats[md->ncats] = xstrdup(name);
+	md->docs[md->ncats] = 0;
+	md->tokens[md->ncats] = 0;
+	return ((int)md->ncats++);
+}
+
+static void
+model_clear(struct model *md)
+{
+	size_t	i;
+
+	for (i = 0; i < md->ncats; i++)
+		free(md->cats[i]);
+	free(md->cats);
+	free(md->docs);
+	free(md->tokens);
+	model_table_free(&md->feats);
+	memset(md, 0, sizeof *md);
+}
+
+void
+model_free(struct model *md)
+{
+	if (md == NULL)
+		return;
+	model_clear(md);
+	free(md);
+}
+
+/* Parse one "f NAME COUNT..." or header line of the file. */
+static int
+model_line(struct model *md, char *line, const char *path, unsigned ln,
+    struct diag *d)
+{
+	struct model_feat	*f;
+	char			*name, *tok, *end;
+	unsigned long		 v;
+	size_t			 i;
+	int			 c;
+
+	if ((tok = strtok(line, " \t")) == NULL || *tok == '#')
+		return (0);
+	if (strcmp(tok, "evidence") == 0) {
+		tok = strtok(NULL, " \t");
+		name = strtok(NULL, " \t");
+		if (tok == NULL || name == NULL)
+			goto bad;
+		md->weight = (int)strtol(tok, &end, 10);
+		md->confidence = strtod(name, &end);
+		if (md->weight < 1 || md->weight > 1000 ||
+		    md->confidence < 0.5 || md->confidence > 1)
+			goto bad;
+		return (0);
+	}
+	if (strcmp(tok, "category") == 0) {
+		if ((name = strtok(NULL, " \t")) == NULL ||
+		    (c = model_cat_index(md, name, 1)) == -1)
+			goto bad;
+		if ((tok = strtok(NULL, " \t")) == NULL)
+			goto bad;
+		md->docs[c] = (unsigned)strtoul(tok, &end, 10);
+		if ((tok = strtok(NULL, " \t")) == NULL)
+			goto bad;
+		md->tokens[c] = strtoul(tok, &end, 10);
+		return (0);
+	}
+	if (strcmp(tok, "f") != 0 || md->ncats == 0 ||
+	    (name = strtok(NULL, " \t")) == NULL)
+		goto bad;
+	f = model_add(&md->feats, name, md->ncats);
+	for (i = 0; i < md->ncats; i++) {
+		if ((tok = strtok(NULL, " \t")) == NULL)
+			goto bad;
+		errno = 0;
+		v = strtoul(tok, &end, 10);
+		if (*end != '\0' || errno != 0 || v > 1000000000)
+			goto bad;
+		f->count[i] = (unsigned)v;
+	}
+	return (0);
+
+bad:
+	diag_error(d, path, ln, "model: unreadable line (run triaged train "
+	    "again)");
+	return (-1);
+}
+
+struct model *
+model_load(const char *path, struct diag *d)
+{
+	struct model	*md;
+	FILE		*fp;
+	char		*line = NULL;
+	size_t		 size = 0;
+	ssize_t		 len;
+	unsigned	 ln = 0;
+	int		 bad = 0;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (errno != ENOENT)
+			diag_error(d, path, 0, "model: %s", strerror(errno));
+		return (NULL);
+	}
+	md = xcalloc(1, sizeof *md);
+	md->weight = MODEL_WEIGHT;
+	md->confidence = MODEL_CONFIDENCE;
+	while (!bad && (len = getline(&line, &size, fp)) != -1) {
+		ln++;
+		while (len > 0 && (line[len - 1] == '\n' ||
+		    line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (ln == 1) {
+			if (strcmp(line, MODEL_MAGIC) != 0) {
+				diag_error(d, path, 1, "model: not a triaged "
+				    "model (expected \"%s\")", MODEL_MAGIC);
+				bad = 1;
+			}
+			continue;
+		}
+		if (model_line(md, line, path, ln, d) == -1)
+			bad = 1;
+	}
+	free(line);
+	fclose(fp);
+	if (!bad && md->ncats < 2) {
+		diag_error(d, path, ln, "model: fewer than two categories");
+		bad = 1;
+	}
+	if (bad) {
+		model_free(md);
+		return (NULL);
+	}
+	return (md);
+}
+
+/* log P(feature | category) with add-one smoothing. */
+static double
+model_logp(const struct model *md, const struct model_feat *f, size_t c)
+{
+	double	num = (f != NULL ? f->count[c] : 0) + 1.0;
+
+	return (log(num / ((double)md->tokens[c] + (double)md->feats.n + 1)));
+}
+
+struct model_word {
+	const char	*name;
+	double		 weight;
+};
+
+static int
+model_word_cmp(const void *a, const void *b)
+{
+	const struct model_word	*x = a, *y = b;
+
+	return (x->weight < y->weight ? 1 : x->weight > y->weight ? -1 : 0);
+}
+
+void
+model_judge(const struct model *md, const struct msg *m,
+    struct model_opinion *op, struct buf *ex)
+{
+	const struct model_feat	*feat;
+	struct model_word	*words;
+	double			 score[MODEL_MAX_CATS], best, sum, other;
+	unsigned long		 alldocs = 0;
+	char			**f;
+	size_t			 n, i, c, nw = 0;
+
+	memset(op, 0, sizeof *op);
+	op->cat = -1;
+	if (md == NULL || md->ncats == 0)
+		return;
+	for (c = 0; c < md->ncats; c++)
+		alldocs += md->docs[c];
+	f = model_feats(m, &n);
+	words = xcalloc(n + 1, sizeof *words);
+	for (c = 0; c < md->ncats; c++)
+		score[c] = log((md->docs[c] + 1.0) / (alldocs + md->ncats));
+	for (i = 0; i < n; i++) {
+		/* Features the model never saw say nothing. */
+		if ((feat = model_find(&md->feats, f[i])) == NULL)
+			continue;
+		for (c = 0; c < md->ncats; c++)
+			score[c] += model_logp(md, feat, c);
+	}
+	best = score[0];
+	op->cat = 0;
+	for (c = 1; c < md->ncats; c++)
+		if (score[c] > best) {
+			best = score[c];
+			op->cat = (int)c;
+		}
+	for (sum = 0, c = 0; c < md->ncats; c++)
+		sum += exp(score[c] - best);
+	op->prob = 1.0 / sum;
+	if (op->prob >= md->confidence)
+		op->evidence = md->weight;
+	if (ex != NULL) {
+		buf_printf(ex, "model: %s, probability %.2f%s", md->cats[op->cat],
+		    op->prob, op->evidence ? "" : " (below the confidence it "
+		    "needs)");
+		if (op->evidence)
+			buf_printf(ex, ", evidence %+d", op->evidence);
+		/* The words that weighed most for the choice over the rest. */
+		for (i = 0; i < n; i++) {
+			if ((feat = model_find(&md->feats, f[i])) == NULL)
+				continue;
+			for (other = -HUGE_VAL, c = 0; c < md->ncats; c++)
+				if ((int)c != op->cat &&
+				    model_logp(md, feat, c) > other)
+					other = model_logp(md, feat, c);
+			words[nw].name = f[i];
+			words[nw].weight = model_logp(md, feat,
+			    (size_t)op->cat) - other;
+			nw++;
+		}
+		qsort(words, nw, sizeof *words, model_word_cmp);
+		buf_addstr(ex, "; strongest words:");
+		for (i = 0; i < nw && i < MODEL_EXPLAIN_WORDS &&
+		    words[i].weight > 0; i++)
+			buf_printf(ex, " %s (%.1f)", words[i].name,
+			    words[i].weight);
+		buf_addch(ex, '\n');
+	}
+	free(words);
+	for (i = 0; i < n; i++)
+		free(f[i]);
+	free(f);
+}
+
+struct model_train *
+model_train_new(void)
+{
+	struct model_train	*t;
+
+	t = xcalloc(1, sizeof *t);
+	return (t);
+}
+
+void
+model_train_add(struct model_train *t, const struct msg *m,
+    const char *category)
+{
+	struct model_feat	*feat;
+	char			**f;
+	size_t			 n, i;
+	int			 c;
+
+	if ((c = model_cat_index(&t->m, category, 1)) == -1)
+		return;
+	t->m.docs[c]++;
+	f = model_feats(m, &n);
+	for (i = 0; i < n; i++) {
+		feat = model_add(&t->m.feats, f[i], MODEL_MAX_CATS);
+		feat->count[c]++;
+		t->m.tokens[c]++;
+		free(f[i]);
+	}
+	free(f);
+}
+
+int
+model_train_write(struct model_train *t, const char *path, char **cause)
+{
+	struct model_feat	*f;
+	FILE			*fp;
+	char			*tmp;
+	size_t			 i, c;
+	unsigned long		 total;
+
+	tmp = xasprintf("%s.tmp", path);
+	if ((fp = fopen(tmp, "w")) == NULL) {
+		*cause = xasprintf("%s: %s", tmp, strerror(errno));
+		free(tmp);
+		return (-1);
+	}
+	fprintf(fp, "%s\n# Written by triaged train: a naive Bayes model "
+	    "over words and word pairs.\n# Edit nothing here; train again "
+	    "from labelled messages instead.\n", MODEL_MAGIC);
+	fprintf(fp, "evidence %d %.2f\n", MODEL_WEIGHT, MODEL_CONFIDENCE);
+	for (c = 0; c < t->m.ncats; c++)
+		fprintf(fp, "category %s %u %lu\n", t->m.cats[c],
+		    t->m.docs[c], t->m.tokens[c]);
+	for (i = 0; t->m.feats.bucket != NULL && i < MODEL_HASH; i++) {
+		for (f = t->m.feats.bucket[i]; f != NULL; f = f->next) {
+			for (total = 0, c = 0; c < t->m.ncats; c++)
+				total += f->count[c];
+			if (total < MODEL_MIN_COUNT)
+				continue;
+			fprintf(fp, "f %s", f->name);
+			for (c = 0; c < t->m.ncats; c++)
+				fprintf(fp, " %u", f->count[c]);
+			fputc('\n', fp);
+		}
+	}
+	if (fflush(fp) != 0 || ferror(fp) || fclose(fp) != 0 ||
+	    rename(tmp, path) == -1) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return (-1);
+	}
+	free(tmp);
+	return (0);
+}
+
+void
+model_train_free(struct model_train *t)
+{
+	if (t == NULL)
+		return;
+	model_clear(&t->m);
+	free(t);
+}
