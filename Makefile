@@ -65,6 +65,7 @@ test_guard_MODS	= guard mime config
 test_rules_MODS	= rules words model mime
 test_template_MODS = template mime
 test_store_MODS	= store
+test_model_MODS	= model mime
 test_pipeline_MODS = pipeline imap smtp store rules words model template mime guard \
 		  config json signals
 
@@ -160,7 +161,7 @@ valgrind: $(BIN) $(UNIT_BINS)
 	    --suppressions=../valgrind.supp ../../$$t \
 	    >/dev/null); done
 	@TRIAGED=$(CURDIR)/tests/valgrind-triaged.sh TB_TEST_TIMEOUT=900 \
-	    TB_CORPUS_TIMEOUT=60 TB_CORPUS_EVERY=10 \
+	    TB_CORPUS_TIMEOUT=60 TB_CORPUS_EVERY=10 ACCURACY_EVERY=20 \
 	    sh tests/integration/run.sh
 
 # Benchmarks: ratios against a baseline measured in the same run.

@@ -121,29 +121,87 @@ model_table_free(struct model_table *t)
 	memset(t, 0, sizeof *t);
 }
 
-/* Append the words of s (lower-cased ASCII, other bytes kept) to list. */
+/*
+ * The code point at p and its length in bytes (1 for a broken sequence,
+ * which then counts as a letter byte).
+ */
+static unsigned
+model_utf8(const unsigned char *p, size_t *len)
+{
+	unsigned	cp;
+	size_t		n, i;
+
+	if (*p < 0x80) {
+		*len = 1;
+		return (*p);
+	}
+	n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc0 ? 2 : 1;
+	cp = n == 4 ? (*p & 0x07u) : n == 3 ? (*p & 0x0fu) : (*p & 0x1fu);
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80) {
+			*len = 1;
+			return (0xfffd);
+		}
+		cp = (cp << 6) | (p[i] & 0x3fu);
+	}
+	*len = n;
+	return (n == 1 ? 0xfffd : cp);
+}
+
+/* Is the code point punctuation or a symbol (a word separator)? */
+static int
+model_separator(unsigned cp)
+{
+	if (cp < 0x80)
+		return (!isalnum((int)cp) && cp != '\'');
+	return ((cp >= 0xa0 && cp <= 0xbf) || cp == 0xd7 || cp == 0xf7 ||
+	    (cp >= 0x2000 && cp <= 0x206f) || (cp >= 0x3000 && cp <= 0x303f));
+}
+
+/* Is it a pictograph (emoji), a word of its own? */
+static int
+model_pictograph(unsigned cp)
+{
+	return ((cp >= 0x2600 && cp <= 0x27bf) || cp >= 0x1f000);
+}
+
+static void
+model_push(char ***list, size_t *n, const char *w, size_t len)
+{
+	*list = xreallocarray(*list, *n + 1, sizeof **list);
+	(*list)[(*n)++] = xstrndup(w, len);
+}
+
+/*
+ * Append the words of s to list: runs of letters and digits of any
+ * script, ASCII lower-cased, apostrophes dropped; an emoji is a word.
+ */
 static void
 model_words(const char *s, char ***list, size_t *n, size_t max)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	char			 w[64];
-	size_t			 len;
+	size_t			 len = 0, cl, i;
+	unsigned		 cp;
 
-	while (p != NULL && *p != '\0' && *n < max) {
-		while (*p != '\0' && !isalnum(*p) && *p < 0x80)
-			p++;
-		len = 0;
-		while (*p != '\0' && (isalnum(*p) || *p >= 0x80 ||
-		    *p == '\'')) {
-			if (*p != '\'' && len < sizeof w - 1)
-				w[len++] = (char)tolower(*p);
-			p++;
-		}
-		if (len == 0)
+	while (p != NULL && *n < max) {
+		cp = *p == '\0' ? 0 : model_utf8(p, &cl);
+		if (cp == 0 || model_separator(cp) || model_pictograph(cp)) {
+			if (len > 0)
+				model_push(list, n, w, len);
+			len = 0;
+			if (cp == 0)
+				break;
+			if (model_pictograph(cp))
+				model_push(list, n, (const char *)p, cl);
+			p += cl;
 			continue;
-		w[len] = '\0';
-		*list = xreallocarray(*list, *n + 1, sizeof **list);
-		(*list)[(*n)++] = xstrdup(w);
+		}
+		if (cp != '\'' && len + cl < sizeof w)
+			for (i = 0; i < cl; i++)
+				w[len++] = (char)(cl == 1 ? tolower(p[i]) :
+				    p[i]);
+		p += cl;
 	}
 }
 

@@ -1,0 +1,158 @@
+/*
+ * model: features, training, the written file read back, the opinion and
+ * its evidence, the words --explain shows, and bad model files.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+#include "diag.h"
+#include "log.h"
+#include "model.h"
+#include "xmalloc.h"
+
+/* A parsed message with this subject and body. */
+static struct msg *
+mk(const char *subject, const char *body, const char *extra)
+{
+	char		*raw;
+	struct msg	*m;
+
+	raw = xasprintf("From: a@example.org\nTo: b@example.org\n%sSubject: "
+	    "%s\n\n%s\n", extra, subject, body);
+	m = mime_parse(raw, strlen(raw), NULL);
+	free(raw);
+	return (m);
+}
+
+static void
+test_features(void **state)
+{
+	struct msg	*m;
+	char		*f;
+
+	m = mk("Hi", "I can't SLEEP, ¿qué hago? 💀", "");
+	f = model_features(m);
+	/* Lower case, apostrophes dropped, any script, pairs, sorted. */
+	assert_string_equal(f, "cant cant_sleep hago hago_💀 hi hi_i i "
+	    "i_cant qué qué_hago sleep sleep_qué 💀");
+	free(f);
+	msg_free(m);
+	m = mk("News", "hello", "List-Unsubscribe: <mailto:x@example.org>\n");
+	f = model_features(m);
+	assert_non_null(strstr(f, "h:list"));
+	free(f);
+	msg_free(m);
+}
+
+/* Train on a few messages per category, write, read back, judge. */
+static void
+test_train_and_judge(void **state)
+{
+	static const char *couples[] = { "my husband and i fight all the time",
+	    "we want to see someone together about our marriage",
+	    "my wife and i keep arguing about money" };
+	static const char *bills[] = { "can i get a receipt for last session",
+	    "my card was charged twice for the session",
+	    "please send a superbill for october sessions" };
+	struct model_train	*t;
+	struct model_opinion	 op;
+	struct model		*md;
+	struct diag		 d;
+	struct msg		*m;
+	struct buf		 ex;
+	char			 path[] = "/tmp/test_model.XXXXXX", *cause = NULL;
+	size_t			 i;
+	int			 fd;
+
+	t = model_train_new();
+	for (i = 0; i < 3; i++) {
+		m = mk("hello", couples[i], "");
+		model_train_add(t, m, "couples");
+		msg_free(m);
+		m = mk("hello", bills[i], "");
+		model_train_add(t, m, "existing-client");
+		msg_free(m);
+	}
+	assert_true((fd = mkstemp(path)) != -1);
+	close(fd);
+	assert_int_equal(model_train_write(t, path, &cause), 0);
+	model_train_free(t);
+
+	diag_init(&d);
+	md = model_load(path, &d);
+	assert_int_equal(d.nerrors, 0);
+	assert_non_null(md);
+	assert_int_equal(model_ncats(md), 2);
+
+	m = mk("question", "my husband and i fight about money", "");
+	buf_init(&ex, 0);
+	model_judge(md, m, &op, &ex);
+	assert_string_equal(model_cat(md, (size_t)op.cat), "couples");
+	assert_true(op.prob > 0.5);
+	assert_non_null(strstr(buf_str(&ex), "model: couples"));
+	assert_non_null(strstr(buf_str(&ex), "strongest words:"));
+	buf_free(&ex);
+	msg_free(m);
+
+	m = mk("receipt", "a receipt for my last session please", "");
+	model_judge(md, m, &op, NULL);
+	assert_string_equal(model_cat(md, (size_t)op.cat), "existing-client");
+	assert_true(op.evidence == 0 || op.prob >= 0.9);
+	msg_free(m);
+
+	/* Words it never saw say nothing: the prior decides, no evidence. */
+	m = mk("zzz", "qqq", "");
+	model_judge(md, m, &op, NULL);
+	assert_int_equal(op.evidence, 0);
+	msg_free(m);
+	model_free(md);
+	diag_free(&d);
+	unlink(path);
+}
+
+/* A missing model is no model; a broken one is an error at file:line. */
+static void
+test_bad_files(void **state)
+{
+	struct diag	 d;
+	char		 path[] = "/tmp/test_model.XXXXXX";
+	FILE		*fp;
+	int		 fd;
+
+	diag_init(&d);
+	assert_null(model_load("/nonexistent/triage.model", &d));
+	assert_int_equal(d.nerrors, 0);
+
+	assert_true((fd = mkstemp(path)) != -1);
+	fp = fdopen(fd, "w");
+	fputs("not a model\n", fp);
+	fclose(fp);
+	assert_null(model_load(path, &d));
+	assert_int_equal(d.nerrors, 1);
+
+	fp = fopen(path, "w");
+	fputs("triaged-model 1\ncategory a 1 1\ncategory b 1 1\nf word 1\n",
+	    fp);
+	fclose(fp);
+	assert_null(model_load(path, &d));
+	assert_int_equal(d.nerrors, 2);
+	unlink(path);
+	diag_free(&d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_features),
+		cmocka_unit_test(test_train_and_judge),
+		cmocka_unit_test(test_bad_files),
+	};
+
+	log_init(LOG_LEVEL_WARN, 0);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
