@@ -648,26 +648,20 @@ imap_uid_set(const uint32_t *uids, size_t n)
 	return (set);
 }
 
-/* UID SEARCH UID after+1:*, keeping only UIDs above after, ascending. */
-int
-imap_search_after(struct imap *im, uint32_t after, uint32_t **uids,
-    size_t *n, char **cause)
+/*
+ * Run UID SEARCH with key (freed here) and return the UIDs above after,
+ * sorted and unique (NULL and 0 when there are none). 0 or -1.
+ */
+static int
+imap_uid_search_key(struct imap *im, struct mailimap_search_key *key,
+    uint32_t after, uint32_t **uids, size_t *n, char **cause)
 {
-	struct mailimap_search_key	*key;
-	clist				*list = NULL;
-	clistiter			*it;
-	uint32_t			*u, *out;
-	size_t				 k = 0;
-	int				 r;
+	clist		*list = NULL;
+	clistiter	*it;
+	uint32_t	*u, *out;
+	size_t		 k = 0;
+	int		 r;
 
-	*uids = NULL;
-	*n = 0;
-	if (!imap_usable(im, cause))
-		return (-1);
-	if (after == UINT32_MAX)
-		return (0);
-	key = mailimap_search_key_new_uid(mailimap_set_new_interval(after + 1,
-	    0));
 	if (key == NULL)
 		fatalx("mailimap_search_key_new_uid: out of memory");
 	r = mailimap_uid_search(im->m, NULL, key, &list);
@@ -682,14 +676,28 @@ imap_search_after(struct imap *im, uint32_t after, uint32_t **uids,
 			out[k++] = *u;
 	}
 	mailimap_search_result_free(list);
-	k = imap_uid_sort(out, k);
-	if (k == 0) {
+	if ((k = imap_uid_sort(out, k)) == 0) {
 		free(out);
 		return (0);
 	}
 	*uids = out;
 	*n = k;
 	return (0);
+}
+
+/* UID SEARCH UID after+1:*, keeping only UIDs above after, ascending. */
+int
+imap_search_after(struct imap *im, uint32_t after, uint32_t **uids,
+    size_t *n, char **cause)
+{
+	*uids = NULL;
+	*n = 0;
+	if (!imap_usable(im, cause))
+		return (-1);
+	if (after == UINT32_MAX)
+		return (0);
+	return (imap_uid_search_key(im, mailimap_search_key_new_uid(
+	    mailimap_set_new_interval(after + 1, 0)), after, uids, n, cause));
 }
 
 /* Is the session still usable after a failed command? */
@@ -704,12 +712,8 @@ int
 imap_search_uids(struct imap *im, const uint32_t *uids, size_t n,
     uint32_t **out, size_t *nout, char **cause)
 {
-	struct mailimap_search_key	*key;
-	clist				*list = NULL;
-	clistiter			*it;
-	uint32_t			*u, *want, *res;
-	size_t				 k = 0;
-	int				 r;
+	struct mailimap_set	*set;
+	uint32_t		*want;
 
 	*out = NULL;
 	*nout = 0;
@@ -722,23 +726,10 @@ imap_search_uids(struct imap *im, const uint32_t *uids, size_t n,
 		free(want);
 		return (0);
 	}
-	key = mailimap_search_key_new_uid(imap_uid_set(want, n));
+	set = imap_uid_set(want, n);
 	free(want);
-	if (key == NULL)
-		fatalx("mailimap_search_key_new_uid: out of memory");
-	r = mailimap_uid_search(im->m, NULL, key, &list);
-	mailimap_search_key_free(key);
-	if (r != MAILIMAP_NO_ERROR)
-		return (imap_fail(im, r, "UID SEARCH", cause));
-	res = xcalloc(clist_count(list) + 1, sizeof *res);
-	for (it = clist_begin(list); it != NULL; it = clist_next(it)) {
-		if ((u = clist_content(it)) != NULL)
-			res[k++] = *u;
-	}
-	mailimap_search_result_free(list);
-	*out = res;
-	*nout = imap_uid_sort(res, k);
-	return (0);
+	return (imap_uid_search_key(im, mailimap_search_key_new_uid(set), 0,
+	    out, nout, cause));
 }
 
 /* INTERNALDATE with its zone as UTC seconds; 0 if it makes no sense. */

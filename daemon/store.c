@@ -109,6 +109,9 @@ static const char store_schema_v3[] =
 	" next_try INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY (mailbox, uidvalidity, uid));";
 
+static int	store_position_row(struct store *, const char *, uint32_t *,
+		    uint32_t *, uint32_t *);
+
 /* Report the connection's last error for a failed step, without content. */
 static void
 store_warn(struct store *s, const char *what)
@@ -433,29 +436,9 @@ store_close(struct store **sp)
 int
 store_boundary(struct store *s, const char *mailbox, uint32_t *boundary)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	uint32_t	v, last;
 
-	st = store_prepare(s, "SELECT boundary FROM position "
-	    "WHERE mailbox = ?");
-	if (st == NULL)
-		return (-1);
-	store_bind_text(st, 1, mailbox);
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
-		*boundary = (uint32_t)sqlite3_column_int64(st, 0);
-		rc = 1;
-		break;
-	case SQLITE_DONE:
-		rc = 0;
-		break;
-	default:
-		store_warn(s, "boundary");
-		rc = -1;
-		break;
-	}
-	sqlite3_finalize(st);
-	return (rc);
+	return (store_position_row(s, mailbox, &v, &last, boundary));
 }
 
 /*
@@ -644,16 +627,16 @@ store_unlock(struct store_lock **lp)
 	*lp = NULL;
 }
 
-/* Read where the last pass stopped in mailbox. */
-int
-store_position(struct store *s, const char *mailbox, uint32_t *uidvalidity,
-    uint32_t *last_uid)
+/* Read the position row of mailbox: 1 and the values, 0 none, -1 error. */
+static int
+store_position_row(struct store *s, const char *mailbox,
+    uint32_t *uidvalidity, uint32_t *last_uid, uint32_t *boundary)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	st = store_prepare(s, "SELECT uidvalidity, last_uid FROM position "
-	    "WHERE mailbox = ?");
+	st = store_prepare(s, "SELECT uidvalidity, last_uid, boundary FROM "
+	    "position WHERE mailbox = ?");
 	if (st == NULL)
 		return (-1);
 	store_bind_text(st, 1, mailbox);
@@ -661,6 +644,7 @@ store_position(struct store *s, const char *mailbox, uint32_t *uidvalidity,
 	case SQLITE_ROW:
 		*uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
 		*last_uid = (uint32_t)sqlite3_column_int64(st, 1);
+		*boundary = (uint32_t)sqlite3_column_int64(st, 2);
 		rc = 1;
 		break;
 	case SQLITE_DONE:
@@ -673,6 +657,17 @@ store_position(struct store *s, const char *mailbox, uint32_t *uidvalidity,
 	}
 	sqlite3_finalize(st);
 	return (rc);
+}
+
+/* Read where the last pass stopped in mailbox. */
+int
+store_position(struct store *s, const char *mailbox, uint32_t *uidvalidity,
+    uint32_t *last_uid)
+{
+	uint32_t	boundary;
+
+	return (store_position_row(s, mailbox, uidvalidity, last_uid,
+	    &boundary));
 }
 
 /* Replace the position outright (first run, UIDVALIDITY change). */
