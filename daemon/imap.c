@@ -685,6 +685,22 @@ imap_uid_search_key(struct imap *im, struct mailimap_search_key *key,
 	return (0);
 }
 
+/* The set of the UIDs, sorted and unique; NULL when there are none. */
+static struct mailimap_set *
+imap_sorted_set(const uint32_t *uids, size_t n)
+{
+	struct mailimap_set	*set = NULL;
+	uint32_t		*sorted;
+
+	sorted = xcalloc(n + 1, sizeof *sorted);
+	if (n > 0)
+		memcpy(sorted, uids, n * sizeof *sorted);
+	if ((n = imap_uid_sort(sorted, n)) > 0)
+		set = imap_uid_set(sorted, n);
+	free(sorted);
+	return (set);
+}
+
 /* UID SEARCH UID after+1:*, keeping only UIDs above after, ascending. */
 int
 imap_search_after(struct imap *im, uint32_t after, uint32_t **uids,
@@ -713,21 +729,13 @@ imap_search_uids(struct imap *im, const uint32_t *uids, size_t n,
     uint32_t **out, size_t *nout, char **cause)
 {
 	struct mailimap_set	*set;
-	uint32_t		*want;
 
 	*out = NULL;
 	*nout = 0;
 	if (!imap_usable(im, cause))
 		return (-1);
-	want = xcalloc(n + 1, sizeof *want);
-	if (n > 0)
-		memcpy(want, uids, n * sizeof *want);
-	if ((n = imap_uid_sort(want, n)) == 0) {
-		free(want);
+	if ((set = imap_sorted_set(uids, n)) == NULL)
 		return (0);
-	}
-	set = imap_uid_set(want, n);
-	free(want);
 	return (imap_uid_search_key(im, mailimap_search_key_new_uid(set), 0,
 	    out, nout, cause));
 }
@@ -977,7 +985,6 @@ imap_add_keyword(struct imap *im, const uint32_t *uids, size_t n,
 	struct mailimap_flag_list	*fl;
 	struct mailimap_store_att_flags	*sa;
 	struct mailimap_set		*set;
-	uint32_t			*sorted;
 	char				*what;
 	int				 r, flagged;
 
@@ -990,15 +997,8 @@ imap_add_keyword(struct imap *im, const uint32_t *uids, size_t n,
 	}
 	if (!imap_usable(im, cause))
 		return (-1);
-	sorted = xcalloc(n + 1, sizeof *sorted);
-	if (n > 0)
-		memcpy(sorted, uids, n * sizeof *sorted);
-	if ((n = imap_uid_sort(sorted, n)) == 0) {
-		free(sorted);
+	if ((set = imap_sorted_set(uids, n)) == NULL)
 		return (0);
-	}
-	set = imap_uid_set(sorted, n);
-	free(sorted);
 	if ((fl = mailimap_flag_list_new_empty()) == NULL)
 		fatalx("mailimap_flag_list_new_empty: out of memory");
 	if (mailimap_flag_list_add(fl, flagged ? mailimap_flag_new_flagged() :

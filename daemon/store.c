@@ -141,6 +141,16 @@ store_bind_text(sqlite3_stmt *st, int i, const char *v)
 	return (sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT));
 }
 
+/* Bind ?1 ?2 ?3 to a message's mailbox, UIDVALIDITY and UID. */
+static void
+store_bind_message(sqlite3_stmt *st, const char *mailbox,
+    uint32_t uidvalidity, uint32_t uid)
+{
+	store_bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, uid);
+}
+
 /* Copy a text column that may be NULL. */
 static char *
 store_col_text(sqlite3_stmt *st, int i)
@@ -489,9 +499,7 @@ store_refetch_drop(struct store *s, const char *mailbox, uint32_t uidvalidity,
 	    "uidvalidity = ? AND uid = ?");
 	if (st == NULL)
 		return (-1);
-	store_bind_text(st, 1, mailbox);
-	sqlite3_bind_int64(st, 2, uidvalidity);
-	sqlite3_bind_int64(st, 3, uid);
+	store_bind_message(st, mailbox, uidvalidity, uid);
 	return (store_done(s, st));
 }
 
@@ -513,9 +521,7 @@ store_refetch_note(struct store *s, const char *mailbox, uint32_t uidvalidity,
 	    "RETURNING attempts");
 	if (st == NULL)
 		return (-1);
-	store_bind_text(st, 1, mailbox);
-	sqlite3_bind_int64(st, 2, uidvalidity);
-	sqlite3_bind_int64(st, 3, uid);
+	store_bind_message(st, mailbox, uidvalidity, uid);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)next);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
@@ -766,9 +772,7 @@ store_advance(struct store *s, const char *mailbox, uint32_t uidvalidity,
 	    "WHERE uidvalidity = excluded.uidvalidity");
 	if (st == NULL)
 		return (-1);
-	store_bind_text(st, 1, mailbox);
-	sqlite3_bind_int64(st, 2, uidvalidity);
-	sqlite3_bind_int64(st, 3, uid);
+	store_bind_message(st, mailbox, uidvalidity, uid);
 	return (store_done(s, st));
 }
 
@@ -1150,9 +1154,7 @@ store_mark_filed(struct store *s, const char *mailbox, uint32_t uidvalidity,
 	    "mailbox = ? AND uidvalidity = ? AND uid = ?");
 	if (st == NULL)
 		return (-1);
-	store_bind_text(st, 1, mailbox);
-	sqlite3_bind_int64(st, 2, uidvalidity);
-	sqlite3_bind_int64(st, 3, uid);
+	store_bind_message(st, mailbox, uidvalidity, uid);
 	return (store_done(s, st));
 }
 
