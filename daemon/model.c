@@ -80,8 +80,9 @@ model_find(const struct model_table *t, const char *name)
 	return (NULL);
 }
 
+/* Find or add a feature with ncounts counters (zero). */
 static struct model_feat *
-model_add(struct model_table *t, const char *name, size_t ncats)
+model_add(struct model_table *t, const char *name, size_t ncounts)
 {
 	struct model_feat	*f;
 	size_t			 h;
@@ -93,11 +94,10 @@ model_add(struct model_table *t, const char *name, size_t ncats)
 	h = model_hash(name);
 	f = xcalloc(1, sizeof *f);
 	f->name = xstrdup(name);
-	f->count = xcalloc(MODEL_MAX_CATS, sizeof *f->count);
+	f->count = xcalloc(ncounts, sizeof *f->count);
 	f->next = t->bucket[h];
 	t->bucket[h] = f;
 	t->n++;
-	(void)ncats;
 	return (f);
 }
 
@@ -363,7 +363,8 @@ model_line(struct model *md, char *line, const char *path, unsigned ln,
 		return (0);
 	}
 	if (strcmp(tok, "category") == 0) {
-		if ((name = strtok(NULL, " \t")) == NULL ||
+		/* Features are sized to the categories before them. */
+		if (md->feats.n > 0 || (name = strtok(NULL, " \t")) == NULL ||
 		    (c = model_cat_index(md, name, 1)) == -1)
 			goto bad;
 		if ((tok = strtok(NULL, " \t")) == NULL)

@@ -647,21 +647,17 @@ pipeline_mark_unrecorded(struct pipeline *p)
 }
 
 /*
- * The hourly cap: may one more reply go now? Counts the replies the
- * server accepted in the last hour. 1 yes, 0 no (*reopen says when the
- * oldest of them leaves the hour), -1 when the count cannot be read, which
- * sends nothing: a broken count must not open the cap.
+ * The hourly cap: how many replies the server accepted in the last hour,
+ * and when the oldest of them leaves it. -1 when the count cannot be
+ * read, which sends nothing: a broken count must not open the cap.
  */
 static int
-pipeline_cap(struct pipeline *p, time_t now, time_t *reopen)
+pipeline_cap(struct pipeline *p, time_t now, long *count, time_t *reopen)
 {
-	long	count;
 	time_t	oldest;
 
-	if (store_sent_since(p->store, now - 3600, &count, &oldest) == -1)
+	if (store_sent_since(p->store, now - 3600, count, &oldest) == -1)
 		return (-1);
-	if (count < (long)p->conf->triage.max_replies_per_hour)
-		return (1);
 	*reopen = (oldest > 0 ? oldest : now) + 3600;
 	if (*reopen <= now)
 		*reopen = now + 60;
@@ -676,28 +672,31 @@ pipeline_flush(struct pipeline *p, char **cause)
 	char			*why = NULL, *logged;
 	size_t			 n, i;
 	time_t			 now = time(NULL), reopen = 0;
+	long			 sent;
 	enum smtp_status	 st;
 	enum pipeline_status	 rc = PIPELINE_OK;
-	int			 cap, c;
+	int			 c;
 
 	if ((rc = pipeline_open_store(p, cause)) != PIPELINE_OK)
 		return (rc);
 	pipeline_mark_unrecorded(p);
+	/* The server failed earlier in this pass: wait for the next one. */
+	if (p->smtp_down)
+		return (PIPELINE_OK);
 	if (store_pending(p->store, now, &rows, &n) == -1) {
 		*cause = xstrdup("cannot read the outbox");
+		return (PIPELINE_TEMP);
+	}
+	if (n > 0 && pipeline_cap(p, now, &sent, &reopen) == -1) {
+		store_pending_free(rows, n);
+		*cause = xstrdup("cannot read the reply count; nothing sent");
 		return (PIPELINE_TEMP);
 	}
 	for (i = 0; i < n; i++) {
 		if (sig_stop())
 			break;
 		/* Over the cap: defer (no attempt counted), never drop. */
-		if ((cap = pipeline_cap(p, now, &reopen)) == -1) {
-			*cause = xstrdup("cannot read the reply count; nothing "
-			    "sent");
-			rc = PIPELINE_TEMP;
-			break;
-		}
-		if (cap == 0) {
+		if (sent >= (long)p->conf->triage.max_replies_per_hour) {
 			log_warnx("outbox: hourly reply cap reached; %zu "
 			    "repl%s deferred", n - i, n - i == 1 ? "y" : "ies");
 			for (; i < n; i++)
@@ -713,7 +712,6 @@ pipeline_flush(struct pipeline *p, char **cause)
 			}
 			continue;	/* sent or claimed meanwhile */
 		}
-		st = SMTP_SENT;
 		if (smtp == NULL && (smtp = smtp_open(p->conf, &why)) == NULL)
 			st = SMTP_DOWN;
 		else
@@ -724,6 +722,7 @@ pipeline_flush(struct pipeline *p, char **cause)
 		logged = st == SMTP_SENT ? NULL : pipeline_redact(why);
 		switch (st) {
 		case SMTP_SENT:
+			sent++;
 			pipeline_mark_sent(p, rows[i].id, now);
 			log_info("%s: uid %u: reply sent", rows[i].mailbox,
 			    rows[i].uid);
@@ -764,6 +763,7 @@ pipeline_flush(struct pipeline *p, char **cause)
 		 * timeout against a dead server.
 		 */
 		if (st == SMTP_DOWN) {
+			p->smtp_down = 1;
 			if (i + 1 < n)
 				log_warnx("outbox: the SMTP server failed; %zu "
 				    "more repl%s wait for the next pass",
@@ -1016,6 +1016,27 @@ pipeline_fetch(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 	return (PIPELINE_OK);
 }
 
+/* End a pass with rc: a session that failed is dropped, to log in anew. */
+static enum pipeline_status
+pipeline_end(struct pipeline *p, enum pipeline_status rc)
+{
+	if (rc == PIPELINE_UNAVAILABLE)
+		pipeline_disconnect(p);
+	return (rc);
+}
+
+/* Send what is due; a failure is logged and waits for the next flush. */
+static void
+pipeline_flush_logged(struct pipeline *p)
+{
+	char	*cause = NULL;
+
+	if (pipeline_flush(p, &cause) != PIPELINE_OK) {
+		log_warnx("outbox: %s", cause);
+		free(cause);
+	}
+}
+
 enum pipeline_status
 pipeline_once(struct pipeline *p, char **cause)
 {
@@ -1027,26 +1048,21 @@ pipeline_once(struct pipeline *p, char **cause)
 	int			 stopped = 0;
 	enum pipeline_status	 rc;
 
+	p->smtp_down = 0;
 	if ((rc = pipeline_open_store(p, cause)) != PIPELINE_OK)
 		return (rc);
 	if ((rc = pipeline_connect(p, cause)) != PIPELINE_OK)
 		return (rc);
 	if (imap_select(p->imap, mailbox, &uidvalidity, &uidnext,
-	    cause) == -1) {
-		pipeline_disconnect(p);
-		return (PIPELINE_UNAVAILABLE);
-	}
+	    cause) == -1)
+		return (pipeline_end(p, PIPELINE_UNAVAILABLE));
 	if ((rc = pipeline_position(p, mailbox, uidvalidity, uidnext, &last,
-	    &boundary, cause)) != PIPELINE_OK) {
-		if (rc == PIPELINE_UNAVAILABLE)
-			pipeline_disconnect(p);
-		return (rc);
-	}
+	    &boundary, cause)) != PIPELINE_OK)
+		return (pipeline_end(p, rc));
 	p->uidvalidity = uidvalidity;
 
 	/* Whatever a crash left unsent or unfiled goes first. */
-	if ((rc = pipeline_flush(p, cause)) != PIPELINE_OK)
-		log_warnx("outbox: %s", *cause), free(*cause), *cause = NULL;
+	pipeline_flush_logged(p);
 
 	/* Messages to fetch again, one at a time. */
 	if (store_refetch_due(p->store, mailbox, uidvalidity, now, &uids,
@@ -1059,17 +1075,13 @@ pipeline_once(struct pipeline *p, char **cause)
 		    boundary, now, &stopped, cause);
 		if (rc != PIPELINE_OK) {
 			free(uids);
-			if (rc == PIPELINE_UNAVAILABLE)
-				pipeline_disconnect(p);
-			return (rc);
+			return (pipeline_end(p, rc));
 		}
 	}
 	free(uids);
 
-	if (imap_search_after(p->imap, last, &uids, &nuids, cause) == -1) {
-		pipeline_disconnect(p);
-		return (PIPELINE_UNAVAILABLE);
-	}
+	if (imap_search_after(p->imap, last, &uids, &nuids, cause) == -1)
+		return (pipeline_end(p, PIPELINE_UNAVAILABLE));
 	if (nuids > 0)
 		log_info("%s: %zu new message%s%s", mailbox, nuids,
 		    nuids == 1 ? "" : "s", uids[0] < boundary ?
@@ -1081,9 +1093,7 @@ pipeline_once(struct pipeline *p, char **cause)
 		    boundary, now, &stopped, cause);
 		if (rc != PIPELINE_OK) {
 			free(uids);
-			if (rc == PIPELINE_UNAVAILABLE)
-				pipeline_disconnect(p);
-			return (rc);
+			return (pipeline_end(p, rc));
 		}
 		/* Missing ones are noted to fetch again: move past them. */
 		if (!stopped && store_set_position(p->store, mailbox,
@@ -1093,23 +1103,16 @@ pipeline_once(struct pipeline *p, char **cause)
 			return (PIPELINE_TEMP);
 		}
 		/* Answer and file each batch before fetching the next. */
-		if (!stopped && (rc = pipeline_flush(p, cause)) !=
-		    PIPELINE_OK) {
-			log_warnx("outbox: %s", *cause);
-			free(*cause);
-			*cause = NULL;
-		}
+		if (!stopped)
+			pipeline_flush_logged(p);
 		if (pipeline_file(p, mailbox, uidvalidity, cause) != 0) {
 			free(uids);
-			pipeline_disconnect(p);
-			return (PIPELINE_UNAVAILABLE);
+			return (pipeline_end(p, PIPELINE_UNAVAILABLE));
 		}
 	}
 	free(uids);
-	if (nuids == 0 && pipeline_file(p, mailbox, uidvalidity, cause) != 0) {
-		pipeline_disconnect(p);
-		return (PIPELINE_UNAVAILABLE);
-	}
+	if (nuids == 0 && pipeline_file(p, mailbox, uidvalidity, cause) != 0)
+		return (pipeline_end(p, PIPELINE_UNAVAILABLE));
 	if (stopped)
 		log_info("%s: stop asked for; the rest waits for the next "
 		    "start", mailbox);

@@ -36,6 +36,7 @@ struct pipeline {
 	struct store_lock	*lock;		/* one instance per state */
 	struct pipeline_sent	*unrecorded;	/* sent, record pending */
 	size_t			 nunrecorded;
+	int			 smtp_down;	/* SMTP failed in this pass */
 };
 
 /*

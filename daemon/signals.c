@@ -12,20 +12,21 @@
 static volatile sig_atomic_t	sig_quit;
 static volatile sig_atomic_t	sig_reload;
 
-/* Flag-only handler: runs only inside a wait that unblocks the signals. */
+/* Set the flag a signal stands for. */
 static void
-sig_handler(int sig)
-{
-	sig_note(sig);
-}
-
-void
 sig_note(int sig)
 {
 	if (sig == SIGHUP)
 		sig_reload = 1;
 	else if (sig == SIGTERM || sig == SIGINT)
 		sig_quit = 1;
+}
+
+/* Flag-only handler: runs only inside a wait that unblocks the signals. */
+static void
+sig_handler(int sig)
+{
+	sig_note(sig);
 }
 
 void

@@ -20,7 +20,5 @@ int	sig_stop(void);
 int	sig_take_reload(void);
 /* Sleep up to secs, returning early when one of the signals arrives. */
 void	sig_sleep(time_t secs);
-/* Record a signal that a wait (ppoll) delivered to the handler. */
-void	sig_note(int);
 
 #endif

@@ -488,10 +488,10 @@ fail:
 	return (-1);
 }
 
-/* Forget a UID that was waiting to be fetched again. */
-static int
-store_refetch_drop(struct store *s, const char *mailbox, uint32_t uidvalidity,
-    uint32_t uid)
+/* Forget a UID that was waiting to be fetched again (read, or gone). */
+int
+store_refetch_forget(struct store *s, const char *mailbox,
+    uint32_t uidvalidity, uint32_t uid)
 {
 	sqlite3_stmt	*st;
 
@@ -565,14 +565,6 @@ store_refetch_due(struct store *s, const char *mailbox, uint32_t uidvalidity,
 	*uids = u;
 	*n = k;
 	return (0);
-}
-
-/* Forget a UID that is gone from the server (expunged). */
-int
-store_refetch_forget(struct store *s, const char *mailbox,
-    uint32_t uidvalidity, uint32_t uid)
-{
-	return (store_refetch_drop(s, mailbox, uidvalidity, uid));
 }
 
 /*
@@ -800,7 +792,7 @@ store_record(struct store *s, const struct store_entry *e,
 		goto fail;
 	if (store_advance(s, e->mailbox, e->uidvalidity, e->uid) == -1)
 		goto fail;
-	if (store_refetch_drop(s, e->mailbox, e->uidvalidity, e->uid) == -1)
+	if (store_refetch_forget(s, e->mailbox, e->uidvalidity, e->uid) == -1)
 		goto fail;
 	if (store_commit(s) == -1)
 		goto fail;
