@@ -116,29 +116,35 @@ tb_tree()
 	    }'
 }
 
-# Send SIGTERM to the process in PIDFILE and its descendants; wait for all of
-# them to go (SIGKILL after 10 s). Only processes we started are touched.
+# Stop the process in PIDFILE and its descendants. SIGTERM goes to the process
+# alone first, as a server's own stop does (Dovecot's master shuts its
+# children down; a TERM to every process at once can leave the master
+# respawning its log process). Whatever of the tree is left after 3 s gets
+# SIGTERM, and SIGKILL after 10 s. Only processes we started are touched, and
+# a stop that needed SIGKILL is no failure of the caller (set -e).
 tb_kill_pidfile()
 {
 	local -
 	set +x
-	local pidfile=$1 pid pids p i
+	local pidfile=$1 pid pids p i left
 	[ -s "$pidfile" ] || return 0
 	pid=$(cat "$pidfile")
 	rm -f "$pidfile"
 	tb_alive "$pid" || return 0
 	pids=$(tb_tree "$pid")
-	kill -TERM $pids 2>/dev/null
+	kill -TERM "$pid" 2>/dev/null
 	for i in $(seq 1 200); do
+		left=
 		for p in $pids; do
-			tb_alive "$p" && break
-			p=
+			tb_alive "$p" && left="$left $p"
 		done
-		[ -z "$p" ] && break
-		[ "$i" = 100 ] && kill -KILL $pids 2>/dev/null
+		pids=$left
+		[ -z "$pids" ] && break
+		[ "$i" = 60 ] && kill -TERM $pids 2>/dev/null
+		[ "$i" = 200 ] && kill -KILL $pids 2>/dev/null
 		sleep 0.05
 	done
-	wait "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null || true
 	return 0
 }
 
