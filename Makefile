@@ -62,11 +62,11 @@ test_conf_MODS	= config
 test_json_MODS	= json
 test_mime_MODS	= mime
 test_guard_MODS	= guard mime config
-test_rules_MODS	= rules words model mime
+test_rules_MODS	= rules words scope model mime
 test_template_MODS = template mime
 test_store_MODS	= store
 test_model_MODS	= model mime
-test_pipeline_MODS = pipeline imap smtp store rules words model template mime guard \
+test_pipeline_MODS = pipeline imap smtp store rules words scope model template mime guard \
 		  config json signals
 
 .SECONDEXPANSION:
@@ -109,7 +109,7 @@ FUZZ_LIBS	= $(filter-out -specs=%,$(shell pkg-config --libs libetpan \
 		  libpcre2-8))
 FUZZ_BASE	= mime xmalloc buf log diag
 obj-fuzz/fuzz_mime_MODS	= $(FUZZ_BASE)
-obj-fuzz/fuzz_rules_MODS = rules words model $(FUZZ_BASE)
+obj-fuzz/fuzz_rules_MODS = rules words scope model $(FUZZ_BASE)
 
 obj-fuzz/%.o: daemon/%.c daemon/*.h
 	@mkdir -p obj-fuzz

@@ -26,6 +26,7 @@
 #include "mime.h"
 #include "rules.h"
 #include "model.h"
+#include "scope.h"
 #include "words.h"
 #include "xmalloc.h"
 
@@ -89,6 +90,7 @@ struct rule_pat {
 	char		*src;		/* between the slashes */
 	char		 flags[8];	/* as written after them */
 	unsigned	 line;
+	int		 asserted;	/* only matches not denied or past */
 	pcre2_code	*re;
 };
 
@@ -695,7 +697,13 @@ parse_pattern(struct rules_parse *ps, struct rule_pat *pat)
 	pat->line = ps->line;
 	lex_skip(ps);
 	save = ps->p;
-	if ((len = lex_word(ps, &w)) != 0 && word_is(w, len, "near")) {
+	if ((len = lex_word(ps, &w)) != 0 && word_is(w, len, "asserted")) {
+		pat->asserted = 1;
+		lex_skip(ps);
+		save = ps->p;
+		len = lex_word(ps, &w);
+	}
+	if (len != 0 && word_is(w, len, "near")) {
 		if ((raw = parse_near(ps, &start)) == NULL)
 			return (-1);
 	} else {
@@ -1397,6 +1405,34 @@ rule_failsafe(const struct ruleset *rs, const struct rule *r)
 }
 
 /*
+ * Match pat in text, into rs->md. An asserted pattern skips the matches
+ * that are denied or only in the past (scope.c) and tries further on.
+ */
+static int
+pat_match(const struct ruleset *rs, const struct rule_pat *pat,
+    const char *text)
+{
+	PCRE2_SIZE	*ov, from = 0, len = strlen(text);
+	int		 rc;
+
+	for (;;) {
+		rc = pcre2_match(pat->re, (PCRE2_SPTR)text, len, from, 0,
+		    rs->md, rs->mctx);
+		if (rc < 0 || !pat->asserted)
+			return (rc);
+		ov = pcre2_get_ovector_pointer(rs->md);
+		if (scope_asserted(text, ov[0], ov[1]))
+			return (rc);
+		/* On past this match, to the next character. */
+		from = ov[0] + 1;
+		while (from < len && ((unsigned char)text[from] & 0xc0) == 0x80)
+			from++;
+		if (from >= len)
+			return (PCRE2_ERROR_NOMATCH);
+	}
+}
+
+/*
  * Is pat found in any field of condition c? 1 yes, 0 no, -1 when pcre2 hit
  * a limit or failed (logged by rule name and location, never content).
  */
@@ -1413,8 +1449,7 @@ pat_search(const struct ruleset *rs, const struct rule *r,
 	for (fi = 0; fi < c->nfields; fi++) {
 		iter = 0;
 		while ((text = field_next(m, &c->fields[fi], &iter)) != NULL) {
-			rc = pcre2_match(pat->re, (PCRE2_SPTR)text,
-			    strlen(text), 0, 0, rs->md, rs->mctx);
+			rc = pat_match(rs, pat, text);
 			if (rc == PCRE2_ERROR_NOMATCH)
 				continue;
 			if (rc < 0) {
