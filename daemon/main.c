@@ -544,8 +544,8 @@ cmd_train(const char *confpath, int argc, char **argv)
 	struct dirent		*de;
 	struct msg		*msg;
 	DIR			*dir;
-	char			*path, *exp, *cat, *raw, *cause = NULL;
-	size_t			 len, n = 0, skipped = 0, k;
+	char			*path, *exp, *cat, *raw, *cause = NULL, **feats;
+	size_t			 len, n = 0, skipped = 0, k, nfeats;
 	int			 i, known;
 
 	if (argc < 2) {
@@ -553,6 +553,8 @@ cmd_train(const char *confpath, int argc, char **argv)
 		    "labelled messages (NAME.eml with NAME.expect)\n");
 		return (EX_USAGE);
 	}
+	/* The model it replaces may be stale or of an older version. */
+	rules_skip_model(1);
 	if (load(&p, confpath) == -1)
 		return (EX_CONFIG);
 	t = model_train_new();
@@ -585,7 +587,11 @@ cmd_train(const char *confpath, int argc, char **argv)
 				continue;
 			}
 			msg = mime_parse(raw, len, &p.limits);
-			model_train_add(t, msg, cat);
+			feats = rules_model_features(p.rules, msg, &nfeats);
+			model_train_add(t, msg, feats, nfeats, cat);
+			for (k = 0; k < nfeats; k++)
+				free(feats[k]);
+			free(feats);
 			msg_free(msg);
 			free(raw);
 			free(path);
@@ -595,7 +601,8 @@ cmd_train(const char *confpath, int argc, char **argv)
 		closedir(dir);
 	}
 	path = xasprintf("%s/triage.model", p.conf->triage.rules);
-	if (n == 0 || model_train_write(t, path, &cause) == -1) {
+	if (n == 0 || model_train_write(t, path,
+	    rules_top_category(p.rules), &cause) == -1) {
 		fprintf(stderr, "triaged: train: %s\n", n == 0 ?
 		    "no labelled message with a known category" : cause);
 		free(cause);

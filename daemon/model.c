@@ -1,14 +1,20 @@
 /*
- * Naive Bayes over the words of a message (see model.h). Features are the
+ * Naive Bayes over the features of a message (see model.h): the
  * lower-cased words of the subject and the new text (letters and digits,
- * any script), each word pair as "a_b", and a few header facts ("h:list",
- * "h:auto"). A message counts each feature once. The model file is text:
+ * any script), each word pair as "a_b", a few header facts ("h:list",
+ * "h:auto") and the rules that matched ("r:NAME"). A message counts each
+ * feature once. The model file is text:
  *
- *	triaged-model 1
- *	evidence WEIGHT CONFIDENCE
- *	category NAME DOCS TOKENS
- *	...
- *	f FEATURE COUNT...	(one count per category, in category order)
+ *	triaged-model 2
+ *	evidence WEIGHT CONFIDENCE	points for the model's choice, and the
+ *					probability it needs for them
+ *	recall CATEGORY PROBABILITY	the category that gets the points from
+ *					a lower probability (recall-first)
+ *	against PROBABILITY		a confident model takes the points from
+ *					each category below it (never from the
+ *					recall-first one)
+ *	category NAME DOCS TOKENS	...
+ *	f FEATURE COUNT...		one count per category, in order
  */
 #include <ctype.h>
 #include <errno.h>
@@ -23,13 +29,14 @@
 #include "model.h"
 #include "xmalloc.h"
 
-#define MODEL_MAGIC		"triaged-model 1"
+#define MODEL_MAGIC		"triaged-model 2"
 #define MODEL_WEIGHT		10	/* evidence when confident */
 #define MODEL_CONFIDENCE	0.90	/* posterior needed for it */
+#define MODEL_RECALL		0.50	/* ... for the recall-first category */
+#define MODEL_AGAINST		0.05	/* below it, evidence against */
 #define MODEL_MIN_COUNT		2	/* features seen fewer times drop */
 #define MODEL_HASH		65536	/* buckets (power of two) */
 #define MODEL_EXPLAIN_WORDS	6
-#define MODEL_MAX_CATS		32
 
 struct model_feat {
 	char			*name;
@@ -50,6 +57,10 @@ struct model {
 	struct model_table	  feats;
 	int			  weight;
 	double			  confidence;
+	char			 *recall_name;	/* or NULL */
+	int			  recall_cat;	/* -1: none */
+	double			  recall;
+	double			  against;	/* 0: never */
 };
 
 struct model_train {
@@ -232,9 +243,13 @@ model_strcmp(const void *a, const void *b)
 	return (strcmp(*(char *const *)a, *(char *const *)b));
 }
 
-/* The distinct features of m, sorted; caller frees each and the array. */
+/*
+ * The distinct features of m and the extra ones (the rules that matched),
+ * sorted; caller frees each and the array.
+ */
 static char **
-model_feats(const struct msg *m, size_t *np)
+model_feats(const struct msg *m, char *const *extra, size_t nextra,
+    size_t *np)
 {
 	char	**w = NULL, **f = NULL;
 	size_t	  nw = 0, nf = 0, i, k;
@@ -251,6 +266,10 @@ model_feats(const struct msg *m, size_t *np)
 		free(w[i]);
 	free(w);
 	model_header_feats(m, &f, &nf);
+	for (i = 0; i < nextra; i++) {
+		f = xreallocarray(f, nf + 1, sizeof *f);
+		f[nf++] = xstrdup(extra[i]);
+	}
 	if (nf > 1)
 		qsort(f, nf, sizeof *f, model_strcmp);
 	for (i = 0, k = 0; i < nf; i++) {
@@ -271,7 +290,7 @@ model_features(const struct msg *m)
 	char		**f;
 	size_t		  n, i;
 
-	f = model_feats(m, &n);
+	f = model_feats(m, NULL, 0, &n);
 	buf_init(&b, 0);
 	for (i = 0; i < n; i++) {
 		buf_printf(&b, "%s%s", i > 0 ? " " : "", f[i]);
@@ -322,6 +341,7 @@ model_clear(struct model *md)
 	for (i = 0; i < md->ncats; i++)
 		free(md->cats[i]);
 	free(md->cats);
+	free(md->recall_name);
 	free(md->docs);
 	free(md->tokens);
 	model_table_free(&md->feats);
@@ -337,29 +357,73 @@ model_free(struct model *md)
 	free(md);
 }
 
+/* A number of the file: all of tok, finite. */
+static int
+model_number(const char *tok, double *v)
+{
+	char	*end;
+
+	if (tok == NULL)
+		return (-1);
+	errno = 0;
+	*v = strtod(tok, &end);
+	return (*end != '\0' || errno != 0 || !isfinite(*v) ? -1 : 0);
+}
+
 /* Parse one "f NAME COUNT..." or header line of the file. */
 static int
 model_line(struct model *md, char *line, const char *path, unsigned ln,
     struct diag *d)
 {
 	struct model_feat	*f;
+	const char		*why = "unreadable line (run triaged train "
+				    "again)";
 	char			*name, *tok, *end;
 	unsigned long		 v;
+	double			 x;
 	size_t			 i;
 	int			 c;
 
 	if ((tok = strtok(line, " \t")) == NULL || *tok == '#')
 		return (0);
 	if (strcmp(tok, "evidence") == 0) {
-		tok = strtok(NULL, " \t");
-		name = strtok(NULL, " \t");
-		if (tok == NULL || name == NULL)
+		if (model_number(strtok(NULL, " \t"), &x) == -1 || x < 1 ||
+		    x > 1000 || x != floor(x)) {
+			why = "evidence: a whole number of points from 1 to "
+			    "1000, then a probability from 0.5 to 1";
 			goto bad;
-		md->weight = (int)strtol(tok, &end, 10);
-		md->confidence = strtod(name, &end);
-		if (md->weight < 1 || md->weight > 1000 ||
-		    md->confidence < 0.5 || md->confidence > 1)
+		}
+		md->weight = (int)x;
+		if (model_number(strtok(NULL, " \t"), &x) == -1 || x < 0.5 ||
+		    x > 1) {
+			why = "evidence: the probability is from 0.5 to 1";
 			goto bad;
+		}
+		md->confidence = x;
+		return (0);
+	}
+	if (strcmp(tok, "recall") == 0) {
+		if ((name = strtok(NULL, " \t")) == NULL ||
+		    model_number(strtok(NULL, " \t"), &x) == -1 || x <= 0 ||
+		    x > 1) {
+			why = "recall: a category, then a probability above 0 "
+			    "and at most 1";
+			goto bad;
+		}
+		/* It may come before its category: resolved at the end. */
+		md->recall = x;
+		free(md->recall_name);
+		md->recall_name = xstrdup(name);
+		return (0);
+	}
+	if (strcmp(tok, "against") == 0) {
+		if (model_number(strtok(NULL, " \t"), &x) == -1 || x < 0 ||
+		    x >= 0.5) {
+			why = "against: a probability from 0 to below 0.5 (0: "
+			    "never)";
+			goto bad;
+		}
+		md->against = x;
 		return (0);
 	}
 	if (strcmp(tok, "category") == 0) {
@@ -391,8 +455,7 @@ model_line(struct model *md, char *line, const char *path, unsigned ln,
 	return (0);
 
 bad:
-	diag_error(d, path, ln, "model: unreadable line (run triaged train "
-	    "again)");
+	diag_error(d, path, ln, "model: %s", why);
 	return (-1);
 }
 
@@ -415,6 +478,7 @@ model_load(const char *path, struct diag *d)
 	md = xcalloc(1, sizeof *md);
 	md->weight = MODEL_WEIGHT;
 	md->confidence = MODEL_CONFIDENCE;
+	md->recall_cat = -1;
 	while (!bad && (len = getline(&line, &size, fp)) != -1) {
 		ln++;
 		while (len > 0 && (line[len - 1] == '\n' ||
@@ -423,7 +487,8 @@ model_load(const char *path, struct diag *d)
 		if (ln == 1) {
 			if (strcmp(line, MODEL_MAGIC) != 0) {
 				diag_error(d, path, 1, "model: not a triaged "
-				    "model (expected \"%s\")", MODEL_MAGIC);
+				    "model of this version (expected \"%s\"; "
+				    "run triaged train again)", MODEL_MAGIC);
 				bad = 1;
 			}
 			continue;
@@ -435,6 +500,12 @@ model_load(const char *path, struct diag *d)
 	fclose(fp);
 	if (!bad && md->ncats < 2) {
 		diag_error(d, path, ln, "model: fewer than two categories");
+		bad = 1;
+	}
+	if (!bad && md->recall_name != NULL &&
+	    (md->recall_cat = model_cat_index(md, md->recall_name, 0)) == -1) {
+		diag_error(d, path, 0, "model: recall category %s is not one "
+		    "of its categories", md->recall_name);
 		bad = 1;
 	}
 	if (bad) {
@@ -466,74 +537,106 @@ model_word_cmp(const void *a, const void *b)
 	return (x->weight < y->weight ? 1 : x->weight > y->weight ? -1 : 0);
 }
 
-void
-model_judge(const struct model *md, const struct msg *m,
-    struct model_opinion *op, struct buf *ex)
+/* For --explain: the features that weighed most for cat over the rest. */
+static void
+model_explain(const struct model *md, char *const *f, size_t n, size_t cat,
+    struct buf *ex)
 {
 	const struct model_feat	*feat;
 	struct model_word	*words;
-	double			 score[MODEL_MAX_CATS], best, sum, other;
-	unsigned long		 alldocs = 0;
+	double			 other;
+	size_t			 i, c, nw = 0;
+
+	words = xcalloc(n + 1, sizeof *words);
+	for (i = 0; i < n; i++) {
+		if ((feat = model_find(&md->feats, f[i])) == NULL)
+			continue;
+		for (other = -HUGE_VAL, c = 0; c < md->ncats; c++)
+			if (c != cat && model_logp(md, feat, c) > other)
+				other = model_logp(md, feat, c);
+		words[nw].name = f[i];
+		words[nw].weight = model_logp(md, feat, cat) - other;
+		nw++;
+	}
+	qsort(words, nw, sizeof *words, model_word_cmp);
+	buf_addstr(ex, "; strongest words:");
+	for (i = 0; i < nw && i < MODEL_EXPLAIN_WORDS && words[i].weight > 0;
+	    i++)
+		buf_printf(ex, " %s (%.1f)", words[i].name, words[i].weight);
+	buf_addch(ex, '\n');
+	free(words);
+}
+
+void
+model_judge(const struct model *md, const struct msg *m, char *const *extra,
+    size_t nextra, struct model_opinion *op, struct buf *ex)
+{
+	const struct model_feat	*feat;
+	double			 p[MODEL_MAX_CATS] = { 0 }, best, sum;
 	char			**f;
-	size_t			 n, i, c, nw = 0;
+	size_t			 n, i, c;
+	int			 recall = 0;
 
 	memset(op, 0, sizeof *op);
 	op->cat = -1;
 	if (md == NULL || md->ncats == 0)
 		return;
-	for (c = 0; c < md->ncats; c++)
-		alldocs += md->docs[c];
-	f = model_feats(m, &n);
-	words = xcalloc(n + 1, sizeof *words);
-	for (c = 0; c < md->ncats; c++)
-		score[c] = log((md->docs[c] + 1.0) / (alldocs + md->ncats));
+	/*
+	 * Equal priors: the corpus's mix of categories (a fifth of it crisis)
+	 * is no inbox's, so only the words decide; a bare "are you taking new
+	 * clients?" must not lean to crisis because crisis was common in
+	 * training.
+	 */
+	f = model_feats(m, extra, nextra, &n);
 	for (i = 0; i < n; i++) {
 		/* Features the model never saw say nothing. */
 		if ((feat = model_find(&md->feats, f[i])) == NULL)
 			continue;
 		for (c = 0; c < md->ncats; c++)
-			score[c] += model_logp(md, feat, c);
+			p[c] += model_logp(md, feat, c);
 	}
-	best = score[0];
 	op->cat = 0;
 	for (c = 1; c < md->ncats; c++)
-		if (score[c] > best) {
-			best = score[c];
+		if (p[c] > p[op->cat])
 			op->cat = (int)c;
-		}
+	best = p[op->cat];
 	for (sum = 0, c = 0; c < md->ncats; c++)
-		sum += exp(score[c] - best);
-	op->prob = 1.0 / sum;
+		sum += (p[c] = exp(p[c] - best));
+	for (c = 0; c < md->ncats; c++)
+		p[c] /= sum;
+	op->prob = p[op->cat];
 	if (op->prob >= md->confidence)
 		op->evidence = md->weight;
+	/* The recall-first category gets the points from a lower bar. */
+	else if (md->recall_cat != -1 && p[md->recall_cat] >= md->recall) {
+		op->cat = md->recall_cat;
+		op->prob = p[md->recall_cat];
+		op->evidence = md->weight;
+		recall = 1;
+	}
+	if (op->evidence)
+		op->of[op->cat] = op->evidence;
+	/* Confident, it speaks against the improbable (never crisis). */
+	for (c = 0; op->evidence && !recall && c < md->ncats; c++)
+		if ((int)c != op->cat && (int)c != md->recall_cat &&
+		    p[c] < md->against)
+			op->of[c] = -md->weight;
 	if (ex != NULL) {
-		buf_printf(ex, "model: %s, probability %.2f%s", md->cats[op->cat],
-		    op->prob, op->evidence ? "" : " (below the confidence it "
-		    "needs)");
+		buf_printf(ex, "model: %s, probability %.2f", md->cats[op->cat],
+		    op->prob);
+		if (recall)
+			buf_printf(ex, " (recall-first: it needs %.2f)",
+			    md->recall);
+		else if (!op->evidence)
+			buf_addstr(ex, " (below the confidence it needs)");
 		if (op->evidence)
 			buf_printf(ex, ", evidence %+d", op->evidence);
-		/* The words that weighed most for the choice over the rest. */
-		for (i = 0; i < n; i++) {
-			if ((feat = model_find(&md->feats, f[i])) == NULL)
-				continue;
-			for (other = -HUGE_VAL, c = 0; c < md->ncats; c++)
-				if ((int)c != op->cat &&
-				    model_logp(md, feat, c) > other)
-					other = model_logp(md, feat, c);
-			words[nw].name = f[i];
-			words[nw].weight = model_logp(md, feat,
-			    (size_t)op->cat) - other;
-			nw++;
-		}
-		qsort(words, nw, sizeof *words, model_word_cmp);
-		buf_addstr(ex, "; strongest words:");
-		for (i = 0; i < nw && i < MODEL_EXPLAIN_WORDS &&
-		    words[i].weight > 0; i++)
-			buf_printf(ex, " %s (%.1f)", words[i].name,
-			    words[i].weight);
-		buf_addch(ex, '\n');
+		for (c = 0; c < md->ncats; c++)
+			if (op->of[c] < 0)
+				buf_printf(ex, "; against %s, evidence %+d",
+				    md->cats[c], op->of[c]);
+		model_explain(md, f, n, (size_t)op->cat, ex);
 	}
-	free(words);
 	for (i = 0; i < n; i++)
 		free(f[i]);
 	free(f);
@@ -550,7 +653,7 @@ model_train_new(void)
 
 void
 model_train_add(struct model_train *t, const struct msg *m,
-    const char *category)
+    char *const *extra, size_t nextra, const char *category)
 {
 	struct model_feat	*feat;
 	char			**f;
@@ -560,7 +663,7 @@ model_train_add(struct model_train *t, const struct msg *m,
 	if ((c = model_cat_index(&t->m, category, 1)) == -1)
 		return;
 	t->m.docs[c]++;
-	f = model_feats(m, &n);
+	f = model_feats(m, extra, nextra, &n);
 	for (i = 0; i < n; i++) {
 		feat = model_add(&t->m.feats, f[i], MODEL_MAX_CATS);
 		feat->count[c]++;
@@ -571,7 +674,8 @@ model_train_add(struct model_train *t, const struct msg *m,
 }
 
 int
-model_train_write(struct model_train *t, const char *path, char **cause)
+model_train_write(struct model_train *t, const char *path,
+    const char *recall_cat, char **cause)
 {
 	struct model_feat	*f;
 	FILE			*fp;
@@ -586,9 +690,14 @@ model_train_write(struct model_train *t, const char *path, char **cause)
 		return (-1);
 	}
 	fprintf(fp, "%s\n# Written by triaged train: a naive Bayes model "
-	    "over words and word pairs.\n# Edit nothing here; train again "
-	    "from labelled messages instead.\n", MODEL_MAGIC);
+	    "over words, word pairs and\n# the rules that matched. Train "
+	    "again after changing the rules or the\n# corpus; only the "
+	    "evidence, recall and against lines may be tuned.\n",
+	    MODEL_MAGIC);
 	fprintf(fp, "evidence %d %.2f\n", MODEL_WEIGHT, MODEL_CONFIDENCE);
+	if (recall_cat != NULL && model_cat_index(&t->m, recall_cat, 0) != -1)
+		fprintf(fp, "recall %s %.2f\n", recall_cat, MODEL_RECALL);
+	fprintf(fp, "against %.2f\n", MODEL_AGAINST);
 	for (c = 0; c < t->m.ncats; c++)
 		fprintf(fp, "category %s %u %lu\n", t->m.cats[c],
 		    t->m.docs[c], t->m.tokens[c]);

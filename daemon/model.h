@@ -1,10 +1,11 @@
 /*
- * A learned second opinion: a multinomial naive Bayes model over word
- * unigrams and bigrams of the subject and the new text, trained by
- * `triaged train` from labelled messages into a plain-text file in the
- * rules folder (triage.model), read with the rules and reloaded with them.
- * It adds evidence to a category the way a scored rule does; it never
- * takes any away, so it cannot remove a crisis.
+ * A learned second opinion: a logistic-regression model over the word
+ * unigrams and bigrams of the subject and the new text and the rules that
+ * matched, trained by `triaged train` from labelled messages into a
+ * plain-text file in the rules folder (triage.model), read with the rules
+ * and reloaded with them. It adds evidence to a category the way a scored
+ * rule does, to the recall-first category (crisis) from a lower
+ * probability; it never takes any away, so it cannot remove a crisis.
  */
 #ifndef TRIAGED_MODEL_H
 #define TRIAGED_MODEL_H
@@ -18,11 +19,19 @@
 struct model;
 struct model_train;
 
-/* What the model says about one message. */
+#define MODEL_MAX_CATS	32
+
+/*
+ * What the model says about one message: its choice, and the evidence it
+ * gives each category: +WEIGHT to its choice when confident (or to the
+ * recall-first category from a lower probability), -WEIGHT to each
+ * category it finds improbable (never to the recall-first one).
+ */
 struct model_opinion {
 	int		 cat;		/* index into the model's categories */
-	double		 prob;		/* its posterior probability */
+	double		 prob;		/* its probability */
 	int		 evidence;	/* points it adds (0: not confident) */
+	int		 of[MODEL_MAX_CATS];	/* evidence per category */
 };
 
 /* Load path; NULL without error when the file does not exist. */
@@ -31,18 +40,21 @@ void		 model_free(struct model *);
 size_t		 model_ncats(const struct model *);
 const char	*model_cat(const struct model *, size_t);
 /*
- * The model's opinion of m. With ex, write its category probabilities
- * and the words that weighed most for its choice.
+ * The model's opinion of m, whose extra features (the rules that matched,
+ * "r:NAME") are given. With ex, write its choice, its probability and
+ * the words that weighed most for it.
  */
 void		 model_judge(const struct model *, const struct msg *,
-		    struct model_opinion *, struct buf *ex);
+		    char *const *extra, size_t nextra, struct model_opinion *,
+		    struct buf *ex);
 
 /* Training: add labelled messages, then write the model file. */
 struct model_train *model_train_new(void);
 void		 model_train_add(struct model_train *, const struct msg *,
-		    const char *category);
+		    char *const *extra, size_t nextra, const char *category);
+/* Fit and write; recall_cat (or NULL) gets evidence from a lower bar. */
 int		 model_train_write(struct model_train *, const char *path,
-		    char **cause);
+		    const char *recall_cat, char **cause);
 void		 model_train_free(struct model_train *);
 
 /* The features of a text, for tests: "a b a_b" (caller frees). */

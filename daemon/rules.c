@@ -1176,6 +1176,15 @@ rules_list(struct rules_parse *ps)
 		    rules_namecmp);
 }
 
+/* Set by train: the rules load without the model it is replacing. */
+static int	rules_no_model;
+
+void
+rules_skip_model(int skip)
+{
+	rules_no_model = skip;
+}
+
 /*
  * The learned model beside the rules (triage.model), when there is one;
  * its categories must be the rules' own.
@@ -1218,7 +1227,7 @@ rules_load(const char *dir, struct diag *d)
 		rules_link(&ps, nerrors);
 	free(ps.def);
 	words_free(&ps.words);
-	if (d->nerrors == nerrors)
+	if (d->nerrors == nerrors && !rules_no_model)
 		rules_load_model(rs, dir, d);
 	if (d->nerrors != nerrors) {
 		rules_free(rs);
@@ -1585,8 +1594,23 @@ struct rules_tally {
 	char		*hit;	/* per rule: it matched */
 	int		*sum;	/* per category: evidence of scored rules */
 	size_t		*won;	/* per category: the rule that carried it */
+	size_t		*first;	/* per category: its first evidence */
 	size_t		 best;	/* the winning category, or SIZE_MAX */
 };
+
+/* "r:NAME" for each rule that matched: the model's rule features. */
+static char **
+rules_hit_names(const struct ruleset *rs, const char *hit, size_t *n)
+{
+	char	**names;
+	size_t	  i;
+
+	names = xcalloc(rs->nrules + 1, sizeof *names);
+	for (*n = 0, i = 0; i < rs->nrules; i++)
+		if (hit[i])
+			names[(*n)++] = xasprintf("r:%s", rs->rules[i].name);
+	return (names);
+}
 
 /*
  * Run every rule in order (with ex, explain each match). A category is
@@ -1601,15 +1625,16 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
 	const struct rule	*r;
 	struct model_opinion	 op;
 	struct buf		 b;
-	size_t			 i, k, *first;
+	char			**names;
+	size_t			 i, k, nnames;
 	ssize_t			 c;
 
 	t->hit = xcalloc(rs->nrules + 1, 1);
 	t->sum = xcalloc(rs->ncats + 1, sizeof *t->sum);
 	t->won = xcalloc(rs->ncats + 1, sizeof *t->won);
-	first = xcalloc(rs->ncats + 1, sizeof *first);
+	t->first = xcalloc(rs->ncats + 1, sizeof *t->first);
 	for (i = 0; i < rs->ncats; i++)
-		t->won[i] = first[i] = SIZE_MAX;
+		t->won[i] = t->first[i] = SIZE_MAX;
 	t->best = SIZE_MAX;
 	buf_init(&b, 0);
 	for (i = 0; i < rs->nrules; i++) {
@@ -1636,26 +1661,34 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
 			continue;
 		}
 		t->sum[r->cat] += r->score;
-		if (first[r->cat] == SIZE_MAX)
-			first[r->cat] = i;
+		if (t->first[r->cat] == SIZE_MAX)
+			t->first[r->cat] = i;
 	}
 	buf_free(&b);
-	/* The model's opinion adds evidence, as a rule after all the rules. */
+	/*
+	 * The model's opinion adds evidence, as a rule after all the rules;
+	 * the rules that matched are features of it.
+	 */
 	if (rs->model != NULL) {
-		model_judge(rs->model, m, &op, ex);
-		if (op.evidence > 0 && (c = cat_find(rs,
-		    model_cat(rs->model, (size_t)op.cat))) != -1) {
-			t->sum[c] += op.evidence;
-			if (first[c] == SIZE_MAX)
-				first[c] = rs->nrules;
+		names = rules_hit_names(rs, t->hit, &nnames);
+		model_judge(rs->model, m, names, nnames, &op, ex);
+		for (k = 0; k < nnames; k++)
+			free(names[k]);
+		free(names);
+		for (k = 0; k < model_ncats(rs->model); k++) {
+			if (op.of[k] == 0 || (c = cat_find(rs,
+			    model_cat(rs->model, k))) == -1)
+				continue;
+			t->sum[c] += op.of[k];
+			if (op.of[k] > 0 && t->first[c] == SIZE_MAX)
+				t->first[c] = rs->nrules;
 		}
 	}
 	/* Evidence is summed in full (negative scores too), then weighed. */
 	for (k = 0; k < rs->ncats; k++)
-		if (t->won[k] == SIZE_MAX && first[k] != SIZE_MAX &&
+		if (t->won[k] == SIZE_MAX && t->first[k] != SIZE_MAX &&
 		    t->sum[k] >= rs->cats[k].threshold)
-			t->won[k] = first[k];
-	free(first);
+			t->won[k] = t->first[k];
 	for (k = 0; k < rs->ncats; k++) {
 		if (t->won[k] == SIZE_MAX)
 			continue;
@@ -1673,6 +1706,7 @@ rules_tally_free(struct rules_tally *t)
 	free(t->hit);
 	free(t->sum);
 	free(t->won);
+	free(t->first);
 }
 
 /*
@@ -1734,7 +1768,7 @@ rules_explain(const struct ruleset *rs, const struct msg *orig,
 		n += t.hit[i];
 	win = t.best;
 	for (i = 0; i < rs->ncats; i++) {
-		if (t.sum[i] != 0)
+		if (t.sum[i] != 0 || t.first[i] != SIZE_MAX)
 			buf_printf(out, "category %s: evidence %d of %d needed"
 			    "%s\n", rs->cats[i].name, t.sum[i],
 			    rs->cats[i].threshold, t.won[i] != SIZE_MAX ?
@@ -1746,8 +1780,9 @@ rules_explain(const struct ruleset *rs, const struct msg *orig,
 		if (t.won[i] == SIZE_MAX)
 			buf_printf(out, "category %s (priority %d): no rule "
 			    "matched%s\n", rs->cats[i].name,
-			    rs->cats[i].priority, t.sum[i] != 0 ?
-			    " with enough evidence" : "");
+			    rs->cats[i].priority, t.sum[i] != 0 ||
+			    t.first[i] != SIZE_MAX ? " with enough evidence" :
+			    "");
 		else if (rs->cats[i].priority == rs->cats[win].priority)
 			buf_printf(out, "category %s (priority %d): lost the "
 			    "tie to %s, whose rule %s came first\n",
@@ -1821,4 +1856,31 @@ const char *
 rules_category_template(const struct ruleset *rs, size_t i)
 {
 	return (i < rs->ncats ? rs->cats[i].template : NULL);
+}
+
+char **
+rules_model_features(const struct ruleset *rs, const struct msg *orig,
+    size_t *n)
+{
+	struct rules_tally	 t;
+	struct msg		 flat;
+	char			**names;
+
+	msg_flatten(orig, &flat);
+	rules_tally(rs, &flat, &t, NULL);
+	names = rules_hit_names(rs, t.hit, n);
+	rules_tally_free(&t);
+	msg_flat_free(&flat);
+	return (names);
+}
+
+const char *
+rules_top_category(const struct ruleset *rs)
+{
+	size_t	i, top = 0;
+
+	for (i = 1; i < rs->ncats; i++)
+		if (rs->cats[i].priority > rs->cats[top].priority)
+			top = i;
+	return (rs->ncats > 0 ? rs->cats[top].name : NULL);
 }

@@ -51,6 +51,16 @@ int		 verdict_has_tag(const struct verdict *, const char *);
 
 /* Category names and their templates, for check's cross-reference. */
 size_t		 rules_ncategories(const struct ruleset *);
+/* Load rules without triage.model (train, which replaces it). */
+void		 rules_skip_model(int);
+/* The category of highest priority (crisis): the model's recall-first. */
+const char	*rules_top_category(const struct ruleset *);
+/*
+ * The rules that match m as the model's features ("r:NAME"), for
+ * training; caller frees each and the array.
+ */
+char		**rules_model_features(const struct ruleset *,
+		    const struct msg *, size_t *);
 const char	*rules_category_name(const struct ruleset *, size_t);
 const char	*rules_category_template(const struct ruleset *, size_t);
 

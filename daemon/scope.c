@@ -1,7 +1,7 @@
 /*
  * Negation and past-time scope for "asserted" patterns (scope.h).
  *
- * Negated: one of the four words before the match, in its clause, is a
+ * Negated: one of the six words before the match, in its clause, is a
  * negator ("not", "no", "never", "don't", "no tengo", ...), and no word
  * between that negator and the match turns it into something else
  * ("can't stop", "don't know", "no one knows", "don't want to", "never
@@ -22,7 +22,7 @@
 
 #include "scope.h"
 
-#define SCOPE_WORDS	4	/* words before a match a negator reaches */
+#define SCOPE_WORDS	6	/* words before a match a negator reaches */
 #define SCOPE_WORDLEN	24
 
 static const char *const scope_negators[] = {

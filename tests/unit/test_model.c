@@ -58,6 +58,7 @@ test_train_and_judge(void **state)
 	static const char *bills[] = { "can i get a receipt for last session",
 	    "my card was charged twice for the session",
 	    "please send a superbill for october sessions" };
+	static char *rule[] = { "r:billing" };
 	struct model_train	*t;
 	struct model_opinion	 op;
 	struct model		*md;
@@ -71,15 +72,16 @@ test_train_and_judge(void **state)
 	t = model_train_new();
 	for (i = 0; i < 3; i++) {
 		m = mk("hello", couples[i], "");
-		model_train_add(t, m, "couples");
+		model_train_add(t, m, NULL, 0, "couples");
 		msg_free(m);
+		/* The rule that matched is a feature like a word. */
 		m = mk("hello", bills[i], "");
-		model_train_add(t, m, "existing-client");
+		model_train_add(t, m, rule, 1, "existing-client");
 		msg_free(m);
 	}
 	assert_true((fd = mkstemp(path)) != -1);
 	close(fd);
-	assert_int_equal(model_train_write(t, path, &cause), 0);
+	assert_int_equal(model_train_write(t, path, NULL, &cause), 0);
 	model_train_free(t);
 
 	diag_init(&d);
@@ -90,7 +92,7 @@ test_train_and_judge(void **state)
 
 	m = mk("question", "my husband and i fight about money", "");
 	buf_init(&ex, 0);
-	model_judge(md, m, &op, &ex);
+	model_judge(md, m, NULL, 0, &op, &ex);
 	assert_string_equal(model_cat(md, (size_t)op.cat), "couples");
 	assert_true(op.prob > 0.5);
 	assert_non_null(strstr(buf_str(&ex), "model: couples"));
@@ -98,20 +100,107 @@ test_train_and_judge(void **state)
 	buf_free(&ex);
 	msg_free(m);
 
+	/* The rule feature alone tips a message with no known words. */
+	m = mk("zzz", "qqq", "");
+	model_judge(md, m, rule, 1, &op, NULL);
+	assert_string_equal(model_cat(md, (size_t)op.cat), "existing-client");
+	msg_free(m);
+
 	m = mk("receipt", "a receipt for my last session please", "");
-	model_judge(md, m, &op, NULL);
+	model_judge(md, m, rule, 1, &op, NULL);
 	assert_string_equal(model_cat(md, (size_t)op.cat), "existing-client");
 	assert_true(op.evidence == 0 || op.prob >= 0.9);
+	assert_int_equal(op.of[op.cat], op.evidence);
 	msg_free(m);
 
 	/* Words it never saw say nothing: the prior decides, no evidence. */
 	m = mk("zzz", "qqq", "");
-	model_judge(md, m, &op, NULL);
+	model_judge(md, m, NULL, 0, &op, NULL);
 	assert_int_equal(op.evidence, 0);
+	assert_int_equal(op.of[0], 0);
+	assert_int_equal(op.of[1], 0);
 	msg_free(m);
 	model_free(md);
 	diag_free(&d);
 	unlink(path);
+}
+
+/* Write a small model file with these lines after the magic. */
+static void
+write_model(const char *path, const char *lines)
+{
+	FILE	*fp;
+
+	assert_non_null(fp = fopen(path, "w"));
+	fprintf(fp, "triaged-model 2\n%s", lines);
+	fclose(fp);
+}
+
+/*
+ * Recall-first: the named category gets the evidence from its own lower
+ * bar; a confident model takes the points from the improbable categories,
+ * never from the recall-first one.
+ */
+static void
+test_recall_and_against(void **state)
+{
+	struct model_opinion	 op;
+	struct model		*md;
+	struct diag		 d;
+	struct msg		*m;
+	struct buf		 ex;
+	char			 path[] = "/tmp/test_model.XXXXXX";
+	int			 fd;
+
+	assert_true((fd = mkstemp(path)) != -1);
+	close(fd);
+	diag_init(&d);
+	/*
+	 * "alone": crisis 3 of 10 (p ~ 0.39 after the prior and smoothing),
+	 * individual 5; "money": billing.
+	 */
+	write_model(path, "evidence 10 0.90\nrecall crisis 0.30\n"
+	    "against 0.05\ncategory crisis 10 20\ncategory individual 10 20\n"
+	    "category billing 10 100\nf alone 3 5 0\nf money 0 0 99\n");
+	md = model_load(path, &d);
+	assert_int_equal(d.nerrors, 0);
+	assert_non_null(md);
+
+	m = mk("alone", "", "");
+	buf_init(&ex, 0);
+	model_judge(md, m, NULL, 0, &op, &ex);
+	assert_string_equal(model_cat(md, (size_t)op.cat), "crisis");
+	assert_true(op.prob >= 0.30 && op.prob < 0.90);
+	assert_int_equal(op.of[0], 10);
+	assert_int_equal(op.of[1], 0);
+	assert_int_equal(op.of[2], 0);
+	assert_non_null(strstr(buf_str(&ex), "recall-first"));
+	buf_free(&ex);
+	msg_free(m);
+
+	/* Confident for billing: against individual, never against crisis. */
+	m = mk("money", "", "");
+	model_judge(md, m, NULL, 0, &op, NULL);
+	assert_string_equal(model_cat(md, (size_t)op.cat), "billing");
+	assert_int_equal(op.of[2], 10);
+	assert_int_equal(op.of[1], -10);
+	assert_int_equal(op.of[0], 0);
+	msg_free(m);
+	model_free(md);
+
+	/* A recall category the model does not have is an error. */
+	write_model(path, "recall urgent 0.3\ncategory a 1 1\n"
+	    "category b 1 1\n");
+	assert_null(model_load(path, &d));
+	assert_int_equal(d.nerrors, 1);
+	/* Out of range, with the rule in the message. */
+	write_model(path, "against 0.7\ncategory a 1 1\ncategory b 1 1\n");
+	assert_null(model_load(path, &d));
+	assert_int_equal(d.nerrors, 2);
+	assert_non_null(strstr(d.items[1].msg, "against"));
+	assert_non_null(strstr(d.items[1].loc, ":2:"));
+	unlink(path);
+	diag_free(&d);
 }
 
 /* A missing model is no model; a broken one is an error at file:line. */
@@ -135,7 +224,7 @@ test_bad_files(void **state)
 	assert_int_equal(d.nerrors, 1);
 
 	fp = fopen(path, "w");
-	fputs("triaged-model 1\ncategory a 1 1\ncategory b 1 1\nf word 1\n",
+	fputs("triaged-model 2\ncategory a 1 1\ncategory b 1 1\nf word 1\n",
 	    fp);
 	fclose(fp);
 	assert_null(model_load(path, &d));
@@ -150,6 +239,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_features),
 		cmocka_unit_test(test_train_and_judge),
+		cmocka_unit_test(test_recall_and_against),
 		cmocka_unit_test(test_bad_files),
 	};
 

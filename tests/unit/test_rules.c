@@ -492,6 +492,81 @@ test_words_and_evidence(void **state)
 	rules_free(rs);
 }
 
+/*
+ * The model beside the rules: its rule features, its evidence for a
+ * confident choice, its evidence against an improbable category (one
+ * scored rule then no longer carries it), never against crisis, and the
+ * recall-first bar.
+ */
+static void
+test_model_evidence(void **state)
+{
+	struct ruleset	*rs = load_ok(DATA "/good/model");
+	struct tmsg	 t;
+	struct buf	 ex;
+
+	/* Confident for plain: against billing, whose one rule gives 10. */
+	tmsg_init(&t, "", "the invoice for the garden roses", "");
+	expect(rs, &t.m, "plain", "billing-word", "");
+	buf_init(&ex, 0);
+	rules_explain(rs, &t.m, &ex);
+	assert_non_null(strstr(buf_str(&ex), "against billing, evidence -10"));
+	assert_non_null(strstr(buf_str(&ex),
+	    "category billing: evidence 0 of 10 needed, not enough\n"));
+	buf_free(&ex);
+	/* The same model never speaks against crisis. */
+	tmsg_init(&t, "", "hopeless about the garden roses", "");
+	expect(rs, &t.m, "crisis", "crisis-word", "");
+	/* The rule that matched is a feature: with "receipt", billing. */
+	tmsg_init(&t, "", "invoice and receipt", "");
+	expect(rs, &t.m, "billing", "billing-word", "");
+	/* Crisis is recall-first: from probability 0.50, not 0.90. */
+	tmsg_init(&t, "", "alone", "");
+	expect(rs, &t.m, "crisis", "", "");
+	buf_init(&ex, 0);
+	rules_explain(rs, &t.m, &ex);
+	assert_non_null(strstr(buf_str(&ex), "recall-first"));
+	buf_free(&ex);
+	rules_free(rs);
+}
+
+/* "asserted": a match that is denied or only in the past does not count. */
+static void
+test_asserted(void **state)
+{
+	struct ruleset	*rs = load_ok(DATA "/good/evidence");
+	struct tmsg	 t;
+
+	tmsg_init(&t, "", "I keep having thoughts of hurting myself", "");
+	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
+	/* Denied close before it, in its clause. */
+	tmsg_init(&t, "", "I'm not having any thoughts of hurting myself.",
+	    "");
+	expect(rs, &t.m, "plain", "", "");
+	tmsg_init(&t, "", "No tengo pensamientos de hacerme daño", "");
+	expect(rs, &t.m, "plain", "", "");
+	/* A later match that is not denied still counts. */
+	tmsg_init(&t, "", "I'm not suicidal. But I keep hurting myself.", "");
+	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
+	/* Not denials: can't stop, don't know, no one knows. */
+	tmsg_init(&t, "", "I can't stop thinking about hurting myself", "");
+	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
+	tmsg_init(&t, "", "I don't know why I keep hurting myself", "");
+	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
+	tmsg_init(&t, "", "no one knows I'm suicidal", "");
+	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
+	tmsg_init(&t, "", "I never felt this suicidal before", "");
+	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
+	/* Only in the past; in the past and now again. */
+	tmsg_init(&t, "", "When I was 19 I made a suicide attempt, and I've "
+	    "been stable since.", "");
+	expect(rs, &t.m, "plain", "", "");
+	tmsg_init(&t, "", "Years ago I was suicidal and lately it is back.",
+	    "");
+	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
+	rules_free(rs);
+}
+
 static void
 test_invalid_utf8(void **state)
 {
@@ -803,10 +878,14 @@ tags_ok(const struct verdict *v, const char *list, int want)
 	return (ok);
 }
 
+/*
+ * The shipped rules alone (without triage.model, whose opinion the
+ * accuracy test measures on whole messages) sort these one-liners.
+ */
 static void
 test_shipped_inquiries(void **state)
 {
-	struct ruleset		*rs = load_ok(SHIPPED);
+	struct ruleset		*rs;
 	const struct inquiry	*q;
 	struct tmsg		 t;
 	struct verdict		 v;
@@ -814,6 +893,9 @@ test_shipped_inquiries(void **state)
 	char			*hname, *colon;
 	size_t			 i, j, bad = 0;
 
+	rules_skip_model(1);
+	rs = load_ok(SHIPPED);
+	rules_skip_model(0);
 	assert_true(NINQUIRIES >= 40);
 	for (i = 0; i < NINQUIRIES; i++) {
 		q = &inquiries[i];
@@ -858,6 +940,8 @@ main(void)
 		cmocka_unit_test(test_multiple_fields),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_words_and_evidence),
+		cmocka_unit_test(test_model_evidence),
+		cmocka_unit_test(test_asserted),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_categories),
