@@ -1,7 +1,7 @@
 /*
  * Negation and past-time scope for "asserted" patterns (scope.h).
  *
- * Negated: one of the six words before the match, in its clause, is a
+ * Negated: one of the eight words before the match, in its clause, is a
  * negator ("not", "no", "never", "don't", "no tengo", ...), and no word
  * between that negator and the match turns it into something else
  * ("can't stop", "don't know", "no one knows", "don't want to", "never
@@ -10,19 +10,19 @@
  * on" is not a denial.
  *
  * Past: the match's sentence names a time that is over ("years ago",
- * "when I was 19", "in high school", "back then") and nothing that is
- * now ("again", "lately", "still", "tonight", "last night").
+ * "when I was 19", "at 16", "in high school", "back then", "con 19 años")
+ * and nothing that is now ("again", "lately", "still", "tonight", "last
+ * night").
  *
  * Both lean to asserted: a word list that misses a denial costs a kind
  * crisis reply; one that invents a denial could cost a missed crisis.
  */
 #include <ctype.h>
 #include <string.h>
-#include <strings.h>
 
 #include "scope.h"
 
-#define SCOPE_WORDS	6	/* words before a match a negator reaches */
+#define SCOPE_WORDS	8	/* words before a match a negator reaches */
 #define SCOPE_WORDLEN	24
 
 static const char *const scope_negators[] = {
@@ -124,6 +124,20 @@ scope_negated(const char *text, size_t start)
 	return (0);
 }
 
+/* Does phrase (n bytes, '#' any digit) start at p, ignoring ASCII case? */
+static int
+scope_at(const char *p, const char *phrase, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (phrase[i] == '#' ? !isdigit((unsigned char)p[i]) :
+		    tolower((unsigned char)p[i]) != phrase[i])
+			return (0);
+	}
+	return (1);
+}
+
 /* Does s (len bytes) contain any of the phrases, as whole words? */
 static int
 scope_has(const char *s, size_t len, const char *const *phrases)
@@ -134,7 +148,7 @@ scope_has(const char *s, size_t len, const char *const *phrases)
 	for (; *phrases != NULL; phrases++) {
 		n = strlen(*phrases);
 		for (p = s; p + n <= end; p++) {
-			if (strncasecmp(p, *phrases, n) != 0)
+			if (!scope_at(p, *phrases, n))
 				continue;
 			if ((p == s || !isalnum((unsigned char)p[-1])) &&
 			    (p + n == end || !isalnum((unsigned char)p[n])))
@@ -149,10 +163,11 @@ static const char *const scope_past[] = {
 	"long time ago", "when i was", "as a teen", "as a teenager",
 	"as a kid", "as a child", "in high school", "in middle school",
 	"in college", "in my teens", "in my twenties", "in my early twenties",
-	"back then", "back in", "in the past", "since then", "at 14", "at 15",
-	"at 16", "at 17", "at 18", "at 19", "at 20", "at age", "years back",
+	"back then", "back in", "in the past", "since then", "years back",
 	"cuando era", "hace años", "hace muchos años", "en el pasado",
-	"de adolescente", NULL
+	"de adolescente", "at ##", "at age ##", "aged ##", "when i was ##",
+	"con ## años", "a los ## años", "cuando tenía", "de joven",
+	"en la adolescencia", "en la universidad", "en la prepa", NULL
 };
 
 static const char *const scope_now[] = {
