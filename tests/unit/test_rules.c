@@ -741,6 +741,21 @@ static const struct inquiry {
 	  "kill myself\". Register now, earn 3 CE credits.", NULL, NULL,
 	  "crisis", "marketing", NULL },
 
+	/* Danger from a partner by the Danger Assessment's items. */
+	{ "", "My husband checks my phone every night and I'm scared of him.",
+	  NULL, NULL, "crisis", "urgent violence", NULL },
+	{ "", "He told me he would hurt the kids if I call anyone.", NULL,
+	  NULL, "crisis", "urgent violence", NULL },
+	{ "", "She keeps my car keys and won't let me see my friends, and it "
+	  "is getting worse every time she loses her temper.", NULL, NULL,
+	  "crisis", "urgent violence", NULL },
+	{ "", "My boyfriend and I want couples counseling, he gets so jealous "
+	  "of my coworkers", NULL, NULL, "couples", NULL, "urgent" },
+	{ "", "I'm afraid of flying and want help with my anxiety", NULL,
+	  NULL, "individual", "anxiety", "urgent" },
+	{ "", "I'm not having any thoughts of hurting myself, just exhausted "
+	  "and low", NULL, NULL, "individual", NULL, "urgent" },
+
 	/* False friends of crisis. */
 	{ "Re: Your inquiry", "Thank you! Tuesday at 10 works for me.",
 	  "> If you are in crisis or thinking about suicide, call or text "
