@@ -69,13 +69,12 @@ scope_in(const char *const *list, const char *w)
 
 /*
  * The word ending just before *pos (moving *pos to its start), lower-cased
- * ASCII with apostrophes dropped, into w. 0 when the clause ends first.
+ * ASCII with apostrophes dropped, into w (SCOPE_WORDLEN bytes). 0 when the clause ends first.
  */
 static int
 scope_prev_word(const char *text, size_t *pos, char *w)
 {
 	size_t	i = *pos, end, n = 0, k;
-	char	tmp[SCOPE_WORDLEN];
 
 	while (i > 0 && !scope_boundary(text[i - 1]) &&
 	    !isalnum((unsigned char)text[i - 1]) &&
@@ -88,7 +87,7 @@ scope_prev_word(const char *text, size_t *pos, char *w)
 	    (unsigned char)text[i - 1] >= 0x80 || text[i - 1] == '\''))
 		i--;
 	*pos = i;
-	for (k = i; k < end && n < sizeof tmp - 1; k++) {
+	for (k = i; k < end && n < SCOPE_WORDLEN - 1; k++) {
 		/* "’" (e2 80 99) and "'" are dropped: "don’t" is "dont". */
 		if (text[k] == '\'')
 			continue;
@@ -98,10 +97,9 @@ scope_prev_word(const char *text, size_t *pos, char *w)
 			k += 2;
 			continue;
 		}
-		tmp[n++] = (char)tolower((unsigned char)text[k]);
+		w[n++] = (char)tolower((unsigned char)text[k]);
 	}
-	tmp[n] = '\0';
-	memcpy(w, tmp, n + 1);
+	w[n] = '\0';
 	return (1);
 }
 
