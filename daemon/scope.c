@@ -69,7 +69,8 @@ scope_in(const char *const *list, const char *w)
 
 /*
  * The word ending just before *pos (moving *pos to its start), lower-cased
- * ASCII with apostrophes dropped, into w (SCOPE_WORDLEN bytes). 0 when the clause ends first.
+ * ASCII with apostrophes dropped, into w (SCOPE_WORDLEN bytes). 0 when
+ * the clause ends first.
  */
 static int
 scope_prev_word(const char *text, size_t *pos, char *w)
