@@ -31,9 +31,11 @@
 
 #define MODEL_MAGIC		"triaged-model 2"
 #define MODEL_WEIGHT		10	/* evidence when confident */
-#define MODEL_CONFIDENCE	0.90	/* posterior needed for it */
+#define MODEL_CONFIDENCE	0.60	/* posterior needed for it */
 #define MODEL_RECALL		0.50	/* ... for the recall-first category */
 #define MODEL_AGAINST		0.05	/* below it, evidence against */
+#define MODEL_SMOOTHING		0.10	/* pseudo-count of every feature */
+#define MODEL_TEMPERATURE	5.0	/* divides the log odds */
 #define MODEL_MIN_COUNT		2	/* features seen fewer times drop */
 #define MODEL_HASH		65536	/* buckets (power of two) */
 #define MODEL_EXPLAIN_WORDS	6
@@ -61,6 +63,8 @@ struct model {
 	int			  recall_cat;	/* -1: none */
 	double			  recall;
 	double			  against;	/* 0: never */
+	double			  smoothing;
+	double			  temperature;
 };
 
 struct model_train {
@@ -426,6 +430,31 @@ model_line(struct model *md, char *line, const char *path, unsigned ln,
 		md->against = x;
 		return (0);
 	}
+	/*
+	 * Naive Bayes adds up every word as if independent, so its posterior
+	 * is near 0 or 1 on any long message; the temperature divides the
+	 * log odds back to probabilities the thresholds can use. A smaller
+	 * pseudo-count lets the words a category really uses count for more
+	 * than the many it never saw.
+	 */
+	if (strcmp(tok, "smoothing") == 0) {
+		if (model_number(strtok(NULL, " \t"), &x) == -1 || x <= 0 ||
+		    x > 10) {
+			why = "smoothing: a pseudo-count above 0, at most 10";
+			goto bad;
+		}
+		md->smoothing = x;
+		return (0);
+	}
+	if (strcmp(tok, "temperature") == 0) {
+		if (model_number(strtok(NULL, " \t"), &x) == -1 || x < 1 ||
+		    x > 100) {
+			why = "temperature: a number from 1 to 100";
+			goto bad;
+		}
+		md->temperature = x;
+		return (0);
+	}
 	if (strcmp(tok, "category") == 0) {
 		/* Features are sized to the categories before them. */
 		if (md->feats.n > 0 || (name = strtok(NULL, " \t")) == NULL ||
@@ -478,6 +507,9 @@ model_load(const char *path, struct diag *d)
 	md = xcalloc(1, sizeof *md);
 	md->weight = MODEL_WEIGHT;
 	md->confidence = MODEL_CONFIDENCE;
+	/* A file without these lines reads as add-one, undivided. */
+	md->smoothing = 1.0;
+	md->temperature = 1.0;
 	md->recall_cat = -1;
 	while (!bad && (len = getline(&line, &size, fp)) != -1) {
 		ln++;
@@ -515,13 +547,15 @@ model_load(const char *path, struct diag *d)
 	return (md);
 }
 
-/* log P(feature | category) with add-one smoothing. */
+/* log P(feature | category), smoothed by a pseudo-count. */
 static double
 model_logp(const struct model *md, const struct model_feat *f, size_t c)
 {
-	double	num = (f != NULL ? f->count[c] : 0) + 1.0;
+	double	a = md->smoothing;
+	double	num = (f != NULL ? f->count[c] : 0) + a;
 
-	return (log(num / ((double)md->tokens[c] + (double)md->feats.n + 1)));
+	return (log(num / ((double)md->tokens[c] +
+	    a * ((double)md->feats.n + 1))));
 }
 
 struct model_word {
@@ -601,13 +635,16 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 			op->cat = (int)c;
 	best = p[op->cat];
 	for (sum = 0, c = 0; c < md->ncats; c++)
-		sum += (p[c] = exp(p[c] - best));
+		sum += (p[c] = exp((p[c] - best) / md->temperature));
 	for (c = 0; c < md->ncats; c++)
 		p[c] /= sum;
 	op->prob = p[op->cat];
-	if (op->prob >= md->confidence)
+	/*
+	 * The recall-first category gets its points from its own bar alone,
+	 * so that bar and the confidence of the others are tuned apart.
+	 */
+	if (op->cat != md->recall_cat && op->prob >= md->confidence)
 		op->evidence = md->weight;
-	/* The recall-first category gets the points from a lower bar. */
 	else if (md->recall_cat != -1 && p[md->recall_cat] >= md->recall) {
 		op->cat = md->recall_cat;
 		op->prob = p[md->recall_cat];
@@ -692,9 +729,11 @@ model_train_write(struct model_train *t, const char *path,
 	fprintf(fp, "%s\n# Written by triaged train: a naive Bayes model "
 	    "over words, word pairs and\n# the rules that matched. Train "
 	    "again after changing the rules or the\n# corpus; only the "
-	    "evidence, recall and against lines may be tuned.\n",
-	    MODEL_MAGIC);
+	    "evidence, recall, against, smoothing and temperature lines\n"
+	    "# may be tuned.\n", MODEL_MAGIC);
 	fprintf(fp, "evidence %d %.2f\n", MODEL_WEIGHT, MODEL_CONFIDENCE);
+	fprintf(fp, "smoothing %.2f\n", MODEL_SMOOTHING);
+	fprintf(fp, "temperature %.2f\n", MODEL_TEMPERATURE);
 	if (recall_cat != NULL && model_cat_index(&t->m, recall_cat, 0) != -1)
 		fprintf(fp, "recall %s %.2f\n", recall_cat, MODEL_RECALL);
 	fprintf(fp, "against %.2f\n", MODEL_AGAINST);

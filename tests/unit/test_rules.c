@@ -871,6 +871,27 @@ static const struct inquiry {
 	{ "Rehab partners", "Our recovery center treats alcohol and opioid "
 	  "addiction.", NULL, "List-Unsubscribe: <mailto:u@x.example>",
 	  "not-inquiry", "bulk", NULL },
+	/*
+	 * 17-crisis-concepts: an act near its object, existence after "no
+	 * point", rehearsing a fall, asking God to be taken; and the
+	 * everyday wordings they must leave alone.
+	 */
+	{ "us", "We keep fighting and after he left I burned my wrist with a "
+	  "cigarette. Do you see couples on Fridays?", NULL, NULL, "crisis",
+	  "urgent self-harm", NULL },
+	{ "couples", "My husband and I want couples counseling. I cut my "
+	  "hand chopping onions tonight so typing is slow.", NULL, NULL,
+	  "couples", NULL, "urgent" },
+	{ "work", "Each morning on the bridge I look at the railing and work "
+	  "out whether it is low enough.", NULL, NULL, "crisis", "urgent",
+	  NULL },
+	{ "son", "He told his aunt there is no point in being here anymore.",
+	  NULL, NULL, "crisis", "urgent", NULL },
+	{ "car", "There's no point in trying to fix the old car, so I sold "
+	  "it and feel anxious about money.", NULL, NULL, "individual", NULL,
+	  "urgent" },
+	{ "consulta", "Le pido a Dios que ya me lleve, estoy muy cansada.",
+	  NULL, NULL, "crisis", "urgent spanish", NULL },
 };
 
 #define NINQUIRIES	(sizeof inquiries / sizeof inquiries[0])
@@ -943,6 +964,50 @@ test_shipped_inquiries(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/*
+ * A web form or directory relay marks its mail auto-generated but carries
+ * a person's words and their Reply-To: crisis words count in full, and the
+ * inquiry is not taken for a program's notice. An out-of-office reply
+ * (auto-replied) that names 988 is not a crisis.
+ */
+/* The category of body under Auto-Submitted: auto, with reply_to or not. */
+static void
+expect_auto(const struct ruleset *rs, const char *body, const char *autos,
+    const char *reply_to, const char *category)
+{
+	struct tmsg	 t;
+	struct verdict	 v;
+
+	tmsg_init(&t, "New message", body, NULL);
+	tmsg_header(&t, "Auto-Submitted", autos);
+	if (reply_to != NULL)
+		tmsg_header(&t, "Reply-To", reply_to);
+	rules_classify(rs, &t.m, &v);
+	assert_string_equal(v.category, category);
+	verdict_free(&v);
+}
+
+static void
+test_relay_words_count(void **state)
+{
+	struct ruleset	*rs;
+
+	rules_skip_model(1);
+	rs = load_ok(SHIPPED);
+	rules_skip_model(0);
+	expect_auto(rs, "Message: I want to kill myself and I do not know who "
+	    "else to write to.", "auto-generated", "writer@mail.example",
+	    "crisis");
+	expect_auto(rs, "Message: my wife and I would like to start couples "
+	    "counseling.", "auto-generated", "writer@mail.example", "couples");
+	expect_auto(rs, "Your monthly statement is ready in the portal.",
+	    "auto-generated", NULL, "not-inquiry");
+	expect_auto(rs, "I am away until Monday. If you are in crisis, call or "
+	    "text 988. I want to kill myself is never something to keep to "
+	    "yourself.", "auto-replied", NULL, "not-inquiry");
+	rules_free(rs);
+}
+
 int
 main(void)
 {
@@ -957,6 +1022,7 @@ main(void)
 		cmocka_unit_test(test_words_and_evidence),
 		cmocka_unit_test(test_model_evidence),
 		cmocka_unit_test(test_asserted),
+		cmocka_unit_test(test_relay_words_count),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_categories),
