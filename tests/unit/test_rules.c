@@ -871,6 +871,16 @@ static const struct inquiry {
 	{ "Rehab partners", "Our recovery center treats alcohol and opioid "
 	  "addiction.", NULL, "List-Unsubscribe: <mailto:u@x.example>",
 	  "not-inquiry", "bulk", NULL },
+	/* Whose use it is: the writer's, a loved one's, or covering for one. */
+	{ "drinking", "My wife is upset, and she is right: I finish a bottle "
+	  "of wine most nights and hide the empties.", NULL, NULL,
+	  "substance", "alcohol self", "family" },
+	{ "my son", "My son is using pills again. I pay his rent and bailed "
+	  "him out twice; I need to figure out my part in it.", NULL, NULL,
+	  "substance", "narcotics family codependency", "self" },
+	{ "husband", "Every Monday I call his boss to say he is sick. I clean "
+	  "up the kitchen before the kids wake up; he drinks until 2am.",
+	  NULL, NULL, "substance", "alcohol family codependency", "self" },
 	/*
 	 * 17-crisis-concepts: an act near its object, existence after "no
 	 * point", rehearsing a fall, asking God to be taken; and the
