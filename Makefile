@@ -27,8 +27,12 @@ CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
 LDFLAGS	+= -fsanitize=address,undefined
 OBJDIR	= obj-san
+# A sanitized binary is a few times slower: the accuracy test classifies
+# every labelled message with it.
+TEST_TIMEOUT = 900
 else
 OBJDIR	= obj
+TEST_TIMEOUT = 300
 endif
 
 SRCS	= $(wildcard daemon/*.c)
@@ -83,7 +87,9 @@ unit: $(UNIT_BINS)
 		echo "== $$t"; (cd tests/unit && ../../$$t); done
 
 integration: $(BIN)
-	@TRIAGED=$(CURDIR)/$(BIN) sh tests/integration/run.sh
+	@TRIAGED=$(CURDIR)/$(BIN) \
+	    TB_TEST_TIMEOUT=$${TB_TEST_TIMEOUT:-$(TEST_TIMEOUT)} \
+	    sh tests/integration/run.sh
 
 check: unit integration bench-smoke fuzz-smoke
 

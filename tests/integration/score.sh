@@ -29,25 +29,40 @@ tb_offline_conf "$tmp" "$ACCURACY_RULES"
 	exit 1
 }
 
-# Classify every message of $1 into $2: NAME, a tab, the JSON verdict.
-# ACCURACY_EVERY=N classifies every Nth message only (make valgrind): the
-# run then checks for errors, not the floors.
+# Classify every message of $1 into $2: NAME, a tab, the JSON verdict,
+# sorted by name. ACCURACY_EVERY=N classifies every Nth message only (make
+# valgrind): the run then checks for errors, not the floors. The messages
+# are shared out among one worker per CPU (ACCURACY_JOBS).
+classify_one()
+{
+	local f=$1 name out
+	name=$(basename "$f" .eml)
+	if out=$("$TRIAGED" -c "$tmp/triaged.conf" classify --json "$f" \
+	    2>"$tmp/err.$name"); then
+		printf '%s\t%s\n' "$name" "$out"
+	else
+		printf '%s\tERROR: exit %s: %s\n' "$name" "$?" \
+		    "$(head -c 200 "$tmp/err.$name" | tr '\n' ' ')"
+	fi
+	rm -f "$tmp/err.$name"
+}
+
 classify_all()
 {
-	local f name i=0
+	local f i=0 k jobs=${ACCURACY_JOBS:-$(nproc 2>/dev/null || echo 1)}
 	for f in "$1"/*.eml; do
 		[ -e "$f" ] || continue
 		i=$((i + 1))
 		[ $(( (i - 1) % ${ACCURACY_EVERY:-1} )) = 0 ] || continue
-		name=$(basename "$f" .eml)
-		if out=$("$TRIAGED" -c "$tmp/triaged.conf" classify --json \
-		    "$f" 2>"$tmp/err"); then
-			printf '%s\t%s\n' "$name" "$out"
-		else
-			printf '%s\tERROR: exit %s: %s\n' "$name" "$?" \
-			    "$(head -c 200 "$tmp/err" | tr '\n' ' ')"
-		fi
-	done >"$2"
+		echo "$f"
+	done >"$tmp/list"
+	for k in $(seq 0 $((jobs - 1))); do
+		awk -v k="$k" -v n="$jobs" '(NR - 1) % n == k' "$tmp/list" |
+		while read -r f; do classify_one "$f"; done >"$tmp/part.$k" &
+	done
+	wait
+	sort "$tmp"/part.* >"$2"
+	rm -f "$tmp"/part.* "$tmp/list"
 }
 
 # Score one set; $1 is --blind or "", $2 the folder.
