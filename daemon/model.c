@@ -665,7 +665,9 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 			buf_printf(ex, " (recall-first: it needs %.2f)",
 			    md->recall);
 		else if (!op->evidence)
-			buf_addstr(ex, " (below the confidence it needs)");
+			buf_printf(ex, " (below the %.2f it needs)",
+			    op->cat == md->recall_cat ? md->recall :
+			    md->confidence);
 		if (op->evidence)
 			buf_printf(ex, ", evidence %+d", op->evidence);
 		for (c = 0; c < md->ncats; c++)
