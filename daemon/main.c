@@ -506,18 +506,32 @@ main(int argc, char **argv)
 	return (EX_USAGE);
 }
 
-/* The category named in a .expect file ("category: NAME"); caller frees. */
+/*
+ * The category named in a .expect file ("category: NAME"), and the tags
+ * of its "tags:" lines into *tags; caller frees.
+ */
 static char *
-train_expect(const char *path)
+train_expect(const char *path, char ***tags, size_t *ntags)
 {
 	FILE	*fp;
 	char	*line = NULL, *cat = NULL, *p, *e;
 	size_t	 size = 0;
 
+	*tags = NULL;
+	*ntags = 0;
 	if ((fp = fopen(path, "r")) == NULL)
 		return (NULL);
-	while (cat == NULL && getline(&line, &size, fp) != -1) {
-		if (strncmp(line, "category:", 9) != 0)
+	while (getline(&line, &size, fp) != -1) {
+		if (strncmp(line, "tags:", 5) == 0) {
+			for (p = line + 5; (p = strtok(p, " \t\r\n")) != NULL;
+			    p = NULL) {
+				*tags = xreallocarray(*tags, *ntags + 1,
+				    sizeof **tags);
+				(*tags)[(*ntags)++] = xstrdup(p);
+			}
+			continue;
+		}
+		if (cat != NULL || strncmp(line, "category:", 9) != 0)
 			continue;
 		for (p = line + 9; *p == ' ' || *p == '\t'; p++)
 			;
@@ -529,6 +543,16 @@ train_expect(const char *path)
 	free(line);
 	fclose(fp);
 	return (cat);
+}
+
+static void
+train_labels_free(char **labels, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(labels[i]);
+	free(labels);
 }
 
 /*
@@ -545,7 +569,9 @@ cmd_train(const char *confpath, int argc, char **argv)
 	struct msg		*msg;
 	DIR			*dir;
 	char			*path, *exp, *cat, *raw, *cause = NULL, **feats;
-	size_t			 len, n = 0, skipped = 0, k, nfeats;
+	char			**labels;
+	const char *const	*group;
+	size_t			 len, n = 0, skipped = 0, k, nfeats, nlabels;
 	int			 i, known;
 
 	if (argc < 2) {
@@ -558,6 +584,11 @@ cmd_train(const char *confpath, int argc, char **argv)
 	if (load(&p, confpath) == -1)
 		return (EX_CONFIG);
 	t = model_train_new();
+	/* The rules checked each group; the model takes them as they are. */
+	for (k = 0; k < rules_nchoices(p.rules); k++) {
+		group = rules_choice(p.rules, k, &nlabels);
+		(void)model_train_choose(t, group, nlabels);
+	}
 	for (i = 1; i < argc; i++) {
 		if ((dir = opendir(argv[i])) == NULL) {
 			fprintf(stderr, "triaged: %s: %s\n", argv[i],
@@ -572,7 +603,7 @@ cmd_train(const char *confpath, int argc, char **argv)
 				continue;
 			exp = xasprintf("%s/%.*s.expect", argv[i],
 			    (int)(len - 4), de->d_name);
-			cat = train_expect(exp);
+			cat = train_expect(exp, &labels, &nlabels);
 			free(exp);
 			for (known = 0, k = 0; cat != NULL &&
 			    k < rules_ncategories(p.rules); k++)
@@ -584,11 +615,14 @@ cmd_train(const char *confpath, int argc, char **argv)
 				skipped++;
 				free(path);
 				free(cat);
+				train_labels_free(labels, nlabels);
 				continue;
 			}
 			msg = mime_parse(raw, len, &p.limits);
 			feats = rules_model_features(p.rules, msg, &nfeats);
-			model_train_add(t, msg, feats, nfeats, cat);
+			model_train_add(t, msg, feats, nfeats, cat, labels,
+			    nlabels);
+			train_labels_free(labels, nlabels);
 			for (k = 0; k < nfeats; k++)
 				free(feats[k]);
 			free(feats);

@@ -14,11 +14,16 @@
  *					each category below it (never from the
  *					recall-first one)
  *	category NAME DOCS TOKENS	...
- *	f FEATURE COUNT...		one count per category, in order
+ *	pick PROBABILITY		what the model needs to pick one tag of
+ *					a group the rules declared (choose)
+ *	tag NAME GROUP DOCS TOKENS	a tag of such a group (1, 2, ...)
+ *	f FEATURE COUNT...		one count per category, then per tag,
+ *					in order
  */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,13 +41,14 @@
 #define MODEL_AGAINST		0.05	/* below it, evidence against */
 #define MODEL_SMOOTHING		0.10	/* pseudo-count of every feature */
 #define MODEL_TEMPERATURE	5.0	/* divides the log odds */
+#define MODEL_PICK		0.60	/* posterior to pick a tag */
 #define MODEL_MIN_COUNT		2	/* features seen fewer times drop */
 #define MODEL_HASH		65536	/* buckets (power of two) */
 #define MODEL_EXPLAIN_WORDS	6
 
 struct model_feat {
 	char			*name;
-	unsigned		*count;	/* per category */
+	unsigned		*count;	/* per category, then per tag */
 	struct model_feat	*next;
 };
 
@@ -65,6 +71,20 @@ struct model {
 	double			  against;	/* 0: never */
 	double			  smoothing;
 	double			  temperature;
+	/*
+	 * Tags of the rules' "choose" groups, learned from the labels: the
+	 * model picks one of a group where the rules set any of them. Their
+	 * counts start at tagbase (the categories' count in a loaded model,
+	 * MODEL_MAX_CATS while training, when categories still arrive).
+	 */
+	char			 *tags[MODEL_MAX_TAGS];
+	unsigned		  group[MODEL_MAX_TAGS];
+	unsigned		  tdocs[MODEL_MAX_TAGS];
+	unsigned long		  ttokens[MODEL_MAX_TAGS];
+	size_t			  ntags;
+	size_t			  tagbase;
+	unsigned		  ngroups;
+	double			  pick;
 };
 
 struct model_train {
@@ -344,6 +364,8 @@ model_clear(struct model *md)
 
 	for (i = 0; i < md->ncats; i++)
 		free(md->cats[i]);
+	for (i = 0; i < md->ntags; i++)
+		free(md->tags[i]);
 	free(md->cats);
 	free(md->recall_name);
 	free(md->docs);
@@ -374,11 +396,77 @@ model_number(const char *tok, double *v)
 	return (*end != '\0' || errno != 0 || !isfinite(*v) ? -1 : 0);
 }
 
+/* "tag NAME GROUP DOCS TOKENS", after the categories, before features. */
+static int
+model_tag_line(struct model *md, const char *path, unsigned ln,
+    struct diag *d)
+{
+	const char	*name, *tok[3];
+	char		*end;
+	unsigned long	 v[3];
+	size_t		 i;
+
+	if ((name = strtok(NULL, " \t")) == NULL)
+		goto bad;
+	for (i = 0; i < 3; i++) {
+		if ((tok[i] = strtok(NULL, " \t")) == NULL)
+			goto bad;
+		errno = 0;
+		v[i] = strtoul(tok[i], &end, 10);
+		if (*end != '\0' || errno != 0 || v[i] > 1000000000)
+			goto bad;
+	}
+	if (md->feats.n > 0 || md->ncats == 0 || md->ntags == MODEL_MAX_TAGS ||
+	    v[0] < 1 || v[0] > md->ngroups + 1)
+		goto bad;
+	for (i = 0; i < md->ntags; i++)
+		if (strcmp(md->tags[i], name) == 0)
+			goto bad;
+	md->tags[md->ntags] = xstrdup(name);
+	md->group[md->ntags] = (unsigned)v[0];
+	md->tdocs[md->ntags] = (unsigned)v[1];
+	md->ttokens[md->ntags++] = v[2];
+	if (v[0] > md->ngroups)
+		md->ngroups = (unsigned)v[0];
+	return (0);
+
+bad:
+	diag_error(d, path, ln, "model: tag: a name not seen before, its "
+	    "group (1, 2, ... in order), documents and tokens, after the "
+	    "categories and before the features (run triaged train again)");
+	return (-1);
+}
+
+/*
+ * The lines that set one number, and its range. Naive Bayes adds up every
+ * word as if independent, so its posterior is near 0 or 1 on any long
+ * message; the temperature divides the log odds back to probabilities the
+ * thresholds can use. A smaller pseudo-count (smoothing) lets the words a
+ * category really uses count for more than the many it never saw.
+ */
+static const struct model_setting {
+	const char	*name;
+	size_t		 off;		/* of the double in struct model */
+	double		 lo, hi;
+	int		 lo_open, hi_open;	/* the bound is excluded */
+	const char	*why;
+} model_settings[] = {
+	{ "against", offsetof(struct model, against), 0, 0.5, 0, 1,
+	  "against: a probability from 0 to below 0.5 (0: never)" },
+	{ "smoothing", offsetof(struct model, smoothing), 0, 10, 1, 0,
+	  "smoothing: a pseudo-count above 0, at most 10" },
+	{ "temperature", offsetof(struct model, temperature), 1, 100, 0, 0,
+	  "temperature: a number from 1 to 100" },
+	{ "pick", offsetof(struct model, pick), 0.5, 1, 0, 0,
+	  "pick: a probability from 0.5 to 1" },
+};
+
 /* Parse one "f NAME COUNT..." or header line of the file. */
 static int
 model_line(struct model *md, char *line, const char *path, unsigned ln,
     struct diag *d)
 {
+	const struct model_setting *set;
 	struct model_feat	*f;
 	const char		*why = "unreadable line (run triaged train "
 				    "again)";
@@ -420,44 +508,26 @@ model_line(struct model *md, char *line, const char *path, unsigned ln,
 		md->recall_name = xstrdup(name);
 		return (0);
 	}
-	if (strcmp(tok, "against") == 0) {
-		if (model_number(strtok(NULL, " \t"), &x) == -1 || x < 0 ||
-		    x >= 0.5) {
-			why = "against: a probability from 0 to below 0.5 (0: "
-			    "never)";
+	for (i = 0; i < sizeof model_settings / sizeof model_settings[0];
+	    i++) {
+		set = &model_settings[i];
+		if (strcmp(tok, set->name) != 0)
+			continue;
+		if (model_number(strtok(NULL, " \t"), &x) == -1 ||
+		    x < set->lo || (set->lo_open && x == set->lo) ||
+		    x > set->hi || (set->hi_open && x == set->hi)) {
+			why = set->why;
 			goto bad;
 		}
-		md->against = x;
+		*(double *)(void *)((char *)md + set->off) = x;
 		return (0);
 	}
-	/*
-	 * Naive Bayes adds up every word as if independent, so its posterior
-	 * is near 0 or 1 on any long message; the temperature divides the
-	 * log odds back to probabilities the thresholds can use. A smaller
-	 * pseudo-count lets the words a category really uses count for more
-	 * than the many it never saw.
-	 */
-	if (strcmp(tok, "smoothing") == 0) {
-		if (model_number(strtok(NULL, " \t"), &x) == -1 || x <= 0 ||
-		    x > 10) {
-			why = "smoothing: a pseudo-count above 0, at most 10";
-			goto bad;
-		}
-		md->smoothing = x;
-		return (0);
-	}
-	if (strcmp(tok, "temperature") == 0) {
-		if (model_number(strtok(NULL, " \t"), &x) == -1 || x < 1 ||
-		    x > 100) {
-			why = "temperature: a number from 1 to 100";
-			goto bad;
-		}
-		md->temperature = x;
-		return (0);
-	}
+	if (strcmp(tok, "tag") == 0)
+		return (model_tag_line(md, path, ln, d));
 	if (strcmp(tok, "category") == 0) {
-		/* Features are sized to the categories before them. */
-		if (md->feats.n > 0 || (name = strtok(NULL, " \t")) == NULL ||
+		/* Features are sized to the columns before them. */
+		if (md->feats.n > 0 || md->ntags > 0 ||
+		    (name = strtok(NULL, " \t")) == NULL ||
 		    (c = model_cat_index(md, name, 1)) == -1)
 			goto bad;
 		if ((tok = strtok(NULL, " \t")) == NULL)
@@ -471,8 +541,9 @@ model_line(struct model *md, char *line, const char *path, unsigned ln,
 	if (strcmp(tok, "f") != 0 || md->ncats == 0 ||
 	    (name = strtok(NULL, " \t")) == NULL)
 		goto bad;
-	f = model_add(&md->feats, name, md->ncats);
-	for (i = 0; i < md->ncats; i++) {
+	md->tagbase = md->ncats;
+	f = model_add(&md->feats, name, md->ncats + md->ntags);
+	for (i = 0; i < md->ncats + md->ntags; i++) {
 		if ((tok = strtok(NULL, " \t")) == NULL)
 			goto bad;
 		errno = 0;
@@ -486,6 +557,22 @@ model_line(struct model *md, char *line, const char *path, unsigned ln,
 bad:
 	diag_error(d, path, ln, "model: %s", why);
 	return (-1);
+}
+
+/* Is any group of tags one tag alone? */
+static int
+model_groups_bad(const struct model *md)
+{
+	size_t		t, n;
+	unsigned	g;
+
+	for (g = 1; g <= md->ngroups; g++) {
+		for (n = 0, t = 0; t < md->ntags; t++)
+			n += md->group[t] == g;
+		if (n < 2)
+			return (1);
+	}
+	return (0);
 }
 
 struct model *
@@ -511,6 +598,7 @@ model_load(const char *path, struct diag *d)
 	md->smoothing = 1.0;
 	md->temperature = 1.0;
 	md->recall_cat = -1;
+	md->pick = MODEL_PICK;
 	while (!bad && (len = getline(&line, &size, fp)) != -1) {
 		ln++;
 		while (len > 0 && (line[len - 1] == '\n' ||
@@ -534,6 +622,12 @@ model_load(const char *path, struct diag *d)
 		diag_error(d, path, ln, "model: fewer than two categories");
 		bad = 1;
 	}
+	md->tagbase = md->ncats;
+	if (!bad && model_groups_bad(md)) {
+		diag_error(d, path, ln, "model: a tag group with fewer than "
+		    "two tags (run triaged train again)");
+		bad = 1;
+	}
 	if (!bad && md->recall_name != NULL &&
 	    (md->recall_cat = model_cat_index(md, md->recall_name, 0)) == -1) {
 		diag_error(d, path, 0, "model: recall category %s is not one "
@@ -547,15 +641,19 @@ model_load(const char *path, struct diag *d)
 	return (md);
 }
 
-/* log P(feature | category), smoothed by a pseudo-count. */
+/*
+ * log P(feature | column), smoothed by a pseudo-count: a column is a
+ * category, or from tagbase on a tag.
+ */
 static double
 model_logp(const struct model *md, const struct model_feat *f, size_t c)
 {
-	double	a = md->smoothing;
-	double	num = (f != NULL ? f->count[c] : 0) + a;
+	double		 a = md->smoothing;
+	double		 num = (f != NULL ? f->count[c] : 0) + a;
+	unsigned long	 tokens;
 
-	return (log(num / ((double)md->tokens[c] +
-	    a * ((double)md->feats.n + 1))));
+	tokens = c < md->tagbase ? md->tokens[c] : md->ttokens[c - md->tagbase];
+	return (log(num / ((double)tokens + a * ((double)md->feats.n + 1))));
 }
 
 struct model_word {
@@ -571,10 +669,13 @@ model_word_cmp(const void *a, const void *b)
 	return (x->weight < y->weight ? 1 : x->weight > y->weight ? -1 : 0);
 }
 
-/* For --explain: the features that weighed most for cat over the rest. */
+/*
+ * For --explain: the features that weighed most for column col over the
+ * others of cols (the categories, or the tags of one group).
+ */
 static void
-model_explain(const struct model *md, char *const *f, size_t n, size_t cat,
-    struct buf *ex)
+model_explain(const struct model *md, char *const *f, size_t n, size_t col,
+    const size_t *cols, size_t ncols, struct buf *ex)
 {
 	const struct model_feat	*feat;
 	struct model_word	*words;
@@ -585,11 +686,12 @@ model_explain(const struct model *md, char *const *f, size_t n, size_t cat,
 	for (i = 0; i < n; i++) {
 		if ((feat = model_find(&md->feats, f[i])) == NULL)
 			continue;
-		for (other = -HUGE_VAL, c = 0; c < md->ncats; c++)
-			if (c != cat && model_logp(md, feat, c) > other)
-				other = model_logp(md, feat, c);
+		for (other = -HUGE_VAL, c = 0; c < ncols; c++)
+			if (cols[c] != col && model_logp(md, feat, cols[c]) >
+			    other)
+				other = model_logp(md, feat, cols[c]);
 		words[nw].name = f[i];
-		words[nw].weight = model_logp(md, feat, cat) - other;
+		words[nw].weight = model_logp(md, feat, col) - other;
 		nw++;
 	}
 	qsort(words, nw, sizeof *words, model_word_cmp);
@@ -601,14 +703,18 @@ model_explain(const struct model *md, char *const *f, size_t n, size_t cat,
 	free(words);
 }
 
+static void	model_pick_group(const struct model *, unsigned, const double *,
+		    struct model_opinion *, char *const *, size_t, struct buf *);
+
 void
 model_judge(const struct model *md, const struct msg *m, char *const *extra,
     size_t nextra, struct model_opinion *op, struct buf *ex)
 {
 	const struct model_feat	*feat;
 	double			 p[MODEL_MAX_CATS] = { 0 }, best, sum;
+	double			 q[MODEL_MAX_TAGS] = { 0 };
 	char			**f;
-	size_t			 n, i, c;
+	size_t			 n, i, c, cols[MODEL_MAX_CATS];
 	int			 recall = 0;
 
 	memset(op, 0, sizeof *op);
@@ -628,6 +734,8 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 			continue;
 		for (c = 0; c < md->ncats; c++)
 			p[c] += model_logp(md, feat, c);
+		for (c = 0; c < md->ntags; c++)
+			q[c] += model_logp(md, feat, md->tagbase + c);
 	}
 	op->cat = 0;
 	for (c = 1; c < md->ncats; c++)
@@ -674,11 +782,110 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 			if (op->of[c] < 0)
 				buf_printf(ex, "; against %s, evidence %+d",
 				    md->cats[c], op->of[c]);
-		model_explain(md, f, n, (size_t)op->cat, ex);
+		for (c = 0; c < md->ncats; c++)
+			cols[c] = c;
+		model_explain(md, f, n, (size_t)op->cat, cols, md->ncats, ex);
 	}
+	for (c = 1; c <= md->ngroups; c++)
+		model_pick_group(md, (unsigned)c, q, op, f, n, ex);
 	for (i = 0; i < n; i++)
 		free(f[i]);
 	free(f);
+}
+
+/*
+ * Pick one tag of group g from the summed log likelihoods q (equal
+ * priors, the same temperature as the categories) when it is probable
+ * enough; with ex, say so and why.
+ */
+static void
+model_pick_group(const struct model *md, unsigned g, const double *q,
+    struct model_opinion *op, char *const *f, size_t n, struct buf *ex)
+{
+	double	p[MODEL_MAX_TAGS], sum = 0;
+	size_t	cols[MODEL_MAX_TAGS], k, t, nt = 0, best = 0;
+
+	for (t = 0; t < md->ntags; t++) {
+		if (md->group[t] != g)
+			continue;
+		cols[nt++] = md->tagbase + t;
+		if (nt == 1 || q[t] > q[best])
+			best = t;
+	}
+	for (t = 0; t < md->ntags; t++)
+		if (md->group[t] == g)
+			sum += (p[t] = exp((q[t] - q[best]) / md->temperature));
+	for (t = 0; t < md->ntags; t++)
+		if (md->group[t] == g)
+			op->picked[t] = p[best] / sum < md->pick ? 0 :
+			    t == best ? 1 : -1;
+	if (ex == NULL)
+		return;
+	buf_addstr(ex, "model, of");
+	for (k = 0, t = 0; t < md->ntags; t++)
+		if (md->group[t] == g)
+			buf_printf(ex, "%s %s", k++ > 0 ? " or" : "",
+			    md->tags[t]);
+	buf_printf(ex, ": %s, probability %.2f (%s %.2f; it applies where "
+	    "the rules set one of them)", md->tags[best], p[best] / sum,
+	    op->picked[best] ? "picked, it needs" : "not picked: it needs",
+	    md->pick);
+	model_explain(md, f, n, md->tagbase + best, cols, nt, ex);
+}
+
+int
+model_has_group(const struct model *md, const char *const *tags, size_t n)
+{
+	size_t		i, t, k;
+	unsigned	g = 0;
+
+	for (i = 0; i < n; i++) {
+		for (t = 0; t < md->ntags; t++)
+			if (strcmp(md->tags[t], tags[i]) == 0)
+				break;
+		if (t == md->ntags || (g != 0 && md->group[t] != g))
+			return (0);
+		g = md->group[t];
+	}
+	for (k = 0, t = 0; t < md->ntags; t++)
+		k += md->group[t] == g;
+	return (n > 0 && k == n);
+}
+
+void
+model_apply_picks(const struct model *md, const struct model_opinion *op,
+    char ***tags, size_t *ntags)
+{
+	size_t		 i, k, t, win;
+	unsigned	 g;
+	int		 seen;
+
+	for (g = 1; md != NULL && g <= md->ngroups; g++) {
+		for (win = SIZE_MAX, seen = 0, t = 0; t < md->ntags; t++) {
+			if (md->group[t] != g)
+				continue;
+			if (op->picked[t] == 1)
+				win = t;
+			for (i = 0; i < *ntags; i++)
+				if (strcmp((*tags)[i], md->tags[t]) == 0)
+					seen = 1;
+		}
+		if (!seen || win == SIZE_MAX)
+			continue;
+		for (i = 0, k = 0; i < *ntags; i++) {
+			for (t = 0; t < md->ntags; t++)
+				if (md->group[t] == g &&
+				    strcmp((*tags)[i], md->tags[t]) == 0)
+					break;
+			if (t < md->ntags)
+				free((*tags)[i]);
+			else
+				(*tags)[k++] = (*tags)[i];
+		}
+		*tags = xreallocarray(*tags, k + 1, sizeof **tags);
+		(*tags)[k++] = xstrdup(md->tags[win]);
+		*ntags = k;
+	}
 }
 
 struct model_train *
@@ -687,26 +894,82 @@ model_train_new(void)
 	struct model_train	*t;
 
 	t = xcalloc(1, sizeof *t);
+	t->m.tagbase = MODEL_MAX_CATS;
 	return (t);
+}
+
+int
+model_train_choose(struct model_train *t, const char *const *tags,
+    size_t ntags)
+{
+	struct model	*md = &t->m;
+	size_t		 i, k;
+
+	if (ntags < 2 || md->ntags + ntags > MODEL_MAX_TAGS)
+		return (-1);
+	for (i = 0; i < ntags; i++)
+		for (k = 0; k < md->ntags; k++)
+			if (strcmp(tags[i], md->tags[k]) == 0)
+				return (-1);
+	md->ngroups++;
+	for (i = 0; i < ntags; i++) {
+		md->tags[md->ntags] = xstrdup(tags[i]);
+		md->group[md->ntags++] = md->ngroups;
+	}
+	return (0);
+}
+
+/* The one tag of group g among labels, or -1 (none, or several). */
+static int
+model_label_tag(const struct model *md, unsigned g, char *const *labels,
+    size_t nlabels)
+{
+	size_t	i, t;
+	int	found = -1;
+
+	for (t = 0; t < md->ntags; t++) {
+		if (md->group[t] != g)
+			continue;
+		for (i = 0; i < nlabels; i++) {
+			if (strcmp(labels[i], md->tags[t]) != 0)
+				continue;
+			if (found != -1)
+				return (-1);
+			found = (int)t;
+		}
+	}
+	return (found);
 }
 
 void
 model_train_add(struct model_train *t, const struct msg *m,
-    char *const *extra, size_t nextra, const char *category)
+    char *const *extra, size_t nextra, const char *category,
+    char *const *labels, size_t nlabels)
 {
+	struct model		*md = &t->m;
 	struct model_feat	*feat;
 	char			**f;
-	size_t			 n, i;
-	int			 c;
+	size_t			 n, i, k, ntag = 0;
+	int			 c, tag[MODEL_MAX_TAGS];
+	unsigned		 g;
 
-	if ((c = model_cat_index(&t->m, category, 1)) == -1)
+	if ((c = model_cat_index(md, category, 1)) == -1)
 		return;
-	t->m.docs[c]++;
+	md->docs[c]++;
+	/* A message teaches a group only when its label has one tag of it. */
+	for (g = 1; g <= md->ngroups; g++)
+		if ((tag[ntag] = model_label_tag(md, g, labels, nlabels)) != -1)
+			md->tdocs[tag[ntag++]]++;
 	f = model_feats(m, extra, nextra, &n);
 	for (i = 0; i < n; i++) {
-		feat = model_add(&t->m.feats, f[i], MODEL_MAX_CATS);
+		feat = model_add(&md->feats, f[i],
+		    MODEL_MAX_CATS + MODEL_MAX_TAGS);
 		feat->count[c]++;
-		t->m.tokens[c]++;
+		md->tokens[c]++;
+		for (k = 0; k < ntag; k++) {
+			feat->count[md->tagbase + (size_t)tag[k]]++;
+			md->ttokens[tag[k]]++;
+		}
 		free(f[i]);
 	}
 	free(f);
@@ -739,9 +1002,14 @@ model_train_write(struct model_train *t, const char *path,
 	if (recall_cat != NULL && model_cat_index(&t->m, recall_cat, 0) != -1)
 		fprintf(fp, "recall %s %.2f\n", recall_cat, MODEL_RECALL);
 	fprintf(fp, "against %.2f\n", MODEL_AGAINST);
+	if (t->m.ntags > 0)
+		fprintf(fp, "pick %.2f\n", MODEL_PICK);
 	for (c = 0; c < t->m.ncats; c++)
 		fprintf(fp, "category %s %u %lu\n", t->m.cats[c],
 		    t->m.docs[c], t->m.tokens[c]);
+	for (c = 0; c < t->m.ntags; c++)
+		fprintf(fp, "tag %s %u %u %lu\n", t->m.tags[c], t->m.group[c],
+		    t->m.tdocs[c], t->m.ttokens[c]);
 	for (i = 0; t->m.feats.bucket != NULL && i < MODEL_HASH; i++) {
 		for (f = t->m.feats.bucket[i]; f != NULL; f = f->next) {
 			for (total = 0, c = 0; c < t->m.ncats; c++)
@@ -751,6 +1019,9 @@ model_train_write(struct model_train *t, const char *path,
 			fprintf(fp, "f %s", f->name);
 			for (c = 0; c < t->m.ncats; c++)
 				fprintf(fp, " %u", f->count[c]);
+			for (c = 0; c < t->m.ntags; c++)
+				fprintf(fp, " %u",
+				    f->count[t->m.tagbase + c]);
 			fputc('\n', fp);
 		}
 	}

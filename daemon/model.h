@@ -1,11 +1,13 @@
 /*
- * A learned second opinion: a logistic-regression model over the word
+ * A learned second opinion: a naive Bayes model over the word
  * unigrams and bigrams of the subject and the new text and the rules that
  * matched, trained by `triaged train` from labelled messages into a
  * plain-text file in the rules folder (triage.model), read with the rules
  * and reloaded with them. It adds evidence to a category the way a scored
  * rule does, to the recall-first category (crisis) from a lower
  * probability; it never takes any away, so it cannot remove a crisis.
+ * It also picks one tag of each group the rules declare exclusive
+ * ("choose self family": whose drinking it is) where the rules set any.
  */
 #ifndef TRIAGED_MODEL_H
 #define TRIAGED_MODEL_H
@@ -20,6 +22,7 @@ struct model;
 struct model_train;
 
 #define MODEL_MAX_CATS	32
+#define MODEL_MAX_TAGS	16	/* of all "choose" groups together */
 
 /*
  * What the model says about one message: its choice, and the evidence it
@@ -32,6 +35,8 @@ struct model_opinion {
 	double		 prob;		/* its probability */
 	int		 evidence;	/* points it adds (0: not confident) */
 	int		 of[MODEL_MAX_CATS];	/* evidence per category */
+	/* Per tag of a choose group: 1 picked, -1 not, 0 not sure. */
+	int		 picked[MODEL_MAX_TAGS];
 };
 
 /* Load path; NULL without error when the file does not exist. */
@@ -48,10 +53,27 @@ void		 model_judge(const struct model *, const struct msg *,
 		    char *const *extra, size_t nextra, struct model_opinion *,
 		    struct buf *ex);
 
-/* Training: add labelled messages, then write the model file. */
+/* Does the model pick among exactly these tags (one group)? */
+int		 model_has_group(const struct model *, const char *const *,
+		    size_t);
+/*
+ * Where the opinion picked a tag of a group and *tags holds any tag of
+ * that group, leave the picked one alone of the group in *tags.
+ */
+void		 model_apply_picks(const struct model *,
+		    const struct model_opinion *, char ***tags, size_t *ntags);
+
+/*
+ * Training: declare the choose groups (each before any message; -1 when
+ * there are too many tags or one is in two groups), add labelled
+ * messages with the tags of their label, then write the model file.
+ */
 struct model_train *model_train_new(void);
+int		 model_train_choose(struct model_train *,
+		    const char *const *tags, size_t ntags);
 void		 model_train_add(struct model_train *, const struct msg *,
-		    char *const *extra, size_t nextra, const char *category);
+		    char *const *extra, size_t nextra, const char *category,
+		    char *const *labels, size_t nlabels);
 /* Fit and write; recall_cat (or NULL) gets evidence from a lower bar. */
 int		 model_train_write(struct model_train *, const char *path,
 		    const char *recall_cat, char **cause);

@@ -131,6 +131,12 @@ struct rules_cat {
 	size_t		 ntags;
 };
 
+/* "choose TAG...": tags that exclude each other; the model picks one. */
+struct rules_choice {
+	char		**tags;
+	size_t		  ntags;
+};
+
 struct ruleset {
 	char			**files;
 	size_t			  nfiles;
@@ -140,6 +146,8 @@ struct ruleset {
 	struct rule		 *rules;
 	size_t			  nrules;
 	struct model		 *model;	/* triage.model, or NULL */
+	struct rules_choice	 *choices;
+	size_t			  nchoices;
 	pcre2_match_context	 *mctx;
 	pcre2_jit_stack		 *jit;
 	pcre2_match_data	 *md;
@@ -162,6 +170,8 @@ struct rules_parse {
 	unsigned	 def_line;
 	unsigned	 def_col;
 };
+
+static size_t	rules_choice_tags(const struct ruleset *);
 
 /* The 1-based column of p on the current line, counting UTF-8 characters. */
 static unsigned
@@ -899,6 +909,68 @@ parse_tag(struct rules_parse *ps, const char *kw)
 		lex_error(ps, w, "missing tag name after \"tag\"");
 }
 
+/*
+ * "choose TAG TAG...": the tags exclude each other (whose drinking it
+ * is: self or family). Where the rules set any of them, the learned model
+ * picks one when it is sure; `triaged train` learns the pick from the
+ * labels that carry exactly one of them.
+ */
+static void
+parse_choose(struct rules_parse *ps, const char *kw)
+{
+	struct ruleset		*rs = ps->rs;
+	struct rules_choice	 c = { NULL, 0 };
+	const char		*w, *first = NULL;
+	size_t			 len, i, k;
+	int			 bad = 0;
+
+	parse_close_rule(ps);
+	while ((len = lex_word(ps, &w)) != 0) {
+		if (first == NULL)
+			first = w;
+		if (!name_valid(w, len)) {
+			lex_error(ps, w, "invalid tag name \"%.*s\": use "
+			    "letters, digits, '-', '_' and '.'", (int)len, w);
+			bad = 1;
+			continue;
+		}
+		for (i = 0; i < rs->nchoices; i++)
+			for (k = 0; k < rs->choices[i].ntags; k++)
+				if (word_is(w, len, rs->choices[i].tags[k])) {
+					lex_error(ps, w, "tag %.*s is already "
+					    "in another choose line", (int)len,
+					    w);
+					bad = 1;
+				}
+		for (k = 0; k < c.ntags; k++)
+			if (word_is(w, len, c.tags[k]))
+				break;
+		if (k < c.ntags)
+			continue;
+		c.tags = xreallocarray(c.tags, c.ntags + 1, sizeof *c.tags);
+		c.tags[c.ntags++] = xstrndup(w, len);
+	}
+	if (!bad && c.ntags < 2) {
+		lex_error(ps, first != NULL ? first : kw, "\"choose\" needs "
+		    "at least two tags, which exclude each other");
+		bad = 1;
+	}
+	if (!bad && c.ntags + rules_choice_tags(rs) > MODEL_MAX_TAGS) {
+		lex_error(ps, kw, "at most %d tags in all choose lines",
+		    MODEL_MAX_TAGS);
+		bad = 1;
+	}
+	if (bad) {
+		for (k = 0; k < c.ntags; k++)
+			free(c.tags[k]);
+		free(c.tags);
+		return;
+	}
+	rs->choices = xreallocarray(rs->choices, rs->nchoices + 1,
+	    sizeof *rs->choices);
+	rs->choices[rs->nchoices++] = c;
+}
+
 /* Parse one line (NUL-terminated, without its newline). */
 static void
 parse_line(struct rules_parse *ps, const char *line)
@@ -928,10 +1000,12 @@ parse_line(struct rules_parse *ps, const char *line)
 		parse_score(ps, kw);
 	else if (word_is(kw, len, "define"))
 		parse_define(ps, kw);
+	else if (word_is(kw, len, "choose"))
+		parse_choose(ps, kw);
 	else
 		lex_error(ps, kw, "unknown keyword \"%.*s\" (keywords: "
-		    "category, default, define, rule, match, not, or, tag, "
-		    "score)", (int)len, kw);
+		    "category, default, define, choose, rule, match, not, or, "
+		    "tag, score)", (int)len, kw);
 	if (!word_is(kw, len, "match") && !word_is(kw, len, "not"))
 		ps->after_cond = 0;
 }
@@ -1203,6 +1277,12 @@ rules_load_model(struct ruleset *rs, const char *dir, struct diag *d)
 			    "declared in the rules (run triaged train again)",
 			    model_cat(rs->model, i));
 	}
+	for (i = 0; rs->model != NULL && i < rs->nchoices; i++)
+		if (!model_has_group(rs->model, (const char *const *)
+		    rs->choices[i].tags, rs->choices[i].ntags))
+			diag_warning(d, path, 0, "model: it does not pick "
+			    "among the tags of \"choose %s ...\" (run triaged "
+			    "train again)", rs->choices[i].tags[0]);
 	free(path);
 }
 
@@ -1292,6 +1372,12 @@ rules_free(struct ruleset *rs)
 		free(rs->cats[i].tags);
 	}
 	free(rs->cats);
+	for (i = 0; i < rs->nchoices; i++) {
+		for (j = 0; j < rs->choices[i].ntags; j++)
+			free(rs->choices[i].tags[j]);
+		free(rs->choices[i].tags);
+	}
+	free(rs->choices);
 	for (i = 0; i < rs->nfiles; i++)
 		free(rs->files[i]);
 	free(rs->files);
@@ -1591,6 +1677,7 @@ msg_flat_free(struct msg *flat)
 
 /* What the rules said about one message: the input of a verdict. */
 struct rules_tally {
+	struct model_opinion op;	/* the model's, when there is one */
 	char		*hit;	/* per rule: it matched */
 	int		*sum;	/* per category: evidence of scored rules */
 	size_t		*won;	/* per category: the rule that carried it */
@@ -1669,9 +1756,11 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
 	 * The model's opinion adds evidence, as a rule after all the rules;
 	 * the rules that matched are features of it.
 	 */
+	memset(&t->op, 0, sizeof t->op);
 	if (rs->model != NULL) {
 		names = rules_hit_names(rs, t->hit, &nnames);
-		model_judge(rs->model, m, names, nnames, &op, ex);
+		model_judge(rs->model, m, names, nnames, &t->op, ex);
+		op = t->op;
 		for (k = 0; k < nnames; k++)
 			free(names[k]);
 		free(names);
@@ -1739,6 +1828,8 @@ rules_classify(const struct ruleset *rs, const struct msg *orig,
 	}
 	msg_flat_free(&flat);
 	c = &rs->cats[t.best == SIZE_MAX ? rs->def : t.best];
+	/* Whose use it is: the model's pick among tags the rules set. */
+	model_apply_picks(rs->model, &t.op, &v->tags, &v->ntags);
 	rules_tally_free(&t);
 	for (j = 0; j < c->ntags; j++)
 		list_add(&v->tags, &v->ntags, c->tags[j]);
@@ -1872,6 +1963,30 @@ rules_model_features(const struct ruleset *rs, const struct msg *orig,
 	rules_tally_free(&t);
 	msg_flat_free(&flat);
 	return (names);
+}
+
+size_t
+rules_nchoices(const struct ruleset *rs)
+{
+	return (rs->nchoices);
+}
+
+const char *const *
+rules_choice(const struct ruleset *rs, size_t i, size_t *ntags)
+{
+	*ntags = rs->choices[i].ntags;
+	return ((const char *const *)rs->choices[i].tags);
+}
+
+/* How many tags all choose lines name together. */
+static size_t
+rules_choice_tags(const struct ruleset *rs)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < rs->nchoices; i++)
+		n += rs->choices[i].ntags;
+	return (n);
 }
 
 const char *

@@ -10,6 +10,11 @@ category, the tag accuracy, a confusion table and every miss; exits 1 on
 any crisis miss, any error, or any figure below INQUIRIES_DIR/accuracy.floor,
 else 0.
 
+An "acceptable: crisis" line in a .expect names a verdict that counts as
+right besides the category: the design allows a crisis verdict on explicit
+denials, long-past history and grief about someone else's suicide. The
+strict figure, which counts those verdicts as wrong, is printed too.
+
 With --summary (the training set in a report) only the aggregates too.
 With --blind (a validation set the rules must never be tuned on) only
 aggregates are printed: per-category figures, the confusion table, crisis
@@ -23,7 +28,7 @@ import sys
 
 
 def read_expect(path):
-    exp = {"category": None, "tags": [], "notags": []}
+    exp = {"category": None, "tags": [], "notags": [], "acceptable": []}
     with open(path, encoding="utf-8") as fp:
         for n, line in enumerate(fp, 1):
             line = line.split("#", 1)[0].strip()
@@ -32,8 +37,8 @@ def read_expect(path):
             key, sep, val = line.partition(":")
             key = key.strip()
             if not sep or key not in exp:
-                raise SystemExit("%s:%d: expected category:, tags: or "
-                                 "notags:" % (path, n))
+                raise SystemExit("%s:%d: expected category:, tags:, "
+                                 "notags: or acceptable:" % (path, n))
             if key == "category":
                 exp[key] = val.strip()
             else:
@@ -90,6 +95,7 @@ def main():
     order = ["crisis", "substance", "couples", "individual",
              "existing-client", "not-inquiry"]
     answered_wrongly = 0   # non-inquiries that would get a reply
+    allowed = 0            # right only because "acceptable:" allows it
     stats = {}          # cat -> [n, category ok, tags ok]
     confusion = {}      # (expected, got) -> count
     misses = []
@@ -111,6 +117,9 @@ def main():
         s[0] += 1
         tags = set(v.get("tags", []))
         cat_ok = v.get("category") == cat
+        if not cat_ok and v.get("category") in exp["acceptable"]:
+            cat_ok = True
+            allowed += 1
         missing = [t for t in exp["tags"] if t not in tags]
         extra = [t for t in exp["notags"] if t in tags]
         tag_ok = not missing and not extra
@@ -159,6 +168,10 @@ def main():
                          % (c, pct(tok, n), ft))
     print("%-12s %5d %8.1f%% %7s %8.1f%%" % ("all", tot[0], pct(tot[1],
           tot[0]), "", pct(tot[2], tot[0])))
+    if allowed:
+        print("%-12s %5d %8.1f%%   (%d crisis verdicts the design allows "
+              "counted wrong)" % ("all, strict", tot[0],
+                                  pct(tot[1] - allowed, tot[0]), allowed))
     for c in floor:
         if c not in stats:
             fails.append("accuracy.floor names %s, which no inquiry "

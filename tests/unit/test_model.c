@@ -73,11 +73,11 @@ test_train_and_judge(void **state)
 	t = model_train_new();
 	for (i = 0; i < 3; i++) {
 		m = mk("hello", couples[i], "");
-		model_train_add(t, m, NULL, 0, "couples");
+		model_train_add(t, m, NULL, 0, "couples", NULL, 0);
 		msg_free(m);
 		/* The rule that matched is a feature like a word. */
 		m = mk("hello", bills[i], "");
-		model_train_add(t, m, rule, 1, "existing-client");
+		model_train_add(t, m, rule, 1, "existing-client", NULL, 0);
 		msg_free(m);
 	}
 	assert_true((fd = mkstemp(path)) != -1);
@@ -283,6 +283,133 @@ test_smoothing_and_temperature(void **state)
 	unlink(path);
 }
 
+/* Count the tags of list equal to name. */
+static size_t
+tag_count(char **list, size_t n, const char *name)
+{
+	size_t	i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += strcmp(list[i], name) == 0;
+	return (k);
+}
+
+/*
+ * A choose group: learned from the labels with one tag of it, written as
+ * tag lines, read back, picked by the words, and applied only where the
+ * rules set a tag of the group.
+ */
+static void
+test_choose_tags(void **state)
+{
+	static const char *own[] = { "i drink a bottle of wine every night",
+	    "i have been drinking alone after work and i hide it",
+	    "i can't stop drinking on weekends" };
+	static const char *hers[] = { "my husband drinks every night",
+	    "my son is drinking again and lies to us",
+	    "my mother hides her drinking from us" };
+	static const char *group[] = { "self", "family" };
+	static char *lab_self[] = { "alcohol", "self" };
+	static char *lab_fam[] = { "alcohol", "family" };
+	static char *lab_both[] = { "self", "family" };
+	struct model_train	*t;
+	struct model_opinion	 op;
+	struct model		*md;
+	struct diag		 d;
+	struct msg		*m;
+	struct buf		 ex;
+	char			 path[] = "/tmp/test_model.XXXXXX", *cause = NULL;
+	char			**tags;
+	size_t			 i, ntags;
+	int			 fd;
+	FILE			*fp;
+	char			 line[256];
+	int			 seen = 0;
+
+	t = model_train_new();
+	assert_int_equal(model_train_choose(t, group, 2), 0);
+	/* A tag in two groups, or a group of one, is refused. */
+	assert_int_equal(model_train_choose(t, group, 1), -1);
+	assert_int_equal(model_train_choose(t, group + 1, 1), -1);
+	for (i = 0; i < 3; i++) {
+		m = mk("hello", own[i], "");
+		model_train_add(t, m, NULL, 0, "substance", lab_self, 2);
+		msg_free(m);
+		m = mk("hello", hers[i], "");
+		model_train_add(t, m, NULL, 0, "substance", lab_fam, 2);
+		msg_free(m);
+	}
+	/* Both tags of the group teach it nothing. */
+	m = mk("hello", "zebra zebra", "");
+	model_train_add(t, m, NULL, 0, "individual", lab_both, 2);
+	msg_free(m);
+	assert_true((fd = mkstemp(path)) != -1);
+	close(fd);
+	assert_int_equal(model_train_write(t, path, NULL, &cause), 0);
+	model_train_free(t);
+	assert_non_null(fp = fopen(path, "r"));
+	while (fgets(line, sizeof line, fp) != NULL) {
+		seen += strncmp(line, "tag self 1 3 ", 13) == 0;
+		seen += strncmp(line, "tag family 1 3 ", 15) == 0;
+		/* zebra was seen in one message: below the minimum count. */
+		assert_null(strstr(line, "zebra"));
+	}
+	fclose(fp);
+	assert_int_equal(seen, 2);
+
+	diag_init(&d);
+	assert_non_null(md = model_load(path, &d));
+	assert_int_equal(d.nerrors, 0);
+	assert_true(model_has_group(md, group, 2));
+	assert_false(model_has_group(md, group, 1));
+
+	/* The words of the writer's own drinking pick self. */
+	m = mk("question", "i drink every night and i hide it", "");
+	buf_init(&ex, 0);
+	model_judge(md, m, NULL, 0, &op, &ex);
+	assert_int_equal(op.picked[0], 1);
+	assert_int_equal(op.picked[1], -1);
+	assert_non_null(strstr(buf_str(&ex), "model, of self or family: "
+	    "self"));
+	buf_free(&ex);
+	msg_free(m);
+
+	/* The rules said both: the pick leaves one. */
+	tags = xcalloc(3, sizeof *tags);
+	tags[0] = xstrdup("family");
+	tags[1] = xstrdup("alcohol");
+	tags[2] = xstrdup("self");
+	ntags = 3;
+	model_apply_picks(md, &op, &tags, &ntags);
+	assert_int_equal(ntags, 2);
+	assert_int_equal(tag_count(tags, ntags, "self"), 1);
+	assert_int_equal(tag_count(tags, ntags, "family"), 0);
+	assert_int_equal(tag_count(tags, ntags, "alcohol"), 1);
+	for (i = 0; i < ntags; i++)
+		free(tags[i]);
+	free(tags);
+
+	/* Rules that set no tag of the group get none from the model. */
+	tags = xcalloc(1, sizeof *tags);
+	tags[0] = xstrdup("urgent");
+	ntags = 1;
+	model_apply_picks(md, &op, &tags, &ntags);
+	assert_int_equal(ntags, 1);
+	assert_string_equal(tags[0], "urgent");
+	free(tags[0]);
+	free(tags);
+
+	/* Unsure (no known word): no pick, the rules' tags stay. */
+	m = mk("zzz", "qqq", "");
+	model_judge(md, m, NULL, 0, &op, NULL);
+	assert_int_equal(op.picked[0], 0);
+	assert_int_equal(op.picked[1], 0);
+	msg_free(m);
+	model_free(md);
+	diag_free(&d);
+	unlink(path);
+}
+
 /* A missing model is no model; a broken one is an error at file:line. */
 static void
 test_bad_files(void **state)
@@ -309,6 +436,24 @@ test_bad_files(void **state)
 	fclose(fp);
 	assert_null(model_load(path, &d));
 	assert_int_equal(d.nerrors, 2);
+
+	/* A tag group of one tag, a tag after the features, a bad pick. */
+	write_model(path, "category a 1 1\ncategory b 1 1\ntag x 1 1 1\n"
+	    "f word 1 1 1\n");
+	assert_null(model_load(path, &d));
+	assert_int_equal(d.nerrors, 3);
+	write_model(path, "category a 1 1\ncategory b 1 1\nf word 1 1\n"
+	    "tag x 1 1 1\n");
+	assert_null(model_load(path, &d));
+	assert_int_equal(d.nerrors, 4);
+	write_model(path, "pick 0.2\ncategory a 1 1\ncategory b 1 1\n");
+	assert_null(model_load(path, &d));
+	assert_int_equal(d.nerrors, 5);
+	/* Group numbers go 1, 2, ... in order. */
+	write_model(path, "category a 1 1\ncategory b 1 1\ntag x 2 1 1\n"
+	    "tag y 2 1 1\n");
+	assert_null(model_load(path, &d));
+	assert_int_equal(d.nerrors, 6);
 	unlink(path);
 	diag_free(&d);
 }
@@ -321,6 +466,7 @@ main(void)
 		cmocka_unit_test(test_train_and_judge),
 		cmocka_unit_test(test_recall_and_against),
 		cmocka_unit_test(test_smoothing_and_temperature),
+		cmocka_unit_test(test_choose_tags),
 		cmocka_unit_test(test_bad_files),
 	};
 

@@ -1018,6 +1018,43 @@ test_relay_words_count(void **state)
 	rules_free(rs);
 }
 
+/*
+ * "choose self family" with the shipped model: whose drinking it is,
+ * picked from the words where the rules set either tag.
+ */
+static void
+test_shipped_model_picks(void **state)
+{
+	static const struct {
+		const char	*body, *want, *unwanted;
+	} cases[] = {
+		{ "My husband keeps saying I drink too much. Lately I finish "
+		  "a bottle of wine most nights after the kids are asleep and "
+		  "I want to get a handle on it.", "self", "family" },
+		/* The rules alone tag this one family: a brother is named. */
+		{ "My brother got me into coke at parties and now I do it "
+		  "alone on weeknights.", "self", "family" },
+		{ "My husband drinks a bottle of wine most nights after the "
+		  "kids are asleep and I don't know how to talk to him about "
+		  "it.", "family", "self" },
+	};
+	struct ruleset	*rs;
+	struct tmsg	 t;
+	struct verdict	 v;
+	size_t		 i;
+
+	rs = load_ok(SHIPPED);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		tmsg_init(&t, "question", cases[i].body, NULL);
+		rules_classify(rs, &t.m, &v);
+		assert_string_equal(v.category, "substance");
+		assert_true(verdict_has_tag(&v, cases[i].want));
+		assert_false(verdict_has_tag(&v, cases[i].unwanted));
+		verdict_free(&v);
+	}
+	rules_free(rs);
+}
+
 int
 main(void)
 {
@@ -1033,6 +1070,7 @@ main(void)
 		cmocka_unit_test(test_model_evidence),
 		cmocka_unit_test(test_asserted),
 		cmocka_unit_test(test_relay_words_count),
+		cmocka_unit_test(test_shipped_model_picks),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_categories),
