@@ -246,8 +246,14 @@ model_header_feats(const struct msg *m, char ***list, size_t *n)
 {
 	const char	*v;
 
+	/* Lists, bulk, and the campaign marks of bulk-mail services. */
 	if (msg_header(m, "List-Id") != NULL ||
 	    msg_header(m, "List-Unsubscribe") != NULL ||
+	    msg_header(m, "X-Campaign") != NULL ||
+	    msg_header(m, "X-CampaignID") != NULL ||
+	    msg_header(m, "X-Campaign-Id") != NULL ||
+	    msg_header(m, "X-MC-User") != NULL ||
+	    msg_header(m, "X-Roving-Id") != NULL ||
 	    ((v = msg_header(m, "Precedence")) != NULL &&
 	    (strcasestr(v, "bulk") != NULL || strcasestr(v, "list") != NULL))) {
 		*list = xreallocarray(*list, *n + 1, sizeof **list);

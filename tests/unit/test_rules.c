@@ -871,6 +871,47 @@ static const struct inquiry {
 	{ "Rehab partners", "Our recovery center treats alcohol and opioid "
 	  "addiction.", NULL, "List-Unsubscribe: <mailto:u@x.example>",
 	  "not-inquiry", "bulk", NULL },
+	/*
+	 * 18-crisis-buried: danger and the ladder said in passing inside
+	 * another kind of inquiry, and the everyday wordings they must leave
+	 * alone.
+	 */
+	{ "couples", "We want couples counseling. Last week he pinned me "
+	  "against the door with a kitchen knife in his hand.", NULL, NULL,
+	  "crisis", "urgent violence", NULL },
+	{ "session", "My ex keeps parking outside my apartment at night, can "
+	  "we move to video?", NULL, NULL, "crisis", "urgent violence", NULL },
+	{ "pareja", "Buscamos terapia de pareja. Anoche mi esposo me golpeó "
+	  "otra vez.", NULL, NULL, "crisis", "urgent violence", NULL },
+	{ "consulta", "Mi mamá murió en mayo y eso me pegó mucho. Quisiera "
+	  "empezar terapia.", NULL, NULL, "individual", NULL, "urgent" },
+	{ "mom", "My mother told me she'd be fine if she just didn't wake up "
+	  "tomorrow.", NULL, NULL, "crisis", "urgent", NULL },
+	{ "drinking", "I keep looking at the cabinet and thinking I could "
+	  "take all of the pills tonight.", NULL, NULL, "crisis", "urgent",
+	  NULL },
+	{ "brother", "We found him slumped in the bathroom and gave him "
+	  "Narcan before the ambulance came.", NULL, NULL, "crisis",
+	  "urgent", NULL },
+	{ "reschedule", "I wrote letters to each of the kids and left them "
+	  "with the life insurance papers.", NULL, NULL, "crisis", "urgent",
+	  NULL },
+	{ "billing", "I'm tying up loose ends this week so nobody has to deal "
+	  "with it after I'm gone.", NULL, NULL, "crisis", "urgent", NULL },
+	{ "us", "He keeps a rifle in the closet and says I'll regret it if I "
+	  "ever leave.", NULL, NULL, "crisis", "urgent violence", NULL },
+	/*
+	 * A promotion quoting crisis phrases, marked by a bulk-mail service
+	 * rather than by List-* headers: not a person in crisis.
+	 */
+	{ "Webinar: when a client says it", "Join us Thursday: what to do "
+	  "when a client says \"I want to kill myself\". Register now, earn "
+	  "2 CE credits.", NULL, "X-MC-User: 5f2a9c0d1e", "not-inquiry",
+	  "bulk", "urgent" },
+	{ "Webinar: when a client says it", "Join us Thursday: what to do "
+	  "when a client says \"I want to kill myself\". Register now, earn "
+	  "2 CE credits.", NULL, "X-Mailer: Mailchimp Mailer - **CID7d1**",
+	  "not-inquiry", NULL, "urgent" },
 	/* Whose use it is: the writer's, a loved one's, or covering for one. */
 	{ "drinking", "My wife is upset, and she is right: I finish a bottle "
 	  "of wine most nights and hide the empties.", NULL, NULL,
