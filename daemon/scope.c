@@ -166,7 +166,10 @@ static const char *const scope_past[] = {
 	"cuando era", "hace años", "hace muchos años", "en el pasado",
 	"de adolescente", "at ##", "at age ##", "aged ##", "when i was ##",
 	"con ## años", "a los ## años", "cuando tenía", "de joven",
-	"en la adolescencia", "en la universidad", "en la prepa", NULL
+	"en la adolescencia", "en la universidad", "en la prepa",
+	/* A year that is over: "an attempt in 2015", "after 1994". */
+	"in 19##", "in 200#", "in 201#", "after 19##",
+	"en 19##", "en 200#", "en 201#", NULL
 };
 
 static const char *const scope_now[] = {

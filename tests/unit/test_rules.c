@@ -564,6 +564,12 @@ test_asserted(void **state)
 	tmsg_init(&t, "", "Years ago I was suicidal and lately it is back.",
 	    "");
 	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
+	/* A year that is over; this decade's years are not taken as past. */
+	tmsg_init(&t, "", "I made a suicide attempt in 2015 and did two years "
+	    "of therapy after.", "");
+	expect(rs, &t.m, "plain", "", "");
+	tmsg_init(&t, "", "I have been suicidal in 2026, every week.", "");
+	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
 	rules_free(rs);
 }
 
