@@ -906,6 +906,25 @@ static const struct inquiry {
 	  "with it after I'm gone.", NULL, NULL, "crisis", "urgent", NULL },
 	{ "us", "He keeps a rifle in the closet and says I'll regret it if I "
 	  "ever leave.", NULL, NULL, "crisis", "urgent violence", NULL },
+	{ "hello", "Better for everyone if I don't wake up tomorrow, "
+	  "honestly.", NULL, NULL, "crisis", "urgent", NULL },
+	{ "question", "At night I line them up on the counter, the sleeping "
+	  "pills I saved.", NULL, NULL, "crisis", "urgent", NULL },
+	{ "anger", "I started keeping a knife in my car and I know where she "
+	  "parks after her shift.", NULL, NULL, "crisis", "urgent", NULL },
+	{ "softball", "I keep a bat in my trunk for softball and my temper "
+	  "has been short at work.", NULL, NULL, "individual", NULL,
+	  "urgent" },
+	{ "consulta", "Ya sé cómo lo voy a hacer, no se preocupen.", NULL,
+	  NULL, "crisis", "urgent", NULL },
+	{ "invoice", "I updated my will and the passwords are in the drawer, "
+	  "so you won't need to bill me after this month.", NULL, NULL,
+	  "crisis", "urgent", NULL },
+	{ "estate", "I updated my will last year with my lawyer and want to "
+	  "talk about retirement stress.", NULL, NULL, "individual", NULL,
+	  "urgent" },
+	{ "garage", "Between classes I go up the parking garage and look over "
+	  "the edge.", NULL, NULL, "crisis", "urgent", NULL },
 	/*
 	 * A promotion quoting crisis phrases, marked by a bulk-mail service
 	 * rather than by List-* headers: not a person in crisis.
