@@ -547,7 +547,6 @@ model_line(struct model *md, char *line, const char *path, unsigned ln,
 	if (strcmp(tok, "f") != 0 || md->ncats == 0 ||
 	    (name = strtok(NULL, " \t")) == NULL)
 		goto bad;
-	md->tagbase = md->ncats;
 	f = model_add(&md->feats, name, md->ncats + md->ntags);
 	for (i = 0; i < md->ncats + md->ntags; i++) {
 		if ((tok = strtok(NULL, " \t")) == NULL)

@@ -1710,7 +1710,6 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
     struct rules_tally *t, struct buf *ex)
 {
 	const struct rule	*r;
-	struct model_opinion	 op;
 	struct buf		 b;
 	char			**names;
 	size_t			 i, k, nnames;
@@ -1760,16 +1759,15 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
 	if (rs->model != NULL) {
 		names = rules_hit_names(rs, t->hit, &nnames);
 		model_judge(rs->model, m, names, nnames, &t->op, ex);
-		op = t->op;
 		for (k = 0; k < nnames; k++)
 			free(names[k]);
 		free(names);
 		for (k = 0; k < model_ncats(rs->model); k++) {
-			if (op.of[k] == 0 || (c = cat_find(rs,
+			if (t->op.of[k] == 0 || (c = cat_find(rs,
 			    model_cat(rs->model, k))) == -1)
 				continue;
-			t->sum[c] += op.of[k];
-			if (op.of[k] > 0 && t->first[c] == SIZE_MAX)
+			t->sum[c] += t->op.of[k];
+			if (t->op.of[k] > 0 && t->first[c] == SIZE_MAX)
 				t->first[c] = rs->nrules;
 		}
 	}

@@ -53,11 +53,11 @@ int		 verdict_has_tag(const struct verdict *, const char *);
 size_t		 rules_ncategories(const struct ruleset *);
 /* Load rules without triage.model (train, which replaces it). */
 void		 rules_skip_model(int);
-/* The category of highest priority (crisis): the model's recall-first. */
 /* The choose lines: groups of tags that exclude each other. */
 size_t		 rules_nchoices(const struct ruleset *);
 const char *const *rules_choice(const struct ruleset *, size_t,
 		    size_t *ntags);
+/* The category of highest priority (crisis): the model's recall-first. */
 const char	*rules_top_category(const struct ruleset *);
 /*
  * The rules that match m as the model's features ("r:NAME"), for
