@@ -10,7 +10,8 @@
  * on" is not a denial.
  *
  * Past: the match's sentence names a time that is over ("years ago",
- * "when I was 19", "at 16", "in high school", "back then", "con 19 años")
+ * "when I was 19", "at 16", "in high school", "back then", "con 19 años",
+ * "in 2015": a year three or more years back)
  * and nothing that is now ("again", "lately", "still", "tonight", "last
  * night").
  *
@@ -18,7 +19,9 @@
  * crisis reply; one that invents a denial could cost a missed crisis.
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "scope.h"
 
@@ -167,10 +170,41 @@ static const char *const scope_past[] = {
 	"de adolescente", "at ##", "at age ##", "aged ##", "when i was ##",
 	"con ## años", "a los ## años", "cuando tenía", "de joven",
 	"en la adolescencia", "en la universidad", "en la prepa",
-	/* A year that is over: "an attempt in 2015", "after 1994". */
-	"in 19##", "in 200#", "in 201#", "after 19##",
-	"en 19##", "en 200#", "en 201#", NULL
+	"a los ##", NULL
 };
+
+/*
+ * A year that is over: three or more years before this one ("an attempt
+ * in 2015", "after 1994", "en 2019"); the last two years may still be now.
+ */
+static const char *const scope_year_words[] = { "in ####", "en ####",
+    "after ####", "despues de ####", "después de ####", NULL };
+
+static int
+scope_past_year(const char *s, size_t len)
+{
+	const char	*const *w, *p, *end = s + len;
+	struct tm	 tm;
+	time_t		 now = time(NULL);
+	size_t		 n;
+	int		 year;
+
+	if (gmtime_r(&now, &tm) == NULL)
+		return (0);
+	for (w = scope_year_words; *w != NULL; w++) {
+		n = strlen(*w);
+		for (p = s; p + n <= end; p++) {
+			if (!scope_at(p, *w, n) || (p > s &&
+			    isalnum((unsigned char)p[-1])) ||
+			    (p + n < end && isalnum((unsigned char)p[n])))
+				continue;
+			year = atoi(p + n - 4);
+			if (year >= 1900 && year <= tm.tm_year + 1900 - 3)
+				return (1);
+		}
+	}
+	return (0);
+}
 
 static const char *const scope_now[] = {
 	"again", "lately", "recently", "currently", "still", "tonight",
@@ -191,7 +225,8 @@ scope_past_only(const char *text, size_t start, size_t end)
 		s--;
 	while (text[e] != '\0' && !scope_boundary(text[e]))
 		e++;
-	return (scope_has(text + s, e - s, scope_past) &&
+	return ((scope_has(text + s, e - s, scope_past) ||
+	    scope_past_year(text + s, e - s)) &&
 	    !scope_has(text + s, e - s, scope_now));
 }
 

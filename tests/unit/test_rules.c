@@ -564,11 +564,19 @@ test_asserted(void **state)
 	tmsg_init(&t, "", "Years ago I was suicidal and lately it is back.",
 	    "");
 	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
-	/* A year that is over; this decade's years are not taken as past. */
+	/*
+	 * A year three or more years back is over; the last two are not
+	 * taken as past.
+	 */
 	tmsg_init(&t, "", "I made a suicide attempt in 2015 and did two years "
 	    "of therapy after.", "");
 	expect(rs, &t.m, "plain", "", "");
 	tmsg_init(&t, "", "I have been suicidal in 2026, every week.", "");
+	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
+	tmsg_init(&t, "", "I was suicidal in 2021, during a bad episode.",
+	    "");
+	expect(rs, &t.m, "plain", "", "");
+	tmsg_init(&t, "", "I was suicidal in 2024 and still am.", "");
 	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
 	rules_free(rs);
 }
