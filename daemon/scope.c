@@ -140,6 +140,16 @@ scope_at(const char *p, const char *phrase, size_t n)
 	return (1);
 }
 
+/* Is phrase (n bytes) at p, inside s..end, a whole word there? */
+static int
+scope_word_at(const char *s, const char *end, const char *p,
+    const char *phrase, size_t n)
+{
+	return (p + n <= end && scope_at(p, phrase, n) &&
+	    (p == s || !isalnum((unsigned char)p[-1])) &&
+	    (p + n == end || !isalnum((unsigned char)p[n])));
+}
+
 /* Does s (len bytes) contain any of the phrases, as whole words? */
 static int
 scope_has(const char *s, size_t len, const char *const *phrases)
@@ -149,13 +159,9 @@ scope_has(const char *s, size_t len, const char *const *phrases)
 
 	for (; *phrases != NULL; phrases++) {
 		n = strlen(*phrases);
-		for (p = s; p + n <= end; p++) {
-			if (!scope_at(p, *phrases, n))
-				continue;
-			if ((p == s || !isalnum((unsigned char)p[-1])) &&
-			    (p + n == end || !isalnum((unsigned char)p[n])))
+		for (p = s; p + n <= end; p++)
+			if (scope_word_at(s, end, p, *phrases, n))
 				return (1);
-		}
 	}
 	return (0);
 }
@@ -194,9 +200,7 @@ scope_past_year(const char *s, size_t len)
 	for (w = scope_year_words; *w != NULL; w++) {
 		n = strlen(*w);
 		for (p = s; p + n <= end; p++) {
-			if (!scope_at(p, *w, n) || (p > s &&
-			    isalnum((unsigned char)p[-1])) ||
-			    (p + n < end && isalnum((unsigned char)p[n])))
+			if (!scope_word_at(s, end, p, *w, n))
 				continue;
 			year = atoi(p + n - 4);
 			if (year >= 1900 && year <= tm.tm_year + 1900 - 3)

@@ -531,11 +531,23 @@ test_model_evidence(void **state)
 }
 
 /* "asserted": a match that is denied or only in the past does not count. */
+/* The current year: the past-year scope is relative to it. */
+static int
+this_year(void)
+{
+	time_t		now = time(NULL);
+	struct tm	tm;
+
+	assert_non_null(gmtime_r(&now, &tm));
+	return (tm.tm_year + 1900);
+}
+
 static void
 test_asserted(void **state)
 {
 	struct ruleset	*rs = load_ok(DATA "/good/evidence");
 	struct tmsg	 t;
+	char		 thisyear[64];
 
 	tmsg_init(&t, "", "I keep having thoughts of hurting myself", "");
 	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
@@ -571,7 +583,9 @@ test_asserted(void **state)
 	tmsg_init(&t, "", "I made a suicide attempt in 2015 and did two years "
 	    "of therapy after.", "");
 	expect(rs, &t.m, "plain", "", "");
-	tmsg_init(&t, "", "I have been suicidal in 2026, every week.", "");
+	snprintf(thisyear, sizeof thisyear, "I have been suicidal in %d, "
+	    "every week.", this_year());
+	tmsg_init(&t, "", thisyear, "");
 	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
 	tmsg_init(&t, "", "I was suicidal in 2021, during a bad episode.",
 	    "");
