@@ -89,6 +89,7 @@ struct rule_fieldref {
 struct rule_pat {
 	char		*src;		/* between the slashes */
 	char		 flags[8];	/* as written after them */
+	const char	*file;		/* where written; owned by ruleset files */
 	unsigned	 line;
 	int		 asserted;	/* only matches not denied or past */
 	pcre2_code	*re;
@@ -153,6 +154,18 @@ struct ruleset {
 	pcre2_match_data	 *md;
 };
 
+/*
+ * "conditions NAME": lines shared by many rules, which take them with
+ * "if NAME". They live only while parsing: each rule gets its own copy.
+ */
+struct rules_group {
+	char		 *name;
+	const char	 *file;		/* owned by ruleset files */
+	unsigned	  line;
+	struct rule_cond *conds;
+	size_t		  nconds;
+};
+
 /* Parser state: one file and line at a time. */
 struct rules_parse {
 	struct ruleset	*rs;
@@ -163,8 +176,11 @@ struct rules_parse {
 	const char	*bol;		/* line start, for columns */
 	const char	*p;		/* cursor */
 	int		 open;		/* the last rule is open */
+	int		 group_open;	/* the last conditions block is open */
 	int		 after_cond;	/* last line: match/not/or */
 	struct words	 words;		/* "define" lists, across files */
+	struct rules_group *groups;	/* "conditions", across files */
+	size_t		 ngroups;
 	char		*def;		/* the default category */
 	const char	*def_file;
 	unsigned	 def_line;
@@ -172,6 +188,7 @@ struct rules_parse {
 };
 
 static size_t	rules_choice_tags(const struct ruleset *);
+static void	cond_free(struct rule_cond *);
 
 /* The 1-based column of p on the current line, counting UTF-8 characters. */
 static unsigned
@@ -304,6 +321,16 @@ parse_close_rule(struct rules_parse *ps)
 	size_t		 i;
 	int		 positive = 0;
 
+	if (ps->group_open) {
+		ps->group_open = 0;
+		ps->after_cond = 0;
+		if (ps->groups[ps->ngroups - 1].nconds == 0)
+			diag_add(ps->d, DIAG_ERROR, ps->file,
+			    ps->groups[ps->ngroups - 1].line, 1, "conditions "
+			    "%s has no lines: add \"not FIELDS /pattern/\" or "
+			    "\"match FIELDS /pattern/\" lines under it",
+			    ps->groups[ps->ngroups - 1].name);
+	}
 	if ((r = parse_cur(ps)) == NULL)
 		return;
 	ps->open = 0;
@@ -704,6 +731,7 @@ parse_pattern(struct rules_parse *ps, struct rule_pat *pat)
 	int				 err;
 
 	memset(pat, 0, sizeof *pat);
+	pat->file = ps->file;
 	pat->line = ps->line;
 	lex_skip(ps);
 	save = ps->p;
@@ -793,6 +821,108 @@ parse_define(struct rules_parse *ps, const char *kw)
 	free(name);
 }
 
+/*
+ * "conditions NAME": the match, not and or lines below it are shared by
+ * the rules that say "if NAME" (the headers that prove a program sent the
+ * mail, for every crisis rule).
+ */
+static void
+parse_group(struct rules_parse *ps, const char *kw)
+{
+	struct rules_group	*g;
+	const char		*namep;
+	char			*name;
+	size_t			 i;
+
+	parse_close_rule(ps);
+	lex_skip(ps);
+	namep = ps->p;
+	if ((name = lex_name(ps, "conditions", "conditions")) == NULL)
+		return;
+	lex_end(ps, " (names cannot contain spaces)");
+	/* A second block of that name is reported, parsed, never used. */
+	for (i = 0; i < ps->ngroups; i++)
+		if (strcmp(ps->groups[i].name, name) == 0) {
+			lex_error(ps, namep, "conditions %s are already "
+			    "defined at %s:%u", name, ps->groups[i].file,
+			    ps->groups[i].line);
+			break;
+		}
+	ps->groups = xreallocarray(ps->groups, ps->ngroups + 1,
+	    sizeof *ps->groups);
+	g = &ps->groups[ps->ngroups++];
+	memset(g, 0, sizeof *g);
+	g->name = name;
+	g->file = ps->file;
+	g->line = ps->line;
+	ps->group_open = 1;
+}
+
+/* A rule's own copy of a shared condition, patterns compiled anew. */
+static void
+cond_copy(struct rule_cond *dst, const struct rule_cond *src)
+{
+	struct rule_pat	*p;
+	size_t		 i;
+
+	memset(dst, 0, sizeof *dst);
+	dst->negate = src->negate;
+	dst->fields = xreallocarray(NULL, src->nfields, sizeof *dst->fields);
+	dst->nfields = src->nfields;
+	for (i = 0; i < src->nfields; i++) {
+		dst->fields[i] = src->fields[i];
+		if (src->fields[i].header != NULL)
+			dst->fields[i].header = xstrdup(src->fields[i].header);
+	}
+	dst->pats = xreallocarray(NULL, src->npats, sizeof *dst->pats);
+	dst->npats = src->npats;
+	for (i = 0; i < src->npats; i++) {
+		p = &dst->pats[i];
+		*p = src->pats[i];
+		p->src = xstrdup(src->pats[i].src);
+		if ((p->re = pcre2_code_copy(src->pats[i].re)) == NULL)
+			fatalx("pcre2: out of memory");
+		(void)pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE);
+	}
+}
+
+/* "if NAME" inside a rule: the rule also needs the conditions NAME. */
+static void
+parse_if(struct rules_parse *ps, const char *kw)
+{
+	struct rule		*r;
+	struct rules_group	*g = NULL;
+	const char		*namep;
+	char			*name;
+	size_t			 i;
+
+	if ((r = parse_cur(ps)) == NULL) {
+		lex_error(ps, kw, "\"if\" outside a rule: start the rule with "
+		    "\"rule NAME\"");
+		return;
+	}
+	lex_skip(ps);
+	namep = ps->p;
+	if ((name = lex_name(ps, "conditions", "if")) == NULL)
+		return;
+	lex_end(ps, " (one name per \"if\" line)");
+	for (i = 0; i < ps->ngroups && g == NULL; i++)
+		if (strcmp(ps->groups[i].name, name) == 0)
+			g = &ps->groups[i];
+	if (g == NULL) {
+		lex_error(ps, namep, "unknown conditions \"%s\": define them "
+		    "first with \"conditions %s\" and match or not lines "
+		    "under it", name, name);
+		free(name);
+		return;
+	}
+	free(name);
+	r->conds = xreallocarray(r->conds, r->nconds + g->nconds,
+	    sizeof *r->conds);
+	for (i = 0; i < g->nconds; i++)
+		cond_copy(&r->conds[r->nconds++], &g->conds[i]);
+}
+
 /* "score N" inside a rule: the rule adds evidence instead of deciding. */
 static void
 parse_score(struct rules_parse *ps, const char *kw)
@@ -822,16 +952,37 @@ parse_score(struct rules_parse *ps, const char *kw)
 	r->score = (int)n;
 }
 
+/*
+ * The condition list that match, not and or lines add to: the open rule's
+ * or the open conditions block's; NULL outside both.
+ */
+static struct rule_cond **
+parse_conds(struct rules_parse *ps, size_t **n)
+{
+	struct rule		*r;
+	struct rules_group	*g;
+
+	if (ps->group_open) {
+		g = &ps->groups[ps->ngroups - 1];
+		*n = &g->nconds;
+		return (&g->conds);
+	}
+	if ((r = parse_cur(ps)) == NULL)
+		return (NULL);
+	*n = &r->nconds;
+	return (&r->conds);
+}
+
 /* "match FIELDS /pattern/flags" or "not FIELDS /pattern/flags". */
 static void
 parse_cond(struct rules_parse *ps, const char *kw, int negate)
 {
-	struct rule		*r;
-	struct rule_cond	 c;
+	struct rule_cond	**conds, c;
 	struct rule_pat		 pat;
+	size_t			*nconds;
 
 	memset(&pat, 0, sizeof pat);
-	if ((r = parse_cur(ps)) == NULL) {
+	if ((conds = parse_conds(ps, &nconds)) == NULL) {
 		lex_error(ps, kw, "\"%s\" outside a rule: start the rule with "
 		    "\"rule NAME\"", negate ? "not" : "match");
 		return;
@@ -847,8 +998,8 @@ parse_cond(struct rules_parse *ps, const char *kw, int negate)
 	} else
 		free(pat.src);
 	/* Keep the condition even when broken, so the rule is not empty. */
-	r->conds = xreallocarray(r->conds, r->nconds + 1, sizeof *r->conds);
-	r->conds[r->nconds++] = c;
+	*conds = xreallocarray(*conds, *nconds + 1, sizeof **conds);
+	(*conds)[(*nconds)++] = c;
 	ps->after_cond = 1;
 }
 
@@ -856,17 +1007,17 @@ parse_cond(struct rules_parse *ps, const char *kw, int negate)
 static void
 parse_or(struct rules_parse *ps, const char *kw)
 {
-	struct rule		*r;
-	struct rule_cond	*c;
+	struct rule_cond	**conds, *c;
 	struct rule_pat		 pat;
+	size_t			*nconds;
 
-	if ((r = parse_cur(ps)) == NULL || !ps->after_cond ||
-	    r->nconds == 0) {
+	if ((conds = parse_conds(ps, &nconds)) == NULL || !ps->after_cond ||
+	    *nconds == 0) {
 		lex_error(ps, kw, "\"or\" must follow a match, not or or line "
 		    "of a rule");
 		return;
 	}
-	c = &r->conds[r->nconds - 1];
+	c = &(*conds)[*nconds - 1];
 	if (parse_pattern(ps, &pat) != 0) {
 		free(pat.src);
 		return;
@@ -981,6 +1132,15 @@ parse_line(struct rules_parse *ps, const char *line)
 	ps->bol = ps->p = line;
 	if ((len = lex_word(ps, &kw)) == 0)
 		return;
+	if (ps->group_open && (word_is(kw, len, "category") ||
+	    word_is(kw, len, "tag") || word_is(kw, len, "tags") ||
+	    word_is(kw, len, "score") || word_is(kw, len, "if"))) {
+		lex_error(ps, kw, "\"%.*s\" inside conditions %s: a "
+		    "conditions block holds only match, not and or lines; "
+		    "start a rule with \"rule NAME\" first", (int)len, kw,
+		    ps->groups[ps->ngroups - 1].name);
+		return;
+	}
 	if (word_is(kw, len, "category"))
 		parse_category(ps, kw);
 	else if (word_is(kw, len, "default"))
@@ -1002,10 +1162,14 @@ parse_line(struct rules_parse *ps, const char *line)
 		parse_define(ps, kw);
 	else if (word_is(kw, len, "choose"))
 		parse_choose(ps, kw);
+	else if (word_is(kw, len, "conditions"))
+		parse_group(ps, kw);
+	else if (word_is(kw, len, "if"))
+		parse_if(ps, kw);
 	else
 		lex_error(ps, kw, "unknown keyword \"%.*s\" (keywords: "
-		    "category, default, define, choose, rule, match, not, or, "
-		    "tag, score)", (int)len, kw);
+		    "category, default, define, choose, conditions, rule, "
+		    "match, not, or, if, tag, score)", (int)len, kw);
 	if (!word_is(kw, len, "match") && !word_is(kw, len, "not"))
 		ps->after_cond = 0;
 }
@@ -1292,7 +1456,7 @@ rules_load(const char *dir, struct diag *d)
 {
 	struct rules_parse	 ps;
 	struct ruleset		*rs;
-	size_t			 i, nerrors = d->nerrors;
+	size_t			 i, j, nerrors = d->nerrors;
 
 	rs = xcalloc(1, sizeof *rs);
 	memset(&ps, 0, sizeof ps);
@@ -1307,6 +1471,13 @@ rules_load(const char *dir, struct diag *d)
 		rules_link(&ps, nerrors);
 	free(ps.def);
 	words_free(&ps.words);
+	for (i = 0; i < ps.ngroups; i++) {
+		free(ps.groups[i].name);
+		for (j = 0; j < ps.groups[i].nconds; j++)
+			cond_free(&ps.groups[i].conds[j]);
+		free(ps.groups[i].conds);
+	}
+	free(ps.groups);
 	if (d->nerrors == nerrors && !rules_no_model)
 		rules_load_model(rs, dir, d);
 	if (d->nerrors != nerrors) {
@@ -1476,7 +1647,8 @@ explain_match(struct buf *ex, const struct rule *r, const struct rule_pat *pat,
 {
 	PCRE2_SIZE	*ov = pcre2_get_ovector_pointer(md);
 
-	buf_printf(ex, "%s:%u rule %s: field ", r->file, pat->line, r->name);
+	buf_printf(ex, "%s:%u rule %s: field ", pat->file, pat->line,
+	    r->name);
 	field_print(ex, f);
 	buf_addstr(ex, " matched ");
 	explain_text(ex, text + ov[0], ov[1] > ov[0] ? ov[1] - ov[0] : 0);
@@ -1550,13 +1722,13 @@ pat_search(const struct ruleset *rs, const struct rule *r,
 			if (rc < 0) {
 				pcre2_get_error_message(rc, msg, sizeof msg);
 				log_warnx("rule %s (%s:%u): %s; %s", r->name,
-				    r->file, pat->line, (char *)msg,
+				    pat->file, pat->line, (char *)msg,
 				    rule_failsafe(rs, r) ? "counted as a "
 				    "match: a rule of the most urgent category "
 				    "fails safe" : "the rule does not match");
 				if (ex != NULL)
 					buf_printf(ex, "%s:%u rule %s: %s; %s\n",
-					    r->file, pat->line, r->name,
+					    pat->file, pat->line, r->name,
 					    (char *)msg, rule_failsafe(rs, r) ?
 					    "counted as a match (fails safe)" :
 					    "not counted");
@@ -1595,8 +1767,8 @@ rule_eval(const struct ruleset *rs, const struct rule *r,
 			return (0);
 		if (ex == NULL || !c->negate)
 			continue;
-		buf_printf(ex, "%s:%u rule %s: not ", r->file, c->pats[0].line,
-		    r->name);
+		buf_printf(ex, "%s:%u rule %s: not ", c->pats[0].file,
+		    c->pats[0].line, r->name);
 		for (fi = 0; fi < c->nfields; fi++) {
 			if (fi > 0)
 				buf_addch(ex, ',');

@@ -617,6 +617,50 @@ test_invalid_utf8(void **state)
 	rules_free(rs);
 }
 
+/*
+ * "conditions NAME" shared by "if NAME" from a later file: the rule
+ * holds them as its own, and --explain names where they are written.
+ */
+static void
+test_shared_conditions(void **state)
+{
+	struct ruleset	*rs = load_ok(DATA "/good/shared");
+	struct tmsg	 t;
+	struct buf	 b;
+	char		*tmp, *exp;
+
+	tmsg_init(&t, "", "please help now", "");
+	expect(rs, &t.m, "urgent", "help-now", "now");
+	/* Each shared line holds: a list header, or bulk or junk (the or). */
+	tmsg_header(&t, "List-Id", "<news.example>");
+	expect(rs, &t.m, "plain", "", "");
+	tmsg_init(&t, "", "please help now", "");
+	tmsg_header(&t, "Precedence", "junk");
+	expect(rs, &t.m, "plain", "", "");
+	tmsg_init(&t, "", "please help now", "");
+	tmsg_header(&t, "Precedence", "first-class");
+	expect(rs, &t.m, "urgent", "help-now", "now");
+	/* A rule without "if" is not bound by them. */
+	tmsg_init(&t, "urgent", "", "");
+	tmsg_header(&t, "List-Id", "<news.example>");
+	expect(rs, &t.m, "urgent", "any-sender", "");
+
+	tmsg_init(&t, "", "help now", "");
+	buf_init(&b, 0);
+	rules_explain(rs, &t.m, &b);
+	tmp = replace_all(
+	    "@U@:3 rule help-now: field body matched \"help now\"\n"
+	    "@S@:8 rule help-now: not header:List-Id: nothing matched\n"
+	    "@S@:9 rule help-now: not header:Precedence: nothing matched\n",
+	    "@U@", DATA "/good/shared/10-use.rules");
+	exp = replace_all(tmp, "@S@", DATA "/good/shared/00-shared.rules");
+	assert_non_null(strstr(buf_str(&b), exp));
+	free(tmp);
+	free(exp);
+	buf_free(&b);
+	rules_free(rs);
+}
+
 static void
 test_explain(void **state)
 {
@@ -1161,6 +1205,7 @@ main(void)
 		cmocka_unit_test(test_shipped_model_picks),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_shared_conditions),
 		cmocka_unit_test(test_categories),
 		cmocka_unit_test(test_shipped_clean),
 		cmocka_unit_test(test_shipped_inquiries),
