@@ -19,7 +19,8 @@ CFLAGS	+= -std=c17 -D_GNU_SOURCE -fPIE $(WARN) \
 	   $(shell pkg-config --cflags $(PKGS))
 # libetpan's .pc adds -specs=...no-pie-link.specs, which makes the binary
 # non-PIE (LIBRARIES.md #11): drop it and link PIE ourselves.
-LIBS	= $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS))) -lm
+# libstemmer (Snowball) ships no pkg-config file.
+LIBS	= $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS))) -lstemmer -lm
 LDFLAGS	+= -pie -Wl,-z,relro -Wl,-z,now
 
 ifeq ($(SANITIZE),1)
@@ -112,7 +113,7 @@ FUZZ_CFLAGS	= -O1 -g -std=c17 -D_GNU_SOURCE $(WARN) \
 		  -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
 		  $(shell pkg-config --cflags libetpan libpcre2-8)
 FUZZ_LIBS	= $(filter-out -specs=%,$(shell pkg-config --libs libetpan \
-		  libpcre2-8))
+		  libpcre2-8)) -lstemmer
 FUZZ_BASE	= mime xmalloc buf log diag
 obj-fuzz/fuzz_mime_MODS	= $(FUZZ_BASE)
 obj-fuzz/fuzz_rules_MODS = rules words scope model $(FUZZ_BASE)

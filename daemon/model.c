@@ -1,7 +1,9 @@
 /*
  * Naive Bayes over the features of a message (see model.h): the
  * lower-cased words of the subject and the new text (letters and digits,
- * any script), each word pair as "a_b", a few header facts ("h:list",
+ * any script) cut to their Snowball stems, so that "overdosed" and
+ * "overdosing" are one word, each pair of them as "a_b", a few header
+ * facts ("h:list",
  * "h:auto") and the rules that matched ("r:NAME"). A message counts each
  * feature once. The model file is text:
  *
@@ -30,11 +32,13 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <libstemmer.h>
+
 #include "log.h"
 #include "model.h"
 #include "xmalloc.h"
 
-#define MODEL_MAGIC		"triaged-model 2"
+#define MODEL_MAGIC		"triaged-model 3"	/* 3: stems */
 #define MODEL_WEIGHT		10	/* evidence when confident */
 #define MODEL_CONFIDENCE	0.60	/* posterior needed for it */
 #define MODEL_RECALL		0.50	/* ... for the recall-first category */
@@ -200,19 +204,32 @@ model_pictograph(unsigned cp)
 	return ((cp >= 0x2600 && cp <= 0x27bf) || cp >= 0x1f000);
 }
 
+/* Append a word, as its stem when there is a stemmer. */
 static void
-model_push(char ***list, size_t *n, const char *w, size_t len)
+model_push(struct sb_stemmer *stem, char ***list, size_t *n, const char *w,
+    size_t len)
 {
+	const sb_symbol	*s = NULL;
+
 	*list = xreallocarray(*list, *n + 1, sizeof **list);
-	(*list)[(*n)++] = xstrndup(w, len);
+	if (stem != NULL)
+		s = sb_stemmer_stem(stem, (const sb_symbol *)w, (int)len);
+	if (s != NULL)
+		(*list)[(*n)++] = xstrndup((const char *)s,
+		    (size_t)sb_stemmer_length(stem));
+	else
+		(*list)[(*n)++] = xstrndup(w, len);
 }
 
 /*
  * Append the words of s to list: runs of letters and digits of any
- * script, ASCII lower-cased, apostrophes dropped; an emoji is a word.
+ * script, ASCII lower-cased, apostrophes dropped, cut to their English
+ * stems (Spanish words pass nearly unchanged, and the same each time); an
+ * emoji is a word.
  */
 static void
-model_words(const char *s, char ***list, size_t *n, size_t max)
+model_words(struct sb_stemmer *stem, const char *s, char ***list, size_t *n,
+    size_t max)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	char			 w[64];
@@ -223,12 +240,12 @@ model_words(const char *s, char ***list, size_t *n, size_t max)
 		cp = *p == '\0' ? 0 : model_utf8(p, &cl);
 		if (cp == 0 || model_separator(cp) || model_pictograph(cp)) {
 			if (len > 0)
-				model_push(list, n, w, len);
+				model_push(stem, list, n, w, len);
 			len = 0;
 			if (cp == 0)
 				break;
 			if (model_pictograph(cp))
-				model_push(list, n, (const char *)p, cl);
+				model_push(NULL, list, n, (const char *)p, cl);
 			p += cl;
 			continue;
 		}
@@ -281,11 +298,15 @@ static char **
 model_feats(const struct msg *m, char *const *extra, size_t nextra,
     size_t *np)
 {
-	char	**w = NULL, **f = NULL;
-	size_t	  nw = 0, nf = 0, i, k;
+	struct sb_stemmer	 *stem;
+	char			**w = NULL, **f = NULL;
+	size_t			  nw = 0, nf = 0, i, k;
 
-	model_words(m->subject, &w, &nw, 4096);
-	model_words(m->body, &w, &nw, 4096);
+	/* NULL only when out of memory: the words then stay whole. */
+	stem = sb_stemmer_new("english", "UTF_8");
+	model_words(stem, m->subject, &w, &nw, 4096);
+	model_words(stem, m->body, &w, &nw, 4096);
+	sb_stemmer_delete(stem);
 	for (i = 0; i < nw; i++) {
 		f = xreallocarray(f, nf + 2, sizeof *f);
 		f[nf++] = xstrdup(w[i]);

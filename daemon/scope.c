@@ -15,6 +15,12 @@
  * and nothing that is now ("again", "lately", "still", "tonight", "last
  * night").
  *
+ * Screened and denied: the match is what someone asked about, a
+ * screening question ("the doctor asked whether I have thoughts of ending
+ * my life"), and the answer given is no ("and I told her the truth, which
+ * is no", "I've had none", "he said no"), unless the writer takes it back
+ * ("I said no but I lied", "she said yes").
+ *
  * Both lean to asserted: a word list that misses a denial costs a kind
  * crisis reply; one that invents a denial could cost a missed crisis.
  */
@@ -181,10 +187,16 @@ static const char *const scope_past[] = {
 
 /*
  * A year that is over: three or more years before this one ("an attempt
- * in 2015", "after 1994", "en 2019"); the last two years may still be now.
+ * in 2015", "after 1994", "en 2019", "in spring 2021"); the last two
+ * years may still be now.
  */
 static const char *const scope_year_words[] = { "in ####", "en ####",
-    "after ####", "despues de ####", "después de ####", NULL };
+    "after ####", "despues de ####", "después de ####", "of ####",
+    "spring ####", "summer ####", "fall ####", "autumn ####",
+    "winter ####", "early ####", "late ####", "january ####",
+    "february ####", "march ####", "april ####", "may ####", "june ####",
+    "july ####", "august ####", "september ####", "october ####",
+    "november ####", "december ####", NULL };
 
 static int
 scope_past_year(const char *s, size_t len)
@@ -234,9 +246,98 @@ scope_past_only(const char *text, size_t start, size_t end)
 	    !scope_has(text + s, e - s, scope_now));
 }
 
+/* A question someone asked, or a screening, before the match. */
+static const char *const scope_asked[] = {
+	"asked", "asks", "asking", "ask", "screened", "screening",
+	"screener", "questionnaire", "the question", "checked whether",
+	"checked if", "me preguntó", "me pregunto", "le pregunté",
+	"le pregunte", "preguntó", "preguntaron", NULL
+};
+
+/* The answer: no. */
+static const char *const scope_said_no[] = {
+	"said no", "says no", "answered no", "replied no", "answer was no",
+	"answer is no", "which is no", "which was no",
+	"told her no", "told him no", "told them no", "had none", "have none",
+	"has none", "points to no", "pointed to no", "he denied", "she denied",
+	"they denied", "i denied", "denied it", "denied any", "denied having",
+	"dije que no", "dijo que no", "respondí que no", "contestó que no",
+	"contesté que no", NULL
+};
+
+/* ... unless taken back. */
+static const char *const scope_said_yes[] = {
+	"said yes", "says yes", "answered yes", "admitted", "lied", "lying",
+	"not true", "not honest", "wasnt honest", "wasn't honest",
+	"dije que sí", "dijo que sí", "mentí", "mintió", NULL
+};
+
+#define SCOPE_ASKED_BACK	240	/* bytes back to the question */
+#define SCOPE_ANSWER_AHEAD	240	/* bytes on to the answer */
+
+/*
+ * Does a hard stop (., !, ? or a blank line) end the text at i? Line
+ * breaks alone do not: mail is wrapped at 72 columns mid-sentence.
+ */
+static int
+scope_stop(const char *text, size_t i)
+{
+	return (text[i] == '.' || text[i] == '!' || text[i] == '?' ||
+	    (text[i] == '\n' && text[i + 1] == '\n'));
+}
+
+/*
+ * Is an answer of s..end given there? One ending in "no" or "none" must
+ * end its clause too: "he said no, ..." but not "he said no one cares".
+ */
+static int
+scope_answered_no(const char *s, size_t len)
+{
+	const char	*const *a, *p, *q, *end = s + len;
+	size_t		 n;
+
+	for (a = scope_said_no; *a != NULL; a++) {
+		n = strlen(*a);
+		for (p = s; p + n <= end; p++) {
+			if (!scope_word_at(s, end, p, *a, n))
+				continue;
+			if (n < 5 || (strcmp(*a + n - 3, " no") != 0 &&
+			    strcmp(*a + n - 5, " none") != 0))
+				return (1);
+			for (q = p + n; q < end && *q == ' '; q++)
+				;
+			if (q == end || !isalpha((unsigned char)*q))
+				return (1);
+		}
+	}
+	return (0);
+}
+
+/* Was the match asked about and answered no? */
+static int
+scope_screened_no(const char *text, size_t start, size_t end)
+{
+	size_t	s = start, e = end, stops = 0;
+
+	while (s > 0 && start - s < SCOPE_ASKED_BACK && !scope_stop(text,
+	    s - 1))
+		s--;
+	if (!scope_has(text + s, start - s, scope_asked))
+		return (0);
+	/* The answer: in the match's sentence or the next one. */
+	while (text[e] != '\0' && e - end < SCOPE_ANSWER_AHEAD) {
+		if (scope_stop(text, e) && ++stops == 2)
+			break;
+		e++;
+	}
+	return (scope_answered_no(text + end, e - end) &&
+	    !scope_has(text + s, e - s, scope_said_yes));
+}
+
 int
 scope_asserted(const char *text, size_t start, size_t end)
 {
 	return (!scope_negated(text, start) &&
-	    !scope_past_only(text, start, end));
+	    !scope_past_only(text, start, end) &&
+	    !scope_screened_no(text, start, end));
 }

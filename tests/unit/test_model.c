@@ -42,6 +42,13 @@ test_features(void **state)
 	    "i_cant qué qué_hago sleep sleep_qué 💀");
 	free(f);
 	msg_free(m);
+	/* Stems: one word for its forms. */
+	m = mk("", "Overdosed, overdosing: an overdose", "");
+	f = model_features(m);
+	assert_string_equal(f, "an an_overdos overdos overdos_an "
+	    "overdos_overdos");
+	free(f);
+	msg_free(m);
 	m = mk("News", "hello", "List-Unsubscribe: <mailto:x@example.org>\n");
 	f = model_features(m);
 	assert_non_null(strstr(f, "h:list"));
@@ -134,7 +141,7 @@ write_model(const char *path, const char *lines)
 	FILE	*fp;
 
 	assert_non_null(fp = fopen(path, "w"));
-	fprintf(fp, "triaged-model 2\n%s", lines);
+	fprintf(fp, "triaged-model 3\n%s", lines);
 	fclose(fp);
 }
 
@@ -158,17 +165,17 @@ test_recall_and_against(void **state)
 	close(fd);
 	diag_init(&d);
 	/*
-	 * "alone": crisis 3 of 10 (p ~ 0.39 after the prior and smoothing),
+	 * "sad": crisis 3 of 10 (p ~ 0.39 after the prior and smoothing),
 	 * individual 5; "money": billing.
 	 */
 	write_model(path, "evidence 10 0.90\nrecall crisis 0.30\n"
 	    "against 0.05\ncategory crisis 10 20\ncategory individual 10 20\n"
-	    "category billing 10 100\nf alone 3 5 0\nf money 0 0 99\n");
+	    "category billing 10 100\nf sad 3 5 0\nf money 0 0 99\n");
 	md = model_load(path, &d);
 	assert_int_equal(d.nerrors, 0);
 	assert_non_null(md);
 
-	m = mk("alone", "", "");
+	m = mk("sad", "", "");
 	buf_init(&ex, 0);
 	model_judge(md, m, NULL, 0, &op, &ex);
 	assert_string_equal(model_cat(md, (size_t)op.cat), "crisis");
@@ -205,7 +212,7 @@ test_recall_and_against(void **state)
 	diag_free(&d);
 }
 
-/* p(crisis) of a message "alone" under a model of two categories. */
+/* p(crisis) of a message "sad" under a model of two categories. */
 static double
 judge_alone(const char *path, const char *tuning, struct model_opinion *op)
 {
@@ -217,13 +224,13 @@ judge_alone(const char *path, const char *tuning, struct model_opinion *op)
 
 	diag_init(&d);
 	lines = xasprintf("%scategory crisis 10 20\ncategory individual 10 20\n"
-	    "f alone 6 2\n", tuning);
+	    "f sad 6 2\n", tuning);
 	write_model(path, lines);
 	free(lines);
 	md = model_load(path, &d);
 	assert_int_equal(d.nerrors, 0);
 	assert_non_null(md);
-	m = mk("alone", "", "");
+	m = mk("sad", "", "");
 	model_judge(md, m, NULL, 0, op, NULL);
 	p = op->cat == 0 ? op->prob : 1 - op->prob;
 	msg_free(m);
@@ -431,7 +438,7 @@ test_bad_files(void **state)
 	assert_int_equal(d.nerrors, 1);
 
 	fp = fopen(path, "w");
-	fputs("triaged-model 2\ncategory a 1 1\ncategory b 1 1\nf word 1\n",
+	fputs("triaged-model 3\ncategory a 1 1\ncategory b 1 1\nf word 1\n",
 	    fp);
 	fclose(fp);
 	assert_null(model_load(path, &d));

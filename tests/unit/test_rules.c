@@ -592,6 +592,33 @@ test_asserted(void **state)
 	expect(rs, &t.m, "plain", "", "");
 	tmsg_init(&t, "", "I was suicidal in 2024 and still am.", "");
 	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
+	tmsg_init(&t, "", "In spring 2019 I was\nsuicidal for a while.", "");
+	expect(rs, &t.m, "plain", "", "");
+
+	/* Asked in a screening, answered no: a denial. */
+	tmsg_init(&t, "", "The nurse asked whether I have thoughts of hurting "
+	    "myself and\nI told her the truth, which is no.", "");
+	expect(rs, &t.m, "plain", "", "");
+	tmsg_init(&t, "", "My midwife asked about hurting myself; I answered "
+	    "that I've had none.", "");
+	expect(rs, &t.m, "plain", "", "");
+	tmsg_init(&t, "", "We asked him if he is suicidal. He said no, he is "
+	    "just worn out.", "");
+	expect(rs, &t.m, "plain", "", "");
+	/* Taken back, answered yes, "no one", no answer, or never asked. */
+	tmsg_init(&t, "", "She asked if I was suicidal. I said no, but I "
+	    "lied.", "");
+	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
+	tmsg_init(&t, "", "She asked if I was suicidal and I said yes.", "");
+	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
+	tmsg_init(&t, "", "He asked if I was suicidal and I said no one "
+	    "would notice.", "");
+	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
+	tmsg_init(&t, "", "The doctor asked if I was suicidal. I cried. I "
+	    "said no.", "");
+	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
+	tmsg_init(&t, "", "I keep hurting myself. My sister said no.", "");
+	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
 	rules_free(rs);
 }
 
