@@ -15,6 +15,12 @@
  * and nothing that is now ("again", "lately", "still", "tonight", "last
  * night").
  *
+ * Feared, not wished: dying that the writer is afraid of or convinced
+ * will happen to them ("convinced I'm about to die in the checkout line",
+ * "terrified I'm going to die of this"): health anxiety and panic. Only
+ * for a match that ends in dying with no wish in it ("want to die",
+ * "ready to die" stay), never for an act ("kill myself", "end it").
+ *
  * Screened and denied: the match is what someone asked about, a
  * screening question ("the doctor asked whether I have thoughts of ending
  * my life"), and the answer given is no ("and I told her the truth, which
@@ -27,6 +33,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "scope.h"
@@ -246,6 +253,54 @@ scope_past_only(const char *text, size_t start, size_t end)
 	    !scope_has(text + s, e - s, scope_now));
 }
 
+/* Fear or certainty of dying, in the words before it. */
+static const char *const scope_fear[] = {
+	"afraid", "scared", "terrified", "frightened", "worried", "worry",
+	"panic", "panicking", "convinced", "paranoid", "fear", "fears",
+	"feared", NULL
+};
+
+/* A wish or a readiness in the match itself: "scared I want to die". */
+static const char *const scope_wish[] = {
+	"want", "wanna", "wanted", "wish", "hope", "pray", "ready", "plan",
+	"rather", "should", "deserve", "going to kill", NULL
+};
+
+/* Ways to die by one's own act: then the fear frame does not hold. */
+static const char *const scope_own_act[] = {
+	"by my own hand", "by suicide", "on purpose", "if i do", "if i go",
+	"if i take", "unless", NULL
+};
+
+/*
+ * Does the match end in dying ("die", "dying"), with a word of fear or
+ * certainty among the six words before it in its clause?
+ */
+static int
+scope_feared(const char *text, size_t start, size_t end)
+{
+	char	w[SCOPE_WORDLEN];
+	size_t	pos = start, e = end;
+	int	i;
+
+	if (!(end >= 3 && strncasecmp(text + end - 3, "die", 3) == 0) &&
+	    !(end >= 5 && strncasecmp(text + end - 5, "dying", 5) == 0))
+		return (0);
+	if (scope_has(text + start, end - start, scope_wish))
+		return (0);
+	while (text[e] != '\0' && !scope_boundary(text[e]) && e - end < 40)
+		e++;
+	if (scope_has(text + end, e - end, scope_own_act))
+		return (0);
+	for (i = 0; i < 6; i++) {
+		if (!scope_prev_word(text, &pos, w))
+			return (0);
+		if (scope_in(scope_fear, w))
+			return (1);
+	}
+	return (0);
+}
+
 /* A question someone asked, or a screening, before the match. */
 static const char *const scope_asked[] = {
 	"asked", "asks", "asking", "ask", "screened", "screening",
@@ -339,5 +394,6 @@ scope_asserted(const char *text, size_t start, size_t end)
 {
 	return (!scope_negated(text, start) &&
 	    !scope_past_only(text, start, end) &&
+	    !scope_feared(text, start, end) &&
 	    !scope_screened_no(text, start, end));
 }

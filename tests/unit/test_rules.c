@@ -595,6 +595,21 @@ test_asserted(void **state)
 	tmsg_init(&t, "", "In spring 2019 I was\nsuicidal for a while.", "");
 	expect(rs, &t.m, "plain", "", "");
 
+	/* Dying feared (health anxiety, panic), not wished or done. */
+	tmsg_init(&t, "", "In a panic attack I am convinced I am about to die.",
+	    "");
+	expect(rs, &t.m, "plain", "", "");
+	tmsg_init(&t, "", "I'm terrified I'm going to die of this.", "");
+	expect(rs, &t.m, "plain", "", "");
+	tmsg_init(&t, "", "I'm scared because I want to die.", "");
+	expect(rs, &t.m, "danger", "dying-words", "urgent");
+	tmsg_init(&t, "", "I'm afraid I'm going to die by my own hand.", "");
+	expect(rs, &t.m, "danger", "dying-words", "urgent");
+	tmsg_init(&t, "", "I feel like I'm dying inside.", "");
+	expect(rs, &t.m, "danger", "dying-words", "urgent");
+	tmsg_init(&t, "", "I don't want to die, I am scared of it.", "");
+	expect(rs, &t.m, "plain", "", "");
+
 	/* Asked in a screening, answered no: a denial. */
 	tmsg_init(&t, "", "The nurse asked whether I have thoughts of hurting "
 	    "myself and\nI told her the truth, which is no.", "");
