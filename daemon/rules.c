@@ -246,6 +246,19 @@ lex_word(struct rules_parse *ps, const char **start)
 	return (ps->p - *start);
 }
 
+/* How many words are left on the line; the cursor stays. */
+static size_t
+lex_words_left(struct rules_parse *ps)
+{
+	const char	*save = ps->p, *w;
+	size_t		 n = 0;
+
+	while (lex_word(ps, &w) != 0)
+		n++;
+	ps->p = save;
+	return (n);
+}
+
 /* Insist that nothing but a comment is left on the line. */
 static void
 lex_end(struct rules_parse *ps, const char *hint)
@@ -317,19 +330,20 @@ parse_cur(struct rules_parse *ps)
 static void
 parse_close_rule(struct rules_parse *ps)
 {
+	struct rules_group *g;
 	struct rule	*r;
 	size_t		 i;
 	int		 positive = 0;
 
 	if (ps->group_open) {
+		g = &ps->groups[ps->ngroups - 1];
 		ps->group_open = 0;
 		ps->after_cond = 0;
-		if (ps->groups[ps->ngroups - 1].nconds == 0)
-			diag_add(ps->d, DIAG_ERROR, ps->file,
-			    ps->groups[ps->ngroups - 1].line, 1, "conditions "
-			    "%s has no lines: add \"not FIELDS /pattern/\" or "
-			    "\"match FIELDS /pattern/\" lines under it",
-			    ps->groups[ps->ngroups - 1].name);
+		if (g->nconds == 0)
+			diag_add(ps->d, DIAG_ERROR, g->file, g->line, 1,
+			    "conditions %s has no lines: add \"not FIELDS "
+			    "/pattern/\" or \"match FIELDS /pattern/\" lines "
+			    "under it", g->name);
 	}
 	if ((r = parse_cur(ps)) == NULL)
 		return;
@@ -821,6 +835,18 @@ parse_define(struct rules_parse *ps, const char *kw)
 	free(name);
 }
 
+/* The conditions block of that name, the first if twice; NULL if none. */
+static struct rules_group *
+group_find(struct rules_parse *ps, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < ps->ngroups; i++)
+		if (strcmp(ps->groups[i].name, name) == 0)
+			return (&ps->groups[i]);
+	return (NULL);
+}
+
 /*
  * "conditions NAME": the match, not and or lines below it are shared by
  * the rules that say "if NAME" (the headers that prove a program sent the
@@ -832,7 +858,6 @@ parse_group(struct rules_parse *ps, const char *kw)
 	struct rules_group	*g;
 	const char		*namep;
 	char			*name;
-	size_t			 i;
 
 	parse_close_rule(ps);
 	lex_skip(ps);
@@ -841,13 +866,9 @@ parse_group(struct rules_parse *ps, const char *kw)
 		return;
 	lex_end(ps, " (names cannot contain spaces)");
 	/* A second block of that name is reported, parsed, never used. */
-	for (i = 0; i < ps->ngroups; i++)
-		if (strcmp(ps->groups[i].name, name) == 0) {
-			lex_error(ps, namep, "conditions %s are already "
-			    "defined at %s:%u", name, ps->groups[i].file,
-			    ps->groups[i].line);
-			break;
-		}
+	if ((g = group_find(ps, name)) != NULL)
+		lex_error(ps, namep, "conditions %s are already defined at "
+		    "%s:%u", name, g->file, g->line);
 	ps->groups = xreallocarray(ps->groups, ps->ngroups + 1,
 	    sizeof *ps->groups);
 	g = &ps->groups[ps->ngroups++];
@@ -891,7 +912,7 @@ static void
 parse_if(struct rules_parse *ps, const char *kw)
 {
 	struct rule		*r;
-	struct rules_group	*g = NULL;
+	struct rules_group	*g;
 	const char		*namep;
 	char			*name;
 	size_t			 i;
@@ -906,10 +927,7 @@ parse_if(struct rules_parse *ps, const char *kw)
 	if ((name = lex_name(ps, "conditions", "if")) == NULL)
 		return;
 	lex_end(ps, " (one name per \"if\" line)");
-	for (i = 0; i < ps->ngroups && g == NULL; i++)
-		if (strcmp(ps->groups[i].name, name) == 0)
-			g = &ps->groups[i];
-	if (g == NULL) {
+	if ((g = group_find(ps, name)) == NULL) {
 		lex_error(ps, namep, "unknown conditions \"%s\": define them "
 		    "first with \"conditions %s\" and match or not lines "
 		    "under it", name, name);
@@ -1132,7 +1150,12 @@ parse_line(struct rules_parse *ps, const char *line)
 	ps->bol = ps->p = line;
 	if ((len = lex_word(ps, &kw)) == 0)
 		return;
-	if (ps->group_open && (word_is(kw, len, "category") ||
+	/*
+	 * A rule's own lines cannot end a conditions block; a category
+	 * declaration (more than a name after "category") does.
+	 */
+	if (ps->group_open && ((word_is(kw, len, "category") &&
+	    lex_words_left(ps) <= 1) ||
 	    word_is(kw, len, "tag") || word_is(kw, len, "tags") ||
 	    word_is(kw, len, "score") || word_is(kw, len, "if"))) {
 		lex_error(ps, kw, "\"%.*s\" inside conditions %s: a "

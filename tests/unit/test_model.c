@@ -29,31 +29,36 @@ mk(const char *subject, const char *body, const char *extra)
 	return (m);
 }
 
+/* The features of a message built from its parts; caller frees. */
+static char *
+features(const char *subject, const char *body, const char *extra)
+{
+	struct msg	*m = mk(subject, body, extra);
+	char		*f = model_features(m);
+
+	msg_free(m);
+	return (f);
+}
+
 static void
 test_features(void **state)
 {
-	struct msg	*m;
-	char		*f;
+	char	*f;
 
-	m = mk("Hi", "I can't SLEEP, ¿qué hago? 💀", "");
-	f = model_features(m);
+	f = features("Hi", "I can't SLEEP, ¿qué hago? 💀", "");
 	/* Lower case, apostrophes dropped, any script, pairs, sorted. */
 	assert_string_equal(f, "cant cant_sleep hago hago_💀 hi hi_i i "
 	    "i_cant qué qué_hago sleep sleep_qué 💀");
 	free(f);
-	msg_free(m);
 	/* Stems: one word for its forms. */
-	m = mk("", "Overdosed, overdosing: an overdose", "");
-	f = model_features(m);
+	f = features("", "Overdosed, overdosing: an overdose", "");
 	assert_string_equal(f, "an an_overdos overdos overdos_an "
 	    "overdos_overdos");
 	free(f);
-	msg_free(m);
-	m = mk("News", "hello", "List-Unsubscribe: <mailto:x@example.org>\n");
-	f = model_features(m);
+	f = features("News", "hello",
+	    "List-Unsubscribe: <mailto:x@example.org>\n");
 	assert_non_null(strstr(f, "h:list"));
 	free(f);
-	msg_free(m);
 }
 
 /* Train on a few messages per category, write, read back, judge. */
