@@ -4,9 +4,10 @@
 #
 #   score.sh [--blind] DIR...   score each DIR (the .eml and .expect files in
 #                               it); --blind prints aggregates only
-#   score.sh --report           the three figures of README.md's "Triage
+#   score.sh --report           the figures of README.md's "Triage
 #                               quality": training corpus
-#                               (tests/data/inquiries), blind validation set
+#                               (tests/data/inquiries), crisis probes
+#                               (tests/data/probes), blind validation set
 #                               (tests/data/blind), fresh batch
 #                               (tests/data/fresh), each with its table
 #
@@ -81,6 +82,7 @@ rc=0
 case ${1:-} in
 --report)
 	for s in inquiries:"training corpus (the rules were tuned on it)" \
+	    probes:"crisis probes (one clinical sign per message, written with the rules)" \
 	    blind:"blind validation set (never read by whoever edits rules)" \
 	    fresh:"fresh blind batch (written after the last tuning)"; do
 		name=${s%%:*}
@@ -88,7 +90,7 @@ case ${1:-} in
 		echo "## ${s#*:}: tests/data/$name"
 		echo
 		mode=--blind
-		[ "$name" = inquiries ] && mode=--summary
+		case $name in inquiries|probes) mode=--summary ;; esac
 		score_one "$mode" "$repo/tests/data/$name" || rc=1
 		echo
 	done
