@@ -88,6 +88,13 @@ for i in $(seq 1 20); do
 done
 # Match the config path: $TRIAGED may be a wrapper (make valgrind).
 grep -q -- "-c $W/implicit.conf run" "$W/ps" || tb_fail "the daemon did not run"
+# A TERM before the handlers are set would end it by the default action:
+# wait for "started" (slow under valgrind) so the test checks a clean stop.
+for i in $(seq 1 300); do
+	grep -q started "$W/run.err" && break
+	sleep 0.1
+done
+grep -q started "$W/run.err" || tb_fail "the daemon did not start"
 kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
