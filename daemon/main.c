@@ -47,7 +47,7 @@ static const struct cmd_entry cmd_table[] = {
 	{ "once", cmd_once, "once" },
 	{ "check", cmd_check, "check" },
 	{ "classify", cmd_classify,
-	    "classify [--json] [--explain] [FILE.eml | -]" },
+	    "classify [--json] [--explain] [FILE.eml ... | -]" },
 	{ "queue", cmd_queue,
 	    "queue [--json] [--category C] [--status S]" },
 	{ "train", cmd_train, "train CORPUS..." },
@@ -241,17 +241,84 @@ json_list(struct buf *b, char **items, size_t n)
 	buf_addch(b, ']');
 }
 
+/*
+ * Classify one message into out. With file set (several files were
+ * given), the JSON object names it first and the text starts with a
+ * "== file" line, so one run can sort a whole folder.
+ */
+static void
+classify_one(struct pipeline *p, const char *raw, size_t len,
+    const char *file, int json, int explaining, struct buf *out)
+{
+	struct decision	 d;
+	struct msg	*msg;
+	size_t		 i;
+
+	msg = mime_parse(raw, len, &p->limits);
+	pipeline_judge(p, msg, &d);
+	pipeline_decide(p, msg, msg->message_id != NULL ? msg->message_id :
+	    "<classify@triaged>", 0, time(NULL), 0, NULL, &d);
+
+	if (file != NULL && !json) {
+		buf_addstr(out, "== ");
+		buf_addstr(out, file);
+		buf_addch(out, '\n');
+	}
+	if (explaining)
+		explain(out, p, msg);
+	if (json) {
+		buf_addch(out, '{');
+		if (file != NULL) {
+			buf_addstr(out, "\"file\":");
+			json_string(out, file);
+			buf_addch(out, ',');
+		}
+		buf_addstr(out, "\"category\":");
+		json_string(out, d.verdict.category);
+		buf_addstr(out, ",\"tags\":");
+		json_list(out, d.verdict.tags, d.verdict.ntags);
+		buf_addstr(out, ",\"rules\":");
+		json_list(out, d.verdict.rules, d.verdict.nrules);
+		buf_printf(out, ",\"reply\":%s,\"suppressed\":",
+		    d.has_reply ? "true" : "false");
+		json_string_or_null(out, d.suppressed);
+		buf_addstr(out, ",\"to\":");
+		json_string_or_null(out, d.guard.rcpt);
+		buf_addstr(out, ",\"subject\":");
+		json_string_or_null(out, d.has_reply ? d.reply.subject : NULL);
+		buf_printf(out, ",\"truncated\":%s}\n",
+		    msg->truncated ? "true" : "false");
+	} else {
+		buf_printf(out, "category:   %s\n", d.verdict.category);
+		buf_addstr(out, "tags:      ");
+		for (i = 0; i < d.verdict.ntags; i++)
+			buf_printf(out, " %s", d.verdict.tags[i]);
+		buf_addstr(out, "\nrules:     ");
+		for (i = 0; i < d.verdict.nrules; i++)
+			buf_printf(out, " %s", d.verdict.rules[i]);
+		buf_printf(out, "\nreply:      %s\n", d.has_reply ? "yes" :
+		    d.suppressed != NULL ? d.suppressed : "no (category is "
+		    "not answered)");
+		if (d.has_reply)
+			buf_printf(out, "to:         %s\nsubject:    %s\n",
+			    d.reply.rcpt, d.reply.subject);
+		if (msg->truncated)
+			buf_addstr(out, "truncated:  yes (a limit cut the "
+			    "message)\n");
+	}
+	decision_free(&d);
+	msg_free(msg);
+}
+
 static int
 cmd_classify(const char *confpath, int argc, char **argv)
 {
 	struct pipeline	 p;
-	struct decision	 d;
-	struct msg	*msg;
 	struct buf	 out;
-	const char	*path = "-";
+	const char	*path;
 	char		*raw;
-	size_t		 len, i;
-	int		 json = 0, explaining = 0, ch;
+	size_t		 len;
+	int		 json = 0, explaining = 0, ch, i, many, rc = EX_OK;
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "explain", no_argument, NULL, 'e' },
@@ -273,66 +340,29 @@ cmd_classify(const char *confpath, int argc, char **argv)
 	}
 	if (json && explaining)
 		return (EX_USAGE);
-	if (argc - optind > 1)
-		return (EX_USAGE);
-	if (argc - optind == 1)
-		path = argv[optind];
 	if (load(&p, confpath) == -1)
 		return (EX_CONFIG);
-	if ((raw = read_input(path, &len)) == NULL) {
-		fprintf(stderr, "triaged: %s: %s\n", path, strerror(errno));
-		pipeline_free(&p);
-		return (EX_NOINPUT);
-	}
-	msg = mime_parse(raw, len, &p.limits);
-	free(raw);
-	pipeline_judge(&p, msg, &d);
-	pipeline_decide(&p, msg, msg->message_id != NULL ? msg->message_id :
-	    "<classify@triaged>", 0, time(NULL), 0, NULL, &d);
 
-	buf_init(&out, 0);
-	if (explaining)
-		explain(&out, &p, msg);
-	if (json) {
-		buf_addstr(&out, "{\"category\":");
-		json_string(&out, d.verdict.category);
-		buf_addstr(&out, ",\"tags\":");
-		json_list(&out, d.verdict.tags, d.verdict.ntags);
-		buf_addstr(&out, ",\"rules\":");
-		json_list(&out, d.verdict.rules, d.verdict.nrules);
-		buf_printf(&out, ",\"reply\":%s,\"suppressed\":",
-		    d.has_reply ? "true" : "false");
-		json_string_or_null(&out, d.suppressed);
-		buf_addstr(&out, ",\"to\":");
-		json_string_or_null(&out, d.guard.rcpt);
-		buf_addstr(&out, ",\"subject\":");
-		json_string_or_null(&out, d.has_reply ? d.reply.subject : NULL);
-		buf_printf(&out, ",\"truncated\":%s}\n",
-		    msg->truncated ? "true" : "false");
-	} else {
-		buf_printf(&out, "category:   %s\n", d.verdict.category);
-		buf_addstr(&out, "tags:      ");
-		for (i = 0; i < d.verdict.ntags; i++)
-			buf_printf(&out, " %s", d.verdict.tags[i]);
-		buf_addstr(&out, "\nrules:     ");
-		for (i = 0; i < d.verdict.nrules; i++)
-			buf_printf(&out, " %s", d.verdict.rules[i]);
-		buf_printf(&out, "\nreply:      %s\n", d.has_reply ? "yes" :
-		    d.suppressed != NULL ? d.suppressed : "no (category is "
-		    "not answered)");
-		if (d.has_reply)
-			buf_printf(&out, "to:         %s\nsubject:    %s\n",
-			    d.reply.rcpt, d.reply.subject);
-		if (msg->truncated)
-			buf_addstr(&out, "truncated:  yes (a limit cut the "
-			    "message)\n");
-	}
-	fwrite(out.data, 1, out.len, stdout);
-	buf_free(&out);
-	decision_free(&d);
-	msg_free(msg);
+	/* The rules compile once; each file is read, judged and printed. */
+	many = argc - optind > 1;
+	i = optind;
+	do {
+		path = i < argc ? argv[i] : "-";
+		if ((raw = read_input(path, &len)) == NULL) {
+			fprintf(stderr, "triaged: %s: %s\n", path,
+			    strerror(errno));
+			rc = EX_NOINPUT;
+			continue;
+		}
+		buf_init(&out, 0);
+		classify_one(&p, raw, len, many ? path : NULL, json,
+		    explaining, &out);
+		free(raw);
+		fwrite(out.data, 1, out.len, stdout);
+		buf_free(&out);
+	} while (++i < argc);
 	pipeline_free(&p);
-	return (EX_OK);
+	return (rc);
 }
 
 /* Format a time as "2026-11-25 14:03" in local time. */

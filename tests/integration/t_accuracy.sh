@@ -10,7 +10,32 @@
 set -u
 dir=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$dir/../.." && pwd)
+: "${TRIAGED:=$repo/triaged}"
+. "$dir/lib.sh"
 rc=0
+
+# score.sh classifies many files per run: each verdict must be the one a
+# run on that file alone gives, and an unreadable file is reported (66)
+# without losing the others.
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/triaged-acc.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+tb_offline_conf "$tmp"
+set -- $(ls "$repo"/tests/data/probes/*.eml | sed -n '1p;40p;90p')
+for f in "$@"; do
+	"$TRIAGED" -c "$tmp/triaged.conf" classify --json "$f" |
+	    sed "s|^{|{\"file\":\"$f\",|"
+done >"$tmp/one"
+"$TRIAGED" -c "$tmp/triaged.conf" classify --json "$1" "$tmp/absent.eml" \
+    "$2" "$3" >"$tmp/many" 2>"$tmp/err"
+batch_rc=$?
+if [ "$batch_rc" != 66 ] || ! grep -q absent.eml "$tmp/err" ||
+    ! cmp -s "$tmp/one" "$tmp/many"; then
+	echo "FAIL: classify of several files (exit $batch_rc) differs from" \
+	    "one file at a time:" >&2
+	diff "$tmp/one" "$tmp/many" >&2
+	rc=1
+fi
+
 bash "$dir/score.sh" "$repo/tests/data/inquiries" || rc=1
 # One clinical sign per message (tests/data/probes/README): every one
 # must stay crisis, every ordinary strong word must not.
