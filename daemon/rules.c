@@ -130,6 +130,8 @@ struct rules_cat {
 	int		 threshold;	/* evidence needed from scored rules */
 	char		**tags;		/* tags of every verdict in it */
 	size_t		 ntags;
+	char		**otags;	/* tags when carried but outranked */
+	size_t		 notags;
 };
 
 /* "choose TAG...": tags that exclude each other; the model picks one. */
@@ -392,8 +394,9 @@ parse_category(struct rules_parse *ps, const char *kw)
 	char			*name, *tmpl = NULL, *end;
 	size_t			 len;
 	long			 prio = -1, thr = RULES_THRESHOLD;
-	char			**ctags = NULL;
-	size_t			 nctags = 0, ti;
+	char			**ctags = NULL, **otags = NULL;
+	size_t			 nctags = 0, notags = 0, ti;
+	int			 outranked;
 	int			 noreply = 0, bad = 0;
 	ssize_t			 dup;
 
@@ -462,23 +465,32 @@ parse_category(struct rules_parse *ps, const char *kw)
 				bad = 1;
 				break;
 			}
-		} else if (word_is(w, len, "tag")) {
+		} else if (word_is(w, len, "tag") ||
+		    word_is(w, len, "outranked-tag")) {
+			outranked = len != 3;
 			if ((len = lex_word(ps, &num)) == 0 ||
 			    !name_valid(num, len)) {
-				lex_error(ps, len ? num : w, "\"tag\" needs a "
-				    "tag name: letters, digits, '-', '_', '.'");
+				lex_error(ps, len ? num : w, "\"%s\" needs a "
+				    "tag name: letters, digits, '-', '_', '.'",
+				    outranked ? "outranked-tag" : "tag");
 				bad = 1;
 				break;
 			}
-			ctags = xreallocarray(ctags, nctags + 1,
-			    sizeof *ctags);
-			ctags[nctags++] = xstrndup(num, len);
+			if (outranked) {
+				otags = xreallocarray(otags, notags + 1,
+				    sizeof *otags);
+				otags[notags++] = xstrndup(num, len);
+			} else {
+				ctags = xreallocarray(ctags, nctags + 1,
+				    sizeof *ctags);
+				ctags[nctags++] = xstrndup(num, len);
+			}
 		} else if (word_is(w, len, "noreply"))
 			noreply = 1;
 		else {
 			lex_error(ps, w, "unexpected \"%.*s\" in category %s "
-			    "(expected priority, threshold, tag, template "
-			    "or noreply)",
+			    "(expected priority, threshold, tag, "
+			    "outranked-tag, template or noreply)",
 			    (int)len, w, name);
 			bad = 1;
 		}
@@ -509,6 +521,9 @@ parse_category(struct rules_parse *ps, const char *kw)
 		for (ti = 0; ti < nctags; ti++)
 			free(ctags[ti]);
 		free(ctags);
+		for (ti = 0; ti < notags; ti++)
+			free(otags[ti]);
+		free(otags);
 		return;
 	}
 	rs->cats = xreallocarray(rs->cats, rs->ncats + 1, sizeof *rs->cats);
@@ -519,6 +534,8 @@ parse_category(struct rules_parse *ps, const char *kw)
 	c->threshold = (int)thr;
 	c->tags = ctags;
 	c->ntags = nctags;
+	c->otags = otags;
+	c->notags = notags;
 	c->template = tmpl;
 	c->file = ps->file;
 	c->line = ps->line;
@@ -1564,6 +1581,9 @@ rules_free(struct ruleset *rs)
 		for (j = 0; j < rs->cats[i].ntags; j++)
 			free(rs->cats[i].tags[j]);
 		free(rs->cats[i].tags);
+		for (j = 0; j < rs->cats[i].notags; j++)
+			free(rs->cats[i].otags[j]);
+		free(rs->cats[i].otags);
 	}
 	free(rs->cats);
 	for (i = 0; i < rs->nchoices; i++) {
@@ -2023,6 +2043,17 @@ rules_classify(const struct ruleset *rs, const struct msg *orig,
 	c = &rs->cats[t.best == SIZE_MAX ? rs->def : t.best];
 	/* Whose use it is: the model's pick among tags the rules set. */
 	model_apply_picks(rs->model, &t.op, &v->tags, &v->ntags);
+	/*
+	 * A category that was carried but lost to a higher one says so
+	 * (outranked-tag): crisis mail that also reads as an existing
+	 * client's keeps the crisis reply without the new-client part.
+	 */
+	for (i = 0; i < rs->ncats; i++) {
+		if (i == t.best || t.won[i] == SIZE_MAX)
+			continue;
+		for (j = 0; j < rs->cats[i].notags; j++)
+			list_add(&v->tags, &v->ntags, rs->cats[i].otags[j]);
+	}
 	rules_tally_free(&t);
 	for (j = 0; j < c->ntags; j++)
 		list_add(&v->tags, &v->ntags, c->tags[j]);
@@ -2075,9 +2106,10 @@ rules_explain(const struct ruleset *rs, const struct msg *orig,
 			    rs->rules[t.won[win]].name : "(the model)");
 		else
 			buf_printf(out, "category %s (priority %d): lost to "
-			    "%s (priority %d)\n", rs->cats[i].name,
+			    "%s (priority %d)%s\n", rs->cats[i].name,
 			    rs->cats[i].priority, rs->cats[win].name,
-			    rs->cats[win].priority);
+			    rs->cats[win].priority, rs->cats[i].notags > 0 ?
+			    ", which adds its outranked-tag" : "");
 	}
 	if (win == SIZE_MAX)
 		buf_printf(out, "verdict: %s, the default: no rule matched\n",

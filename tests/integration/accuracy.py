@@ -95,6 +95,9 @@ def main():
     order = ["crisis", "substance", "couples", "individual",
              "existing-client", "not-inquiry"]
     answered_wrongly = 0   # non-inquiries that would get a reply
+    resources_only = 0     # of those, crisis replies without the new-client
+                           # part (the verdict carries the outranked tag)
+    crisis_plain = 0       # crisis caught, but marked existing/not-inquiry
     allowed = 0            # right only because "acceptable:" allows it
     stats = {}          # cat -> [n, category ok, tags ok]
     confusion = {}      # (expected, got) -> count
@@ -125,8 +128,13 @@ def main():
         tag_ok = not missing and not extra
         s[1] += cat_ok
         s[2] += tag_ok
+        outranked = v.get("category") == "crisis" and (
+            "not-inquiry" in tags or "existing-client" in tags)
         if cat in ("not-inquiry", "existing-client") and v.get("reply"):
             answered_wrongly += 1
+            resources_only += outranked
+        if cat == "crisis" and cat_ok and outranked:
+            crisis_plain += 1
         key = (cat, v.get("category"))
         confusion[key] = confusion.get(key, 0) + 1
         if not cat_ok or not tag_ok:
@@ -193,6 +201,13 @@ def main():
                                            stats["crisis"][0]))
     print("non-inquiries and existing clients that would get a reply: %d"
           % answered_wrongly)
+    print("  of them the crisis resources alone, without the new-client "
+          "part: %d" % resources_only)
+    print("  so sent the new-client reply: %d"
+          % (answered_wrongly - resources_only))
+    if crisis_plain:
+        print("crises answered without the new-client part (also read as "
+              "a client's or no inquiry): %d" % crisis_plain)
     if sample:
         print("\nsample of %d: %s" % (tot[0], "errors" if errors else "ok"))
         return 1 if errors else 0

@@ -481,6 +481,16 @@ test_words_and_evidence(void **state)
 	tmsg_init(&t, "", "tired and alone but happy", "");
 	expect(rs, &t.m, "plain", "weak-tired weak-alone weak-against", "");
 
+	/*
+	 * outranked-tag: worry carried but outranked by danger marks the
+	 * verdict; not when worry wins, nor when it was not carried.
+	 */
+	tmsg_init(&t, "", "so tired and alone, I saved my pills", "");
+	expect(rs, &t.m, "danger", "means-saved weak-tired weak-alone",
+	    "urgent tired alone worry-too");
+	tmsg_init(&t, "", "so tired, I saved my pills", "");
+	expect(rs, &t.m, "danger", "means-saved weak-tired", "urgent");
+
 	/* --explain shows the scores and the evidence against the need. */
 	tmsg_init(&t, "", "so tired and alone", "");
 	buf_init(&ex, 0);

@@ -1190,6 +1190,25 @@ test_shipped(void **state)
 	free(body);
 	reply_free(&r);
 
+	/*
+	 * Crisis in mail that also reads as a client's or as no inquiry
+	 * (the outranked-tag of those categories): the resources, without
+	 * the invitation to a first consultation.
+	 */
+	for (i = 0; i < 2; i++) {
+		compose(set, "crisis", &msg, i == 0 ? "existing-client" :
+		    "urgent,not-inquiry", "s", &r);
+		body = body_text(&r);
+		assert_non_null(strstr(body, "988"));
+		assert_non_null(strstr(body, "911"));
+		assert_non_null(strstr(body, "follow up"));
+		assert_null(strstr(body, "https://book.practice.example/"));
+		assert_null(strstr(body, "consultation"));
+		assert_null(strstr(body, "\n\n\n"));
+		free(body);
+		reply_free(&r);
+	}
+
 	/* Substance: one resource per tag, SAMHSA always. */
 	compose(set, "substance", &msg, "alcohol,codependency", "s", &r);
 	body = body_text(&r);
