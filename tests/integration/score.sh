@@ -68,16 +68,17 @@ classify_all()
 }
 
 # Classify the files listed in $1 with one run per few hundred (the rules
-# compile once per run), then one by one whatever a run did not print, so
-# a message that crashes the binary is named with its error.
+# compile once per run), then one by one whatever a run did not print,
+# and every file of a run that failed (a crash, a valgrind error), so a
+# message that breaks the binary is named with its error.
 classify_batch()
 {
 	local f
-	[ -n "${ACCURACY_EVERY:-}" ] || tr '\n' '\0' <"$1" |
-	    xargs -0 -r -n 300 "$TRIAGED" -c "$tmp/triaged.conf" classify \
-	    --json 2>/dev/null | "$TB_PYTHON" -c '
+	if tr '\n' '\0' <"$1" | xargs -0 -r -n 300 "$TRIAGED" \
+	    -c "$tmp/triaged.conf" classify --json >"$1.json" 2>/dev/null; then
+		"$TB_PYTHON" -c '
 import json, os, sys
-for line in sys.stdin:
+for line in open(sys.argv[1]):
     try:
         v = json.loads(line)
     except ValueError:
@@ -85,9 +86,12 @@ for line in sys.stdin:
     f = v.pop("file", None)
     if f:
         print("%s\t%s" % (os.path.basename(f)[:-4], json.dumps(v)))
-' >"$1.done"
-	cut -f1 "$1.done" 2>/dev/null | sort >"$1.names"
-	cat "$1.done" 2>/dev/null
+' "$1.json" >"$1.done"
+	else
+		: >"$1.done"
+	fi
+	cut -f1 "$1.done" | sort >"$1.names"
+	cat "$1.done"
 	while read -r f; do
 		grep -qxF "$(basename "$f" .eml)" "$1.names" ||
 		    classify_one "$f"
