@@ -465,9 +465,8 @@ parse_category(struct rules_parse *ps, const char *kw)
 				bad = 1;
 				break;
 			}
-		} else if (word_is(w, len, "tag") ||
-		    word_is(w, len, "outranked-tag")) {
-			outranked = len != 3;
+		} else if ((outranked = word_is(w, len, "outranked-tag")) ||
+		    word_is(w, len, "tag")) {
 			if ((len = lex_word(ps, &num)) == 0 ||
 			    !name_valid(num, len)) {
 				lex_error(ps, len ? num : w, "\"%s\" needs a "

@@ -90,12 +90,12 @@ for line in open(sys.argv[1]):
 	else
 		: >"$1.done"
 	fi
-	cut -f1 "$1.done" | sort >"$1.names"
 	cat "$1.done"
-	while read -r f; do
-		grep -qxF "$(basename "$f" .eml)" "$1.names" ||
-		    classify_one "$f"
-	done <"$1"
+	# One pass for the files no run printed.
+	awk 'FILENAME == ARGV[1] { seen[$1] = 1; next }
+	    { n = $0; sub(/.*\//, "", n); sub(/\.eml$/, "", n) }
+	    !(n in seen)' "$1.done" "$1" |
+	while read -r f; do classify_one "$f"; done
 }
 
 # Score one set; $1 is --blind or "", $2 the folder.
