@@ -8,15 +8,22 @@
  *   null-sender		Return-Path: <> (bounces, notifications)
  *   auto-submitted		Auto-Submitted with any value but "no"
  *   list			any List-* header (List-Id, List-Post ...)
- *   precedence			Precedence: bulk, list or junk
+ *   precedence			Precedence: bulk, list, junk or auto_reply
  *   robot			sender (Return-Path or From) local part is
  *				MAILER-DAEMON, postmaster, *-request,
  *				owner-*, listserv, majordomo, noreply,
  *				no-reply, donotreply, do-not-reply, bounce(s);
  *				for a relay, the Reply-To instead
+ *   esp			a machine notification sent through an email
+ *				service provider: Feedback-ID, X-SES-Outgoing,
+ *				X-Mailgun-*, X-SG-EID, or a Return-Path local
+ *				part that is a long hash (not for relays: a web
+ *				form may send through one on a client's behalf)
  *   report			multipart/report (DSN, MDN, ARF)
  *   x-auto-response-suppress	All, OOF or AutoReply (Microsoft)
- *   autoreply			X-Autoreply or X-Autorespond present
+ *   autoreply			X-Autoreply, X-Autorespond or X-Apple-Action
+ *				present, or a Subject that an autoresponder
+ *				wrote ("Auto-Reply:", "Automatic reply:", ...)
  *   own-address		the sender is one of our addresses
  *   x-loop			X-Loop names one of our addresses
  *   spam			X-Spam-Flag / X-Spam-Status / X-Spam: yes
@@ -128,6 +135,57 @@ robot_address(const char *addr)
 	return (0);
 }
 
+/*
+ * Is the local part of addr a per-message hash, as the bounce addresses
+ * of email service providers are (Amazon SES: 0100018c2e3f...-000000)?
+ * At least 24 characters of hex digits and separators, 16 of them hex
+ * digits and 8 decimal: no person's name looks like that.
+ */
+static int
+hashed_address(const char *addr)
+{
+	const char	*at, *p;
+	size_t		 hex = 0, dec = 0;
+
+	if (addr == NULL || (at = strrchr(addr, '@')) == NULL ||
+	    at - addr < 24)
+		return (0);
+	for (p = addr; p < at; p++) {
+		if (isdigit((unsigned char)*p))
+			dec++, hex++;
+		else if (isxdigit((unsigned char)*p))
+			hex++;
+		else if (*p != '-' && *p != '.' && *p != '_' && *p != '=')
+			return (0);
+	}
+	return (hex >= 16 && dec >= 8);
+}
+
+/*
+ * Did an autoresponder write the Subject? The prefixes that vacation
+ * responders put before the original subject (iCloud, Outlook, Exchange
+ * in English and Spanish); a person does not start a subject like that.
+ */
+static int
+autoreply_subject(const char *subject)
+{
+	static const char *const prefix[] = { "auto-reply:", "autoreply:",
+	    "auto reply:", "automatic reply:", "autoresponse:",
+	    "auto-response:", "out of office reply:",
+	    "out of office autoreply:", "respuesta autom\xc3\xa1tica:",
+	    "respuesta automatica:", NULL };
+	size_t	i;
+
+	if (subject == NULL)
+		return (0);
+	while (isspace((unsigned char)*subject))
+		subject++;
+	for (i = 0; prefix[i] != NULL; i++)
+		if (strncasecmp(subject, prefix[i], strlen(prefix[i])) == 0)
+			return (1);
+	return (0);
+}
+
 /* Does the address-list value name one of our addresses? */
 static int
 names_us(const struct conf *conf, const char *value)
@@ -162,7 +220,7 @@ to_us(const struct conf *conf, const struct msg *m)
 	return (0);
 }
 
-/* The reason from the header list alone (checks 3 to 5, 8, 9, 11, 12). */
+/* The reason from the header list alone, one kind of check per pass. */
 static const char *
 header_reason(const struct conf *conf, const struct msg *m, int pass)
 {
@@ -190,7 +248,8 @@ header_reason(const struct conf *conf, const struct msg *m, int pass)
 			if (strcasecmp(name, "Precedence") == 0 &&
 			    (strcasecmp(tok, "bulk") == 0 ||
 			    strcasecmp(tok, "list") == 0 ||
-			    strcasecmp(tok, "junk") == 0))
+			    strcasecmp(tok, "junk") == 0 ||
+			    strcasecmp(tok, "auto_reply") == 0))
 				return ("precedence");
 			break;
 		case 3:
@@ -200,13 +259,23 @@ header_reason(const struct conf *conf, const struct msg *m, int pass)
 			break;
 		case 4:
 			if (strcasecmp(name, "X-Autoreply") == 0 ||
-			    strcasecmp(name, "X-Autorespond") == 0)
+			    strcasecmp(name, "X-Autorespond") == 0 ||
+			    strcasecmp(name, "X-Apple-Action") == 0)
 				return ("autoreply");
 			break;
 		case 5:
 			if (strcasecmp(name, "X-Loop") == 0 &&
 			    names_us(conf, v))
 				return ("x-loop");
+			break;
+		case 7:
+			/* Email service providers' per-message headers. */
+			if (strcasecmp(name, "Feedback-ID") == 0 ||
+			    strcasecmp(name, "X-Feedback-ID") == 0 ||
+			    strcasecmp(name, "X-SES-Outgoing") == 0 ||
+			    strncasecmp(name, "X-Mailgun-", 10) == 0 ||
+			    strcasecmp(name, "X-SG-EID") == 0)
+				return ("esp");
 			break;
 		case 6:
 			if ((strcasecmp(name, "X-Spam-Flag") == 0 ||
@@ -242,11 +311,16 @@ guard_reason(const struct conf *conf, const struct msg *m, int relay,
 	if (relay ? robot_address(rcpt) : (robot_address(rp) ||
 	    robot_address(from)))
 		return ("robot");
+	if (!relay && ((why = header_reason(conf, m, 7)) != NULL ||
+	    hashed_address(rp)))
+		return ("esp");
 	if (m->is_report)
 		return ("report");
 	if ((why = header_reason(conf, m, 3)) != NULL ||
 	    (why = header_reason(conf, m, 4)) != NULL)
 		return (why);
+	if (autoreply_subject(m->subject))
+		return ("autoreply");
 	if (conf_is_our_address(conf, rp) ||
 	    (from != NULL && conf_is_our_address(conf, from)) ||
 	    (rcpt != NULL && conf_is_our_address(conf, rcpt)))

@@ -14,7 +14,7 @@ struct guard_result {
 	/*
 	 * NULL: a reply is allowed. Otherwise a static, stable reason:
 	 * "no-return-path", "null-sender", "auto-submitted", "list",
-	 * "precedence", "robot", "report", "x-auto-response-suppress",
+	 * "precedence", "robot", "esp", "report", "x-auto-response-suppress",
 	 * "autoreply", "own-address", "x-loop", "spam", "not-to-us",
 	 * "bad-address", "relay-no-reply-to" (checked in that order; see
 	 * guard.c).

@@ -165,6 +165,9 @@ test_list_and_precedence(void **state)
 		{ "junk", BASE "Precedence: junk (spam)\n", "precedence" },
 		{ "first-class", BASE "Precedence: first-class\n", NULL },
 		{ "bulky", BASE "Precedence: bulky\n", NULL },
+		{ "auto_reply", BASE "Precedence: auto_reply\n",
+		    "precedence" },
+		{ "auto_replyish", BASE "Precedence: auto_replying\n", NULL },
 	};
 
 	run_cases(tc, sizeof tc / sizeof tc[0]);
@@ -239,9 +242,58 @@ test_report_and_autoreply(void **state)
 		{ "x-autorespond", BASE "X-Autorespond: vacation\n",
 		    "autoreply" },
 		{ "x-autoreply-ish", BASE "X-Autoreplying-Client: x\n", NULL },
+		{ "apple action", BASE "X-Apple-Action: vacation\n",
+		    "autoreply" },
+		{ "icloud subject", RP FROM TO "Subject: Auto-Reply: "
+		    "Hello\n", "autoreply" },
+		{ "outlook subject", RP FROM TO "Subject: Automatic reply: "
+		    "Hello\n", "autoreply" },
+		{ "spanish subject", RP FROM TO "Subject: =?UTF-8?Q?Respuesta_"
+		    "autom=C3=A1tica=3A_Hola?=\n", "autoreply" },
+		{ "subject mentions it", RP FROM TO "Subject: Re: your "
+		    "auto-reply: thanks\n", NULL },
+		{ "subject about autoreplies", RP FROM TO "Subject: "
+		    "Autoreplies scare me\n", NULL },
 	};
 
 	run_cases(tc, sizeof tc / sizeof tc[0]);
+}
+
+static void
+test_esp(void **state)
+{
+	static const struct guard_case tc[] = {
+		{ "feedback-id", BASE "Feedback-ID: 1:2:3:shop\n", "esp" },
+		{ "ses", BASE "X-SES-Outgoing: 2026.12.05-1.2.3.4\n", "esp" },
+		{ "mailgun", BASE "X-Mailgun-Sid: WyI0Nz\n", "esp" },
+		{ "sendgrid", BASE "X-SG-EID: u001.abc\n", "esp" },
+		{ "ses bounce address", "Return-Path: <0100018c2e3f4a5b-"
+		    "aa11bb22-cc33-44dd-ee55-ff6677889900-000000@amazonses."
+		    "example>\n" FROM TO, "esp" },
+		{ "long name is no hash", "Return-Path: <margaret.anne."
+		    "whitfield-jones@example.org>\n" FROM TO, NULL },
+		{ "digits in a name", "Return-Path: <anna.bell.1985.2026."
+		    "garden@example.org>\n" FROM TO, NULL },
+		{ "mailgun-ish", BASE "X-Mailgunner: x\n", NULL },
+		/* A list header says more: it is reported first. */
+		{ "list first", BASE "List-Id: <n.example>\n"
+		    "Feedback-ID: 1:shop\n", "list" },
+	};
+	struct conf	 conf;
+	char		*relays[] = { "@forms.example" };
+	const char	*relayed = "Return-Path: <0100018c2e3f4a5b-aa11bb22-"
+	    "cc33-44dd-ee55-ff6677889900-000000@forms.example>\n"
+	    "From: Form <form@forms.example>\n"
+	    "Reply-To: Client <client@example.org>\n" TO "Subject: Hi\n"
+	    "X-SG-EID: u001.abc\n";
+
+	run_cases(tc, sizeof tc / sizeof tc[0]);
+
+	/* A web form the practice named sends through a provider. */
+	make_conf(&conf);
+	conf.triage.relays = relays;
+	conf.triage.nrelays = 1;
+	assert_null(check(&conf, relayed, NULL));
 }
 
 static void
@@ -535,6 +587,7 @@ main(void)
 		cmocka_unit_test(test_list_and_precedence),
 		cmocka_unit_test(test_robot),
 		cmocka_unit_test(test_report_and_autoreply),
+		cmocka_unit_test(test_esp),
 		cmocka_unit_test(test_own_address_and_loop),
 		cmocka_unit_test(test_spam),
 		cmocka_unit_test(test_not_to_us),
