@@ -8,7 +8,9 @@ envelope), both renamed into place so that a test can wait for the .json
 as the sign that message n is complete.
 
 Failure injection: each line of <dir>/fail is "<substring> <code> <text>";
-a RCPT whose address contains substring gets that reply.  The file is read
+a RCPT whose address contains substring gets that reply (a substring
+"NOTIFY=" matches a RCPT that carries a NOTIFY parameter instead: a
+server that offers DSN but refuses its syntax).  The file is read
 on every RCPT, so a test may change it between runs.  A substring of
 "DATA" (exactly) sets the reply to the final dot of DATA instead.
 
@@ -267,7 +269,7 @@ class Session(socketserver.BaseRequestHandler):
         if sp is None:
             self.send('501 5.5.4 syntax: RCPT TO:<address>')
             return
-        injected = self.server.injected(bare(sp[0]))
+        injected = self.server.injected(bare(sp[0]), params=sp[1])
         if injected is not None:
             self.send(injected)
             return
@@ -344,7 +346,7 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
                 self.count = max(self.count, int(name[:-4]))
         super().__init__(('127.0.0.1', opts.port), Session)
 
-    def injected(self, addr, data_phase=False):
+    def injected(self, addr, data_phase=False, params=()):
         """The reply the fail file asks for, or None."""
         try:
             with open(os.path.join(self.dir, 'fail'), encoding='utf-8') as f:
@@ -359,7 +361,10 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
             text = parts[2] if len(parts) > 2 else 'injected failure'
             if data_phase != (sub == 'DATA'):
                 continue
-            if data_phase or sub.lower() in addr.lower():
+            if sub.upper() == 'NOTIFY=':
+                if any(p.upper().startswith('NOTIFY=') for p in params):
+                    return '%s %s' % (code, text)
+            elif data_phase or sub.lower() in addr.lower():
                 return '%s %s' % (code, text)
         return None
 

@@ -2,7 +2,8 @@
 # SMTP delivery that loses nothing: a 451 keeps the reply pending (with the
 # server's text in queue) until it is due again, then it goes out exactly
 # once; a 550 marks it failed with the server's text and it is never
-# retried; with the SMTP server down, replies stay pending across process
+# retried; a server that offers DSN but refuses NOTIFY=NEVER gets the
+# reply once more without the parameters; with the SMTP server down, replies stay pending across process
 # exit and the next pass after the server is back sends each exactly once.
 . "$(dirname "$0")/lib.sh"
 tb_need_triaged
@@ -132,4 +133,27 @@ sleep 0.3
 [ "$(tb_smtp_count)" = 3 ] || tb_fail "expected 3 replies in all"
 [ "$(row outage1@client.example status)" = replied ] ||
     tb_fail "outage1 not replied"
+
+# DSN offered, NOTIFY refused (555): sent again at once without the
+# parameters, exactly one reply, and the refusal is logged.
+tb_smtp_fail "NOTIFY= 555 5.5.4 unsupported parameter NOTIFY"
+inquiry dsn555@client.example d555
+"$TRIAGED" -c "$fast" once 2>"$TB_DIR/dsn.log" || tb_fail "once failed"
+tb_wait_smtp 4 5 || tb_fail "no reply after the NOTIFY refusal"
+tb_smtp_fail
+sleep 0.3
+[ "$(sent_to dsn555@client.example)" = 1 ] ||
+    tb_fail "dsn555: $(sent_to dsn555@client.example) replies"
+grep -q 'refused NOTIFY=NEVER (555)' "$TB_DIR/dsn.log" ||
+    tb_fail "the refusal is not logged: $(cat "$TB_DIR/dsn.log")"
+"$TB_PYTHON" - "$TB_SMTP_DIR" <<'PY' || tb_fail "the retry carried DSN parameters"
+import glob, json, sys
+env = [json.load(open(f)) for f in glob.glob(sys.argv[1] + '/*.json')]
+rows = [e for e in env if any('dsn555@' in r['addr'] for r in e['rcpt'])]
+assert len(rows) == 1 and rows[0]['rcpt'][0]['params'] == [], rows
+# The others, before the refusal, did carry them.
+assert any(r['params'] for e in env if e not in rows for r in e['rcpt'])
+PY
+[ "$(row dsn555@client.example status)" = replied ] ||
+    tb_fail "dsn555 not replied"
 echo PASS
