@@ -13,7 +13,13 @@ WARN	= -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
 	  -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
 	  -Wformat=2
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=c17 -D_GNU_SOURCE -fPIE $(WARN) \
+# Hardening as Debian's dpkg-buildflags gives it (hardening=+all), with
+# PIE and full RELRO below. FORTIFY needs the optimiser and fights ASan.
+HARDEN	= -fstack-protector-strong -fstack-clash-protection
+ifneq ($(SANITIZE),1)
+HARDEN	+= -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+endif
+CFLAGS	+= -std=c17 -D_GNU_SOURCE -fPIE $(HARDEN) $(WARN) \
 	   -DTRIAGED_VERSION='"$(VERSION)"' \
 	   -DTRIAGED_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	   $(shell pkg-config --cflags $(PKGS))

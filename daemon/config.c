@@ -15,10 +15,13 @@
 #include <fnmatch.h>
 #include <ini.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -26,6 +29,7 @@
 #include "xmalloc.h"
 
 #define CONF_SECRET_MAX	4096
+#define CONF_SECRET_TIMEOUT 10	/* seconds for password_command */
 
 /* Parser state shared with the inih callbacks. */
 struct conf_parse {
@@ -41,6 +45,8 @@ struct conf_parse {
 	unsigned	 line_smtp_url;
 	unsigned	 line_smtp_from;
 	unsigned	 line_known_senders;
+	unsigned	 line_imap_secret;	/* password_file, for errors */
+	unsigned	 line_smtp_secret;
 };
 
 enum conf_value {
@@ -588,6 +594,9 @@ conf_handler(void *arg, const char *section, const char *name,
 	if (strcmp(section, "triage") == 0 &&
 	    strcmp(name, "known_senders") == 0)
 		cp->line_known_senders = cp->line;
+	if (strcmp(name, "password_file") == 0)
+		*(strcmp(section, "imap") == 0 ? &cp->line_imap_secret :
+		    &cp->line_smtp_secret) = cp->line;
 	conf_set(cp, k, value);
 	return (1);
 }
@@ -651,33 +660,58 @@ conf_split_from(struct conf *conf)
 	return (0);
 }
 
+/* A regular file that only its owner may read. */
+static int
+conf_secret_mode_ok(const struct stat *st, const char *path, char **cause)
+{
+	if (!S_ISREG(st->st_mode)) {
+		*cause = xasprintf("%s: not a regular file", path);
+		return (-1);
+	}
+	if ((st->st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		*cause = xasprintf("%s: readable by group or others (mode "
+		    "%03o); chmod 600 it", path,
+		    (unsigned)(st->st_mode & 0777));
+		return (-1);
+	}
+	return (0);
+}
+
 /* Is a secret file private to its owner? 0, or -1 with *cause. */
 static int
 conf_secret_file_ok(const char *path, char **cause)
 {
 	struct stat	st;
 
-	if (stat(path, &st) == -1) {
+	if (lstat(path, &st) == -1) {
 		*cause = xasprintf("%s: %s", path, strerror(errno));
 		return (-1);
 	}
-	if (!S_ISREG(st.st_mode)) {
-		*cause = xasprintf("%s: not a regular file", path);
+	if (S_ISLNK(st.st_mode)) {
+		*cause = xasprintf("%s: a symbolic link; name the file itself",
+		    path);
 		return (-1);
 	}
-	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		*cause = xasprintf("%s: readable by group or others (mode "
-		    "%03o); chmod 600 it", path,
-		    (unsigned)(st.st_mode & 0777));
+	return (conf_secret_mode_ok(&st, path, cause));
+}
+
+/* The same checks on a file already opened. */
+static int
+conf_secret_fd_ok(int fd, const char *path, char **cause)
+{
+	struct stat	st;
+
+	if (fstat(fd, &st) == -1) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
 		return (-1);
 	}
-	return (0);
+	return (conf_secret_mode_ok(&st, path, cause));
 }
 
 /* Check a section's secret settings once the file is read. */
 static void
 conf_check_secret(struct conf_parse *cp, const char *section,
-    const struct conf_secret *s, int required)
+    const struct conf_secret *s, int required, unsigned line)
 {
 	char	*cause;
 	int	 n = 0;
@@ -694,7 +728,7 @@ conf_check_secret(struct conf_parse *cp, const char *section,
 		    "[%s]: password_file, password_command or "
 		    "oauth2_token_command is required", section);
 	if (s->file != NULL && conf_secret_file_ok(s->file, &cause) == -1) {
-		diag_error(cp->diag, cp->conf->path, 0, "[%s] password_file "
+		diag_error(cp->diag, cp->conf->path, line, "[%s] password_file "
 		    "%s", section, cause);
 		free(cause);
 	}
@@ -711,7 +745,8 @@ conf_finish(struct conf_parse *cp)
 		diag_error(cp->diag, conf->path, 0, "[imap] host is required");
 	if (conf->imap.user == NULL)
 		diag_error(cp->diag, conf->path, 0, "[imap] user is required");
-	conf_check_secret(cp, "imap", &conf->imap.secret, 1);
+	conf_check_secret(cp, "imap", &conf->imap.secret, 1,
+	    cp->line_imap_secret);
 	if (conf->imap.tls == CONF_TLS_NONE &&
 	    !conf_host_is_loopback(conf->imap.host))
 		diag_error(cp->diag, conf->path, cp->line_imap_tls,
@@ -743,7 +778,8 @@ conf_finish(struct conf_parse *cp)
 		diag_error(cp->diag, conf->path, cp->line_smtp_from,
 		    "[smtp] from: expected \"Name <address>\" or an address");
 	if (conf->smtp.user != NULL)
-		conf_check_secret(cp, "smtp", &conf->smtp.secret, 1);
+		conf_check_secret(cp, "smtp", &conf->smtp.secret, 1,
+		    cp->line_smtp_secret);
 	else if (conf->smtp.secret.file != NULL ||
 	    conf->smtp.secret.command != NULL)
 		diag_error(cp->diag, conf->path, 0,
@@ -966,28 +1002,79 @@ conf_is_relay(const struct conf *conf, const char *addr)
 	return (0);
 }
 
-/* Run a command through /bin/sh and keep the first line of its output. */
+/*
+ * Run a command through /bin/sh and keep its output, within
+ * CONF_SECRET_TIMEOUT seconds: a hung helper (a password manager waiting
+ * for a prompt nobody sees) must not hang the daemon. Its stdin is
+ * /dev/null; its stderr stays ours, so its complaints reach the log.
+ */
 static char *
 conf_secret_run(const char *command, char **cause)
 {
 	struct buf	 b;
-	FILE		*fp;
+	struct pollfd	 pfd;
+	struct timespec	 now, end;
 	char		 chunk[256];
-	size_t		 n;
-	int		 status;
+	ssize_t		 n;
+	pid_t		 pid;
+	int		 fds[2], status, ms, timed_out = 0, devnull;
 
-	if ((fp = popen(command, "r")) == NULL) {
+	if (pipe2(fds, O_CLOEXEC) == -1) {
 		*cause = xasprintf("cannot run the secret command: %s",
 		    strerror(errno));
 		return (NULL);
 	}
+	if ((pid = fork()) == -1) {
+		*cause = xasprintf("cannot run the secret command: %s",
+		    strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return (NULL);
+	}
+	if (pid == 0) {
+		/* Its own process group: a timeout kills what it started. */
+		setpgid(0, 0);
+		if ((devnull = open("/dev/null", O_RDONLY)) != -1)
+			dup2(devnull, STDIN_FILENO);
+		dup2(fds[1], STDOUT_FILENO);
+		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);	/* also here: no race with the child's */
+	close(fds[1]);
 	buf_init(&b, CONF_SECRET_MAX);
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-		buf_add(&b, chunk, n);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += CONF_SECRET_TIMEOUT;
+	pfd.fd = fds[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (int)((end.tv_sec - now.tv_sec) * 1000 +
+		    (end.tv_nsec - now.tv_nsec) / 1000000);
+		if (ms <= 0) {
+			timed_out = 1;
+			break;
+		}
+		if ((n = poll(&pfd, 1, ms)) == 0 || (n == -1 &&
+		    errno == EINTR))
+			continue;
+		if (n == -1)
+			break;
+		if ((n = read(fds[0], chunk, sizeof chunk)) > 0)
+			buf_add(&b, chunk, (size_t)n);
+		else if (n == 0 || errno != EINTR)
+			break;
+	}
 	explicit_bzero(chunk, sizeof chunk);
-	status = pclose(fp);
-	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		*cause = xstrdup("the secret command failed");
+	close(fds[0]);
+	if (timed_out)
+		kill(-pid, SIGKILL);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (timed_out || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		*cause = timed_out ? xasprintf("the secret command did not "
+		    "finish within %d s", CONF_SECRET_TIMEOUT) :
+		    xstrdup("the secret command failed");
 		if (b.data != NULL)
 			explicit_bzero(b.data, b.len);
 		buf_free(&b);
@@ -1005,10 +1092,19 @@ conf_secret_read(const struct conf_secret *s, char **cause)
 	int		 fd;
 
 	if (s->file != NULL) {
-		if (conf_secret_file_ok(s->file, cause) == -1)
+		/*
+		 * Open first (never through a symlink), then check what was
+		 * opened: no gap between the check and the read.
+		 */
+		if ((fd = open(s->file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+		    O_NONBLOCK)) == -1) {
+			*cause = errno == ELOOP ? xasprintf("%s: a symbolic "
+			    "link; name the file itself", s->file) :
+			    xasprintf("%s: %s", s->file, strerror(errno));
 			return (NULL);
-		if ((fd = open(s->file, O_RDONLY | O_CLOEXEC)) == -1) {
-			*cause = xasprintf("%s: %s", s->file, strerror(errno));
+		}
+		if (conf_secret_fd_ok(fd, s->file, cause) == -1) {
+			close(fd);
 			return (NULL);
 		}
 		buf_init(&b, CONF_SECRET_MAX);

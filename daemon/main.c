@@ -3,6 +3,9 @@
  * practice by email. Options and the subcommand table; each subcommand
  * exits with a sysexits.h code.
  */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -480,6 +483,21 @@ cmd_queue(const char *confpath, int argc, char **argv)
 	return (EX_OK);
 }
 
+/*
+ * A core dump would hold passwords and inquiries: none, and no ptrace
+ * attach by other processes of the same user either.
+ */
+static void
+no_core_dumps(void)
+{
+	const struct rlimit	zero = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &zero) == -1)
+		log_warn("setrlimit(RLIMIT_CORE)");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		log_warn("prctl(PR_SET_DUMPABLE)");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -494,6 +512,7 @@ main(int argc, char **argv)
 
 	/* libetpan writes after a peer hangs up (LIBRARIES.md #3). */
 	signal(SIGPIPE, SIG_IGN);
+	no_core_dumps();
 	/* Options stop at the subcommand: its own flags follow it. */
 	while ((ch = getopt_long(argc, argv, "+c:hvV", longopts,
 	    NULL)) != -1) {

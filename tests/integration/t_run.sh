@@ -22,6 +22,12 @@ for i in $(seq 100); do
 	sleep 0.05
 done
 sleep 0.5
+# No core dump may hold a password or an inquiry (a wrapper such as make
+# valgrind's is another process: only the binary itself is checked).
+if ! head -c 2 "$TRIAGED" | grep -q '#!'; then
+	grep -Eq '^Max core file size +0 +0 ' "/proc/$pid/limits" ||
+	    tb_fail "core dumps allowed: $(grep core "/proc/$pid/limits")"
+fi
 tb_append "$TB_USER" INBOX "$samples/03-couples.eml" >/dev/null
 # IDLE wakes the daemon (Dovecot notifies within a second), long before
 # the 10 min poll interval.

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -242,6 +243,8 @@ test_secret_file_mode(void **state)
 	conf = conf_load(path, &d);
 	assert_null(conf);
 	assert_true(has_diag(&d, "readable by group or others"));
+	/* Named with the line of the password_file key. */
+	assert_true(has_diag(&d, "triaged.conf:5: [imap] password_file"));
 	diag_free(&d);
 	free(path);
 
@@ -250,6 +253,37 @@ test_secret_file_mode(void **state)
 	free(s.file);
 	assert_non_null(strstr(cause, "readable by group or others"));
 	free(cause);
+
+	/* A symbolic link is refused, even to a private file. */
+	put("real.secret", "pw\n", 0600);
+	path = xasprintf("%s/link.secret", tmpdir);
+	unlink(path);
+	assert_int_equal(symlink("real.secret", path), 0);
+	s.file = path;
+	cause = NULL;
+	assert_null(conf_secret_read(&s, &cause));
+	assert_non_null(strstr(cause, "symbolic link"));
+	free(cause);
+	free(path);
+	s.file = NULL;
+}
+
+static void
+test_secret_file_missing(void **state)
+{
+	struct diag	 d;
+	struct conf	*conf;
+	char		*text, *p;
+
+	text = xstrdup(good);
+	p = strstr(text, "password_file = imap.secret");
+	memcpy(p, "password_file = nosuc.secret", 28);
+	conf = load(text, &d);
+	assert_null(conf);
+	assert_true(has_diag(&d, "triaged.conf:5: [imap] password_file"));
+	assert_true(has_diag(&d, "nosuc.secret: No such file"));
+	diag_free(&d);
+	free(text);
 }
 
 static void
@@ -268,6 +302,30 @@ test_secret_command(void **state)
 	s.command = bad;
 	assert_null(conf_secret_read(&s, &cause));
 	assert_non_null(cause);
+	free(cause);
+}
+
+/* A helper that waits for a prompt gets no terminal and a time limit. */
+static void
+test_secret_command_bounded(void **state)
+{
+	struct conf_secret	 s = { 0 };
+	struct timespec		 t0, t1;
+	char			*cause = NULL;
+	char			 cat[] = "cat", hang[] = "sleep 60";
+
+	/* stdin is /dev/null: cat ends at once with nothing. */
+	s.command = cat;
+	assert_null(conf_secret_read(&s, &cause));
+	assert_string_equal(cause, "the secret is empty");
+	free(cause);
+
+	s.command = hang;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_null(conf_secret_read(&s, &cause));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_non_null(strstr(cause, "did not finish within"));
+	assert_true(t1.tv_sec - t0.tv_sec < 30);
 	free(cause);
 }
 
@@ -438,6 +496,8 @@ main(void)
 		cmocka_unit_test(test_tls_none_loopback_only),
 		cmocka_unit_test(test_secret_file_mode),
 		cmocka_unit_test(test_secret_command),
+		cmocka_unit_test(test_secret_command_bounded),
+		cmocka_unit_test(test_secret_file_missing),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_known_and_relays),
