@@ -3,6 +3,8 @@ PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/sbin
 MANDIR	?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+STATEDIR ?= /var/lib/triaged
+UNITDIR	?= $(PREFIX)/lib/systemd/system
 DESTDIR	?=
 
 CC	?= cc
@@ -74,10 +76,10 @@ test_json_MODS	= json
 test_mime_MODS	= mime
 test_guard_MODS	= guard mime config
 test_rules_MODS	= rules words scope model mime
-test_template_MODS = template mime
+test_template_MODS = template mime distfiles
 test_store_MODS	= store
 test_model_MODS	= model mime
-test_pipeline_MODS = pipeline imap smtp store rules words scope model template mime guard \
+test_pipeline_MODS = pipeline imap smtp store rules words scope model template mime guard distfiles \
 		  config json signals
 
 .SECONDEXPANSION:
@@ -147,24 +149,55 @@ fuzz-smoke:
 
 .PHONY: fuzz fuzz-smoke
 
+# Files the practice may edit (rules, templates, the configuration) are
+# never overwritten: a changed default goes beside them as FILE.dist and
+# `triaged check` names it (dist/install-keep).
 install: triaged
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/triaged/rules \
-	    $(DESTDIR)$(SYSCONFDIR)/triaged/templates
+	    $(DESTDIR)$(SYSCONFDIR)/triaged/templates $(DESTDIR)$(UNITDIR)
+	install -d -m 700 $(DESTDIR)$(STATEDIR)
 	install -m 755 triaged $(DESTDIR)$(BINDIR)/triaged
 	install -m 644 man/triaged.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 man/triaged.conf.5 man/triaged.rules.5 \
 	    $(DESTDIR)$(MANDIR)/man5/
-	install -m 644 rules/*.rules $(DESTDIR)$(SYSCONFDIR)/triaged/rules/
-	install -m 644 templates/* $(DESTDIR)$(SYSCONFDIR)/triaged/templates/
-	test -e $(DESTDIR)$(SYSCONFDIR)/triaged/triaged.conf || \
-	    install -m 640 dist/triaged.conf \
+	@set -e; for f in rules/*.rules rules/triage.model; do \
+	    dist/install-keep 644 $$f $(DESTDIR)$(SYSCONFDIR)/triaged/$$f; \
+	done; for f in templates/*; do \
+	    dist/install-keep 644 $$f $(DESTDIR)$(SYSCONFDIR)/triaged/$$f; \
+	done; dist/install-keep 640 dist/triaged.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/triaged/triaged.conf
+	@set -e; for u in triaged.service triaged@.service; do \
+	    sed -e 's|@BINDIR@|$(BINDIR)|g' \
+	        -e 's|@CONF@|$(SYSCONFDIR)/triaged/triaged.conf|g' \
+	        -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	        -e 's|@STATEDIR@|$(STATEDIR)|g' dist/$$u.in \
+	        >$(DESTDIR)$(UNITDIR)/$$u.tmp; \
+	    chmod 644 $(DESTDIR)$(UNITDIR)/$$u.tmp; \
+	    mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u; \
+	done
+
+# The system user the units run as, owning the state folder and able to
+# read the configuration (root only, no DESTDIR: it changes this machine).
+install-service: install
+	@if [ -n "$(DESTDIR)" ]; then \
+	    echo "install-service: not with DESTDIR (it creates a user)"; \
+	    exit 1; fi
+	getent passwd triaged >/dev/null || useradd --system --user-group \
+	    --home-dir $(STATEDIR) --no-create-home \
+	    --shell /usr/sbin/nologin triaged
+	chown triaged:triaged $(STATEDIR)
+	chmod 700 $(STATEDIR)
+	chgrp triaged $(SYSCONFDIR)/triaged/triaged.conf
+	-if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+	@echo "now: edit $(SYSCONFDIR)/triaged/triaged.conf, write the" \
+	    "secrets (owned by triaged, mode 600), then" \
+	    "systemctl enable --now triaged"
 
 clean:
 	rm -rf obj obj-san obj-fuzz triaged
 
-.PHONY: accuracy all unit integration check demo install clean
+.PHONY: accuracy all unit integration check demo install install-service clean
 
 # Unit tests, then the integration tests with the binary under valgrind.
 valgrind: $(BIN) $(UNIT_BINS)

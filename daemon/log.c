@@ -10,12 +10,15 @@
 
 static enum log_level	log_threshold = LOG_LEVEL_INFO;
 static int		log_syslog;
+static int		log_journal;	/* stderr is journald's: "<N>" prefixes */
 
 void
 log_init(enum log_level level, int use_syslog)
 {
 	log_threshold = level;
 	log_syslog = use_syslog;
+	/* systemd sets JOURNAL_STREAM for a service's stderr (sd-daemon(3)). */
+	log_journal = getenv("JOURNAL_STREAM") != NULL;
 	if (use_syslog)
 		openlog("triaged", LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
@@ -40,6 +43,9 @@ log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 			syslog(prio[level], "%s", line);
 		return;
 	}
+	/* journald stamps the time and keeps the level from the prefix. */
+	if (log_journal)
+		fprintf(stderr, "<%d>", prio[level]);
 	if (errnum >= 0)
 		fprintf(stderr, "triaged: %s: %s: %s\n", names[level], line,
 		    strerror(errnum));

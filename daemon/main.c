@@ -20,6 +20,8 @@
 
 #include "buf.h"
 #include "daemon.h"
+#include "diag.h"
+#include "distfiles.h"
 #include "json.h"
 #include "model.h"
 #include "log.h"
@@ -62,7 +64,7 @@ usage(FILE *fp)
 {
 	size_t	i;
 
-	fprintf(fp, "usage: triaged [-v] [-c FILE] COMMAND [ARGS]\n");
+	fprintf(fp, "usage: triaged [-sv] [-c FILE] COMMAND [ARGS]\n");
 	for (i = 0; i < sizeof cmd_table / sizeof cmd_table[0]; i++)
 		fprintf(fp, "       triaged [-c FILE] %s\n", cmd_table[i].usage);
 	fprintf(fp, "       triaged --help | --version\n");
@@ -145,11 +147,24 @@ static int
 cmd_check(const char *confpath, int argc, char **argv)
 {
 	struct pipeline	p;
+	struct diag	dist;
+	char		*confdir, *slash;
 
 	if (argc != 1)
 		return (EX_USAGE);
 	if (load(&p, confpath) == -1)
 		return (EX_CONFIG);
+	/* New defaults that make install left beside edited files. */
+	diag_init(&dist);
+	confdir = xstrdup(p.conf->path);
+	if ((slash = strrchr(confdir, '/')) != NULL)
+		*slash = '\0';
+	distfiles_check(slash != NULL ? confdir : ".", &dist);
+	distfiles_check(p.conf->triage.rules, &dist);
+	distfiles_check(p.conf->triage.templates, &dist);
+	diag_print(&dist, stderr);
+	diag_free(&dist);
+	free(confdir);
 	printf("%s: ok (%zu categories)\n", confpath,
 	    rules_ncategories(p.rules));
 	pipeline_free(&p);
@@ -503,7 +518,7 @@ main(int argc, char **argv)
 {
 	const char	*confpath = DEFAULT_CONF;
 	size_t		 i;
-	int		 ch, verbose = 0, rc;
+	int		 ch, verbose = 0, use_syslog = 0, rc;
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -514,11 +529,14 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	no_core_dumps();
 	/* Options stop at the subcommand: its own flags follow it. */
-	while ((ch = getopt_long(argc, argv, "+c:hvV", longopts,
+	while ((ch = getopt_long(argc, argv, "+c:hsvV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			confpath = optarg;
+			break;
+		case 's':
+			use_syslog = 1;
 			break;
 		case 'v':
 			verbose = 1;
@@ -540,7 +558,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return (EX_USAGE);
 	}
-	log_init(verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, 0);
+	log_init(verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, use_syslog);
 	for (i = 0; i < sizeof cmd_table / sizeof cmd_table[0]; i++) {
 		if (strcmp(argv[0], cmd_table[i].name) != 0)
 			continue;

@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "diag.h"
+#include "distfiles.h"
 #include "mime.h"
 #include "rules.h"
 #include "template.h"
@@ -712,7 +713,7 @@ tmpl_skip(const char *name)
 {
 	size_t	len = strlen(name);
 
-	return (name[0] == '.' || len == 0 || name[len - 1] == '~');
+	return (name[0] == '.' || len == 0 || distfiles_is_leftover(name));
 }
 
 /* Compile every template file of dir; NULL when any has an error. */

@@ -547,6 +547,41 @@ test_crisis_warning(void **state)
 	}
 }
 
+/*
+ * New defaults and editor backups beside a template are no templates: a
+ * broken one would otherwise fail the load.
+ */
+static void
+test_leftovers_skipped(void **state)
+{
+	static const char *const names[] = { "individual.dist",
+	    "individual~", "individual.dpkg-old", "individual.orig" };
+	struct tmplset	*set;
+	struct diag	 d;
+	struct conf	 conf;
+	size_t		 i;
+	char		*dir;
+
+	conf_make(&conf);
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		dir = scratch(names[i], "{{#unclosed}}\n");
+		diag_init(&d);
+		set = tmpl_load(dir, &conf, &d);
+		assert_non_null(set);
+		assert_int_equal(d.nerrors, 0);
+		diag_free(&d);
+		tmpl_free(set);
+		scratch_rm(dir, names[i]);
+	}
+	/* The same text under a template's own name is an error. */
+	dir = scratch("individual", "{{#unclosed}}\n");
+	diag_init(&d);
+	assert_null(tmpl_load(dir, &conf, &d));
+	assert_true(d.nerrors > 0);
+	diag_free(&d);
+	scratch_rm(dir, "individual");
+}
+
 static const struct {
 	const char	*tags;
 	const char	*name;
@@ -1248,6 +1283,7 @@ main(void)
 		cmocka_unit_test(test_load_good),
 		cmocka_unit_test(test_load_bad),
 		cmocka_unit_test(test_crisis_warning),
+		cmocka_unit_test(test_leftovers_skipped),
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_headers),
 		cmocka_unit_test(test_from),
