@@ -80,6 +80,7 @@ struct conf_triage {
 	enum conf_first_run	 first_run;
 	time_t			 reply_max_age;	/* seconds, default 3d */
 	time_t			 reply_window;	/* seconds, default 7d */
+	time_t			 retention;	/* personal data, default 90d */
 	char			*known_senders;	/* file, or NULL */
 	char			**known;	/* "a@b" or "@b", lowercased */
 	size_t			 nknown;

@@ -102,6 +102,7 @@ static const struct conf_key conf_keys[] = {
 	K("triage", "first_run", CV_FIRST_RUN, triage.first_run),
 	K("triage", "reply_max_age", CV_DURATION, triage.reply_max_age),
 	K("triage", "reply_window", CV_DURATION, triage.reply_window),
+	K("triage", "retention", CV_DURATION, triage.retention),
 	K("triage", "known_senders", CV_PATH, triage.known_senders),
 	K("triage", "skip_known", CV_SKIP_KNOWN, triage.skip_known),
 	K("triage", "relays", CV_LIST, triage.relays),
@@ -821,6 +822,8 @@ conf_finish(struct conf_parse *cp)
 		conf->triage.reply_max_age = 3 * 86400;
 	if (conf->triage.reply_window == 0)
 		conf->triage.reply_window = 7 * 86400;
+	if (conf->triage.retention == 0)
+		conf->triage.retention = 90 * 86400;
 	if (conf->triage.max_replies_per_hour == 0)
 		conf->triage.max_replies_per_hour = 30;
 	if (conf->triage.poll_interval == 0)

@@ -52,6 +52,12 @@ daemon_run(struct pipeline *p)
 			free(cause);
 			return (EX_TEMPFAIL);
 		}
+		if (st == PIPELINE_CONFIG) {
+			/* Trying again will not mend it: stop and say so. */
+			log_errx("%s", cause != NULL ? cause : "configuration");
+			free(cause);
+			return (EX_CONFIG);
+		}
 		if (st != PIPELINE_OK) {
 			log_warnx("%s", cause != NULL ? cause : "pass failed");
 			free(cause);

@@ -53,6 +53,17 @@ log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 		fprintf(stderr, "triaged: %s: %s\n", names[level], line);
 }
 
+/* An error this process cannot get past by trying again. */
+void
+log_errx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_ERROR, -1, fmt, ap);
+	va_end(ap);
+}
+
 void
 log_warn(const char *fmt, ...)
 {

@@ -16,6 +16,7 @@ enum log_level {
 
 /* Set the threshold and whether to use syslog (daemon mode). */
 void	log_init(enum log_level, int use_syslog);
+void	log_errx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -46,6 +46,7 @@ static int	cmd_check(const char *, int, char **);
 static int	cmd_classify(const char *, int, char **);
 static int	cmd_queue(const char *, int, char **);
 static int	cmd_train(const char *, int, char **);
+static int	cmd_forget(const char *, int, char **);
 
 static const struct cmd_entry cmd_table[] = {
 	{ "run", cmd_run, "run" },
@@ -56,6 +57,7 @@ static const struct cmd_entry cmd_table[] = {
 	{ "queue", cmd_queue,
 	    "queue [--json] [--category C] [--status S]" },
 	{ "train", cmd_train, "train CORPUS..." },
+	{ "forget", cmd_forget, "forget ADDRESS" },
 };
 
 /* Print the usage of every subcommand. */
@@ -93,7 +95,11 @@ static int
 pass_exit(enum pipeline_status st, char *cause)
 {
 	if (cause != NULL) {
-		log_warnx("%s", cause);
+		/* What the next try will not mend is an error. */
+		if (st == PIPELINE_CONFIG || st == PIPELINE_UNAVAILABLE)
+			log_errx("%s", cause);
+		else
+			log_warnx("%s", cause);
 		free(cause);
 	}
 	switch (st) {
@@ -167,6 +173,59 @@ cmd_check(const char *confpath, int argc, char **argv)
 	free(confdir);
 	printf("%s: ok (%zu categories)\n", confpath,
 	    rules_ncategories(p.rules));
+	pipeline_free(&p);
+	return (EX_OK);
+}
+
+/*
+ * A data-subject request: erase one person's data from the state now and
+ * say what went. The mailbox (the messages, the Sent copies) is the
+ * practice's record and is left as it is.
+ */
+static int
+cmd_forget(const char *confpath, int argc, char **argv)
+{
+	struct pipeline		 p;
+	struct store_forgotten	 f;
+	const char		*addr, *c;
+	char			*cause = NULL;
+
+	if (argc != 2)
+		return (EX_USAGE);
+	addr = argv[1];
+	for (c = addr; *c != '\0'; c++)
+		if ((unsigned char)*c <= ' ' || *c == '<' || *c == '>')
+			break;
+	if (*c != '\0' || strchr(addr, '@') == NULL || addr[0] == '@') {
+		fprintf(stderr, "triaged: forget: \"%s\" is not an email "
+		    "address (write it bare: name@example.org)\n", addr);
+		return (EX_USAGE);
+	}
+	if (load(&p, confpath) == -1)
+		return (EX_CONFIG);
+	if (access(p.conf->triage.state, F_OK) == -1 && errno == ENOENT) {
+		printf("Nothing stored about %s (no state yet).\n", addr);
+		pipeline_free(&p);
+		return (EX_OK);
+	}
+	if ((p.store = store_open(p.conf->triage.state, &cause)) == NULL ||
+	    store_forget(p.store, addr, &f, &cause) == -1) {
+		fprintf(stderr, "triaged: %s\n", cause);
+		free(cause);
+		pipeline_free(&p);
+		return (EX_TEMPFAIL);
+	}
+	if (f.messages + f.replies + f.window + f.known == 0)
+		printf("Nothing stored about %s.\n", addr);
+	else
+		printf("Forgot %s: %ld message%s, %ld repl%s, %ld "
+		    "reply-window entr%s, %ld cached Sent-folder answer%s.\n",
+		    addr, f.messages, f.messages == 1 ? "" : "s", f.replies,
+		    f.replies == 1 ? "y" : "ies", f.window,
+		    f.window == 1 ? "y" : "ies", f.known,
+		    f.known == 1 ? "" : "s");
+	printf("The mailbox itself (the messages and the Sent copies of "
+	    "replies) is not changed.\n");
 	pipeline_free(&p);
 	return (EX_OK);
 }
@@ -478,14 +537,16 @@ cmd_queue(const char *confpath, int argc, char **argv)
 			json_string_or_null(&out, rows[i].suppressed);
 			buf_addstr(&out, ",\"error\":");
 			json_string_or_null(&out, rows[i].error);
+			buf_printf(&out, ",\"erased\":%s", rows[i].erased ?
+			    "true" : "false");
 			buf_addch(&out, '}');
 			continue;
 		}
 		format_time(rows[i].received, when, sizeof when);
 		buf_printf(&out, "%-5lld %-16s %-12s %-10s %-28.28s %.60s\n",
 		    (long long)rows[i].id, when, rows[i].category,
-		    rows[i].status, rows[i].from ? rows[i].from : "",
-		    rows[i].subject ? rows[i].subject : "");
+		    rows[i].status, rows[i].erased ? "(erased)" : rows[i].from,
+		    rows[i].erased ? "" : rows[i].subject);
 	}
 	if (json)
 		buf_addstr(&out, "]\n");

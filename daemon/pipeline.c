@@ -3,11 +3,15 @@
  * template compose -> store record -> smtp send -> imap file. Each stage
  * is a plain call; the outbox in the store makes the send durable.
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "imap.h"
@@ -232,6 +236,39 @@ decision_free(struct decision *d)
  * instance lock: one process reads the mailbox and sends replies on one
  * state. Claims a dead process left on the outbox are released.
  */
+/*
+ * The state folder must exist (a missing one is a permanent problem, not
+ * a passing one) and should be private: the database holds inquiries.
+ */
+static int
+pipeline_state_folder(const char *state, char **cause)
+{
+	struct stat	 st;
+	char		*dir, *slash;
+	int		 rc = 0;
+
+	dir = xstrdup(state);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		*cause = xasprintf("the state folder %s %s: create it "
+		    "(install -d -m 700 -o triaged %s; make install does) or "
+		    "set [triage] state", dir, errno == ENOENT ? "is missing" :
+		    "is not a usable folder", dir);
+		rc = -1;
+	} else if ((st.st_mode & 077) != 0 && access(dir, W_OK) == 0 &&
+	    st.st_uid == geteuid())
+		log_warnx("the state folder %s can be read by others (mode "
+		    "%03o): chmod 700 %s", dir, (unsigned)(st.st_mode & 0777),
+		    dir);
+	free(dir);
+	return (rc);
+}
+
 static enum pipeline_status
 pipeline_open_store(struct pipeline *p, char **cause)
 {
@@ -239,6 +276,8 @@ pipeline_open_store(struct pipeline *p, char **cause)
 
 	if (p->store != NULL)
 		return (PIPELINE_OK);
+	if (pipeline_state_folder(p->conf->triage.state, cause) == -1)
+		return (PIPELINE_CONFIG);
 	if (p->lock == NULL &&
 	    (p->lock = store_lock(p->conf->triage.state, cause)) == NULL)
 		return (PIPELINE_LOCKED);
@@ -1037,6 +1076,28 @@ pipeline_flush_logged(struct pipeline *p)
 	}
 }
 
+/*
+ * Erase the personal data of messages older than [triage] retention, at
+ * most once an hour (each `once` is a new process, so each does it).
+ */
+static void
+pipeline_retention(struct pipeline *p, time_t now)
+{
+	time_t	keep = p->conf->triage.retention;
+	long	n;
+
+	if (p->retention_at != 0 && now - p->retention_at < 3600)
+		return;
+	p->retention_at = now;
+	if ((n = store_retention(p->store, now - keep)) > 0)
+		log_info("retention: erased the personal data of %ld "
+		    "message%s older than %lld days", n, n == 1 ? "" : "s",
+		    (long long)(keep / 86400));
+	else if (n == -1)
+		log_warnx("retention: could not erase old personal data; "
+		    "trying again next hour");
+}
+
 enum pipeline_status
 pipeline_once(struct pipeline *p, char **cause)
 {
@@ -1113,6 +1174,7 @@ pipeline_once(struct pipeline *p, char **cause)
 	free(uids);
 	if (nuids == 0 && pipeline_file(p, mailbox, uidvalidity, cause) != 0)
 		return (pipeline_end(p, PIPELINE_UNAVAILABLE));
+	pipeline_retention(p, now);
 	if (stopped)
 		log_info("%s: stop asked for; the rest waits for the next "
 		    "start", mailbox);

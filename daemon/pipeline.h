@@ -37,6 +37,7 @@ struct pipeline {
 	struct pipeline_sent	*unrecorded;	/* sent, record pending */
 	size_t			 nunrecorded;
 	int			 smtp_down;	/* SMTP failed in this pass */
+	time_t			 retention_at;	/* last retention sweep */
 };
 
 /*

@@ -7,8 +7,11 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +23,8 @@
 #include "xmalloc.h"
 
 /* Bump with a migration step in store_migrate. */
-#define STORE_VERSION	3
-#define STORE_VERSION_STR "3"
+#define STORE_VERSION	4
+#define STORE_VERSION_STR "4"
 #define STORE_BUSY_MS	5000
 
 struct store {
@@ -108,6 +111,19 @@ static const char store_schema_v3[] =
 	" attempts INTEGER NOT NULL DEFAULT 0,"
 	" next_try INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY (mailbox, uidvalidity, uid));";
+
+/*
+ * Version 4: privacy. The reply window keeps a salted hash of an address,
+ * never the address (addr_hash below, the salt random per database), and
+ * a message whose personal data retention erased is marked erased.
+ */
+#define STORE_SALT	"(SELECT value FROM meta WHERE key = 'salt')"
+static const char store_schema_v4[] =
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);"
+	"INSERT INTO meta (key, value) VALUES ('salt', randomblob(16));"
+	"UPDATE replies SET sender = addr_hash(" STORE_SALT ", sender);"
+	"ALTER TABLE messages ADD COLUMN erased INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX messages_retention ON messages (erased, received);";
 
 static int	store_position_row(struct store *, const char *, uint32_t *,
 		    uint32_t *, uint32_t *);
@@ -311,6 +327,8 @@ store_migrate(struct store *s, char **cause)
 		goto fail;
 	if (version < 3 && store_exec(s, store_schema_v3) == -1)
 		goto fail;
+	if (version < 4 && store_exec(s, store_schema_v4) == -1)
+		goto fail;
 	if (version < STORE_VERSION && store_exec(s,
 	    "PRAGMA user_version = " STORE_VERSION_STR) == -1)
 		goto fail;
@@ -351,6 +369,60 @@ fail:
 	return (-1);
 }
 
+/*
+ * SQL function addr_hash(salt, address): "sha256:" and the hex SHA-256 of
+ * the salt and the address in lower case (ASCII, as the addresses are
+ * compared), so the reply window works without keeping the address.
+ */
+static void
+store_fn_addr_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 digest[32];
+	char			 out[sizeof "sha256:" + 64];
+	const unsigned char	*salt, *addr;
+	unsigned char		*buf;
+	int			 nsalt, naddr, i;
+
+	if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	salt = sqlite3_value_blob(argv[0]);
+	nsalt = sqlite3_value_bytes(argv[0]);
+	addr = sqlite3_value_text(argv[1]);
+	naddr = sqlite3_value_bytes(argv[1]);
+	buf = xmalloc((size_t)nsalt + (size_t)naddr + 1);
+	if (nsalt > 0)
+		memcpy(buf, salt, (size_t)nsalt);
+	for (i = 0; i < naddr; i++)
+		buf[nsalt + i] = (unsigned char)tolower(addr[i]);
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, buf, (size_t)nsalt +
+	    (size_t)naddr, digest) != 0) {
+		free(buf);
+		sqlite3_result_error(ctx, "addr_hash: sha256 failed", -1);
+		return;
+	}
+	explicit_bzero(buf, (size_t)nsalt + (size_t)naddr);
+	free(buf);
+	memcpy(out, "sha256:", 7);
+	for (i = 0; i < 32; i++) {
+		out[7 + 2 * i] = hex[digest[i] >> 4];
+		out[8 + 2 * i] = hex[digest[i] & 15];
+	}
+	out[7 + 64] = '\0';
+	sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+}
+
+/* Register the SQL functions the schema and the queries use. */
+static int
+store_functions(struct store *s)
+{
+	return (sqlite3_create_function(s->db, "addr_hash", 2, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, NULL, store_fn_addr_hash, NULL, NULL) ==
+	    SQLITE_OK ? 0 : -1);
+}
+
 /* Open or create the database with its pragmas and schema. */
 struct store *
 store_open(const char *path, char **cause)
@@ -372,8 +444,14 @@ store_open(const char *path, char **cause)
 	/* synchronous is per connection (LIBRARIES.md §5): every open. */
 	if (store_wal(s, cause) == -1)
 		goto fail;
-	if (store_exec(s, "PRAGMA synchronous = FULL") == -1 ||
-	    store_exec(s, "PRAGMA foreign_keys = ON") == -1) {
+	/*
+	 * secure_delete: deleted and overwritten content is zeroed, not left
+	 * in free pages, so erased personal data is gone from the file.
+	 */
+	if (store_functions(s) == -1 ||
+	    store_exec(s, "PRAGMA synchronous = FULL") == -1 ||
+	    store_exec(s, "PRAGMA foreign_keys = ON") == -1 ||
+	    store_exec(s, "PRAGMA secure_delete = ON") == -1) {
 		*cause = xasprintf("%s: %s", path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
@@ -407,7 +485,7 @@ store_open_ro(const char *path, char **cause)
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
-	if ((version = store_version(s)) < 0) {
+	if (store_functions(s) == -1 || (version = store_version(s)) < 0) {
 		*cause = xasprintf("%s: %s", path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
@@ -813,7 +891,8 @@ store_replied_since(struct store *s, const char *sender,
 	int		 rc;
 
 	/* A reply still in the outbox counts: it will go out. */
-	st = store_prepare(s, "SELECT 1 FROM replies WHERE sender = ?1 AND "
+	st = store_prepare(s, "SELECT 1 FROM replies WHERE sender = "
+	    "addr_hash(" STORE_SALT ", ?1) AND "
 	    "template = ?2 AND sent_at >= ?3 UNION ALL SELECT 1 FROM outbox "
 	    "WHERE rcpt = ?1 COLLATE NOCASE AND template = ?2 AND "
 	    "status = 'pending' LIMIT 1");
@@ -976,8 +1055,8 @@ store_mark_sent(struct store *s, int64_t id, time_t now)
 	    "WHERE id = ?1)", id, 0, NULL) == -1)
 		goto fail;
 	if (store_step_id(s, "INSERT INTO replies (sender, template, "
-	    "sent_at) SELECT lower(rcpt), template, ?2 FROM outbox "
-	    "WHERE id = ?1", id, now, NULL) == -1)
+	    "sent_at) SELECT addr_hash(" STORE_SALT ", rcpt), template, ?2 "
+	    "FROM outbox WHERE id = ?1", id, now, NULL) == -1)
 		goto fail;
 	return (store_commit(s));
 
@@ -1163,7 +1242,7 @@ store_queue(struct store *s, const char *category, const char *status,
 	*rp = NULL;
 	*np = 0;
 	st = store_prepare(s, "SELECT id, received, sender, subject, "
-	    "category, tags, status, suppressed, error FROM messages "
+	    "category, tags, status, suppressed, error, erased FROM messages "
 	    "WHERE (?1 IS NULL OR category = ?1) AND "
 	    "(?2 IS NULL OR status = ?2) "
 	    "ORDER BY priority DESC, received DESC, id DESC");
@@ -1183,6 +1262,7 @@ store_queue(struct store *s, const char *category, const char *status,
 		row->status = store_col_text0(st, 6);
 		row->suppressed = store_col_text(st, 7);
 		row->error = store_col_text(st, 8);
+		row->erased = sqlite3_column_int(st, 9);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -1261,4 +1341,117 @@ store_known_set(struct store *s, const char *sender, int known, time_t now)
 	sqlite3_bind_int(st, 2, known != 0);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
 	return (store_done(s, st));
+}
+
+/*
+ * Make erased content leave the files: with secure_delete the database
+ * pages are zeroed; the WAL still holds the old page images until it is
+ * checkpointed and truncated. A reader in the way (queue) only delays it
+ * to the next call: a warning, not a failure.
+ */
+static void
+store_truncate_wal(struct store *s)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_prepare(s, "PRAGMA wal_checkpoint(TRUNCATE)")) ==
+	    NULL)
+		return;
+	if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) != 0)
+		log_warnx("%s: the WAL could not be truncated now (a reader "
+		    "is active); erased data leaves it on a later pass",
+		    s->path);
+	sqlite3_finalize(st);
+}
+
+long
+store_retention(struct store *s, time_t cutoff)
+{
+	long	n;
+
+	if (store_begin(s) == -1)
+		return (-1);
+	if (store_step_id(s, "UPDATE outbox SET rcpt = '', subject = NULL, "
+	    "reply_message_id = NULL, data = X'', error = NULL WHERE "
+	    "status != 'pending' AND rcpt != '' AND message_id IN (SELECT id "
+	    "FROM messages WHERE erased = 0 AND received < ?1)",
+	    (int64_t)cutoff, 0, NULL) == -1)
+		goto fail;
+	if (store_step_id(s, "UPDATE messages SET sender = NULL, subject = "
+	    "NULL, message_id = NULL, error = NULL, erased = 1 WHERE "
+	    "erased = 0 AND received < ?1 AND NOT EXISTS (SELECT 1 FROM "
+	    "outbox WHERE outbox.message_id = messages.id AND outbox.status "
+	    "= 'pending')", (int64_t)cutoff, 0, NULL) == -1)
+		goto fail;
+	n = sqlite3_changes(s->db);
+	if (store_step_id(s, "DELETE FROM known_cache WHERE checked_at < ?1",
+	    (int64_t)cutoff, 0, NULL) == -1)
+		goto fail;
+	if (store_commit(s) == -1)
+		return (-1);
+	if (n > 0)
+		store_truncate_wal(s);
+	return (n);
+
+fail:
+	store_rollback(s);
+	return (-1);
+}
+
+/* Run sql (the address as ?1, if any) and add its changes to *count. */
+static int
+store_forget_step(struct store *s, const char *sql, const char *addr,
+    long *count)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_prepare(s, sql)) == NULL)
+		return (-1);
+	if (addr != NULL)
+		store_bind_text(st, 1, addr);
+	if (store_done(s, st) == -1)
+		return (-1);
+	*count += sqlite3_changes(s->db);
+	return (0);
+}
+
+int
+store_forget(struct store *s, const char *addr, struct store_forgotten *f,
+    char **cause)
+{
+	long	unused = 0;
+
+	memset(f, 0, sizeof *f);
+	if (store_begin(s) == -1)
+		goto fail;
+	/*
+	 * The replies to the address and those answering its messages (a
+	 * web-form relay's message is from the form, its reply to the
+	 * person); then those messages, then the relay messages whose only
+	 * trace of the person was the reply.
+	 */
+	if (store_forget_step(s, "CREATE TEMP TABLE forget_ids AS SELECT id "
+	    "FROM messages WHERE sender = ?1 COLLATE NOCASE UNION SELECT "
+	    "message_id FROM outbox WHERE rcpt = ?1 COLLATE NOCASE", addr,
+	    &unused) == -1 ||
+	    store_forget_step(s, "DELETE FROM outbox WHERE message_id IN "
+	    "(SELECT id FROM temp.forget_ids) OR rcpt = ?1 COLLATE NOCASE",
+	    addr, &f->replies) == -1 ||
+	    store_forget_step(s, "DELETE FROM messages WHERE id IN (SELECT id "
+	    "FROM temp.forget_ids)", NULL, &f->messages) == -1 ||
+	    store_forget_step(s, "DELETE FROM replies WHERE sender = "
+	    "addr_hash(" STORE_SALT ", ?1)", addr, &f->window) == -1 ||
+	    store_forget_step(s, "DELETE FROM known_cache WHERE sender = ?1 "
+	    "COLLATE NOCASE", addr, &f->known) == -1 ||
+	    store_exec(s, "DROP TABLE temp.forget_ids") == -1)
+		goto fail;
+	if (store_commit(s) == -1)
+		goto fail;
+	store_truncate_wal(s);
+	return (0);
+
+fail:
+	*cause = xasprintf("%s: forget: %s", s->path, sqlite3_errmsg(s->db));
+	store_rollback(s);
+	return (-1);
 }

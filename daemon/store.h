@@ -182,6 +182,32 @@ void		 store_unfiled_free(struct store_unfiled *, size_t);
 int		 store_mark_filed(struct store *, const char *mailbox,
 		    uint32_t uidvalidity, uint32_t uid);
 
+/*
+ * Retention: erase the personal data (sender, subject, Message-ID, error
+ * text, the reply's recipient, subject and text) of messages received
+ * before cutoff, keeping category, tags, status and times; a message
+ * whose reply is still pending keeps its data until the reply is settled.
+ * Cached Sent-folder answers older than cutoff go too. Deleted content is
+ * zeroed and the WAL truncated, so it is gone from the files. The number
+ * of messages erased, or -1.
+ */
+long		 store_retention(struct store *, time_t cutoff);
+
+/* What store_forget removed. */
+struct store_forgotten {
+	long	messages;	/* verdict rows */
+	long	replies;	/* outbox rows: sent, failed or pending */
+	long	window;		/* reply-window entries */
+	long	known;		/* cached Sent-folder answers */
+};
+/*
+ * Erase one person's data now (a data-subject request): every message
+ * from the address and every reply to it, the window entries and cached
+ * answers about it. 0 or -1 with *cause.
+ */
+int		 store_forget(struct store *, const char *addr,
+		    struct store_forgotten *, char **cause);
+
 /* One row of `triaged queue`. */
 struct store_row {
 	int64_t		 id;
@@ -193,6 +219,7 @@ struct store_row {
 	char		*status;
 	char		*suppressed;	/* may be NULL */
 	char		*error;		/* last SMTP error, may be NULL */
+	int		 erased;	/* retention erased from, subject */
 };
 /*
  * Rows by category priority (crisis first), newest first within one

@@ -833,7 +833,7 @@ test_file_mode_and_pragmas(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 3);
+	assert_int_equal(sqlite3_column_int(st, 0), 4);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 
@@ -871,7 +871,7 @@ test_newer_schema_refused(void **state)
 	free(cause);
 	/* Leave a usable store for teardown. */
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL);
+	sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL);
 	sqlite3_close(db);
 	reopen(f);
 }
@@ -952,6 +952,14 @@ test_known_cache(void **state)
 }
 
 /* A version 1 database (no known_cache) is migrated on open. */
+/* sqlite3_exec callback: any row is a failure. */
+static int
+fail_on_row(void *arg, int n, char **v, char **names)
+{
+	fail_msg("unexpected row: %s", n > 0 && v[0] != NULL ? v[0] : "");
+	return (1);
+}
+
 static void
 test_migrate_v1(void **state)
 {
@@ -964,14 +972,191 @@ test_migrate_v1(void **state)
 	/* Back to version 1 as it was on disk. */
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE known_cache; "
 	    "DROP TABLE refetch; ALTER TABLE position DROP COLUMN boundary; "
-	    "ALTER TABLE outbox DROP COLUMN claimed; "
+	    "ALTER TABLE outbox DROP COLUMN claimed; DROP TABLE meta; "
+	    "DROP INDEX messages_retention; "
+	    "ALTER TABLE messages DROP COLUMN erased; "
+	    /* Version 1 kept the reply window's addresses in the clear. */
+	    "INSERT INTO replies (sender, template, sent_at) VALUES "
+	    "('old@example.org', 'individual', 500); "
 	    "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f);
+	/* Hashed by the migration, and still found by the window. */
+	assert_int_equal(store_replied_since(f->s, "OLD@example.org",
+	    "individual", 400), 1);
+	assert_int_equal(store_replied_since(f->s, "old@example.org",
+	    "individual", 600), 0);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "SELECT 1 FROM replies WHERE "
+	    "sender LIKE '%old@%'", fail_on_row, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
 	assert_int_equal(store_known_set(f->s, "a@example.org", 1, 10), 0);
 	assert_int_equal(store_known_get(f->s, "a@example.org", 0, &known),
 	    1);
 	assert_int_equal(known, 1);
+}
+
+/* Does the file hold the bytes of needle (anywhere, any page)? */
+static int
+file_holds(const char *path, const char *needle)
+{
+	FILE	*fp;
+	char	*data;
+	long	 len;
+	int	 found;
+
+	if ((fp = fopen(path, "rb")) == NULL)
+		return (0);
+	fseek(fp, 0, SEEK_END);
+	len = ftell(fp);
+	rewind(fp);
+	data = xmalloc(len > 0 ? (size_t)len : 1);
+	assert_int_equal(fread(data, 1, (size_t)len, fp), (size_t)len);
+	fclose(fp);
+	found = len > 0 && memmem(data, (size_t)len, needle,
+	    strlen(needle)) != NULL;
+	free(data);
+	return (found);
+}
+
+/* Does the database or its WAL still hold needle? */
+static int
+state_holds(struct fixture *f, const char *needle)
+{
+	char	*wal = xasprintf("%s-wal", f->path);
+	int	 found;
+
+	found = file_holds(f->path, needle) || file_holds(wal, needle);
+	free(wal);
+	return (found);
+}
+
+/* A message from sender with a reply sent to rcpt; the outbox id. */
+static int64_t
+replied(struct fixture *f, uint32_t uid, const char *sender,
+    const char *rcpt, const char *subject, time_t received)
+{
+	struct store_entry	 e;
+	struct store_outgoing	 o;
+	struct store_pending	*p;
+	size_t			 n, i;
+	int64_t			 id = -1;
+
+	e = entry(uid, "individual", 1, received);
+	e.sender = sender;
+	e.subject = subject;
+	o = outgoing(rcpt, "individual");
+	o.data = "Subject: Re\r\n\r\nHello Persephone-Reply-Text\r\n";
+	o.len = strlen(o.data);
+	record(f, &e, &o);
+	assert_int_equal(store_pending(f->s, received + 10, &p, &n), 0);
+	for (i = 0; i < n; i++)
+		if (strcmp(p[i].rcpt, rcpt) == 0)
+			id = p[i].id;
+	store_pending_free(p, n);
+	assert_true(id > 0);
+	assert_int_equal(store_mark_sent(f->s, id, received + 20), 0);
+	return (id);
+}
+
+/*
+ * Retention erases the personal data of old messages from the files (not
+ * only from the rows), keeps verdicts, and the reply window still works
+ * from the salted hash; a message with a reply still pending keeps it.
+ */
+static void
+test_retention(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_entry	 e;
+	struct store_outgoing	 o;
+	struct store_row	*r;
+	size_t			 n, i;
+
+	replied(f, 1, "Old.Writer@example.org", "old.writer@example.org",
+	    "Subject-Of-Old-Inquiry", 1000);
+	replied(f, 2, "new.writer@example.org", "new.writer@example.org",
+	    "Subject-Of-New-Inquiry", 50000);
+	/* Old, with its reply still pending: kept until settled. */
+	e = entry(3, "crisis", 0, 1500);
+	e.sender = "pending.writer@example.org";
+	e.subject = "Subject-Of-Pending";
+	o = outgoing("pending.writer@example.org", "crisis");
+	record(f, &e, &o);
+	assert_int_equal(store_known_set(f->s, "old.writer@example.org", 1,
+	    900), 0);
+
+	assert_true(state_holds(f, "Subject-Of-Old-Inquiry"));
+	assert_int_equal(store_retention(f->s, 10000), 1);
+	assert_false(state_holds(f, "Subject-Of-Old-Inquiry"));
+	assert_false(state_holds(f, "Old.Writer@example.org"));
+	assert_false(state_holds(f, "old.writer@example.org"));
+	assert_true(state_holds(f, "Subject-Of-New-Inquiry"));
+	assert_true(state_holds(f, "Subject-Of-Pending"));
+	/* The window still knows the old writer was answered. */
+	assert_int_equal(store_replied_since(f->s, "OLD.writer@example.org",
+	    "individual", 500), 1);
+	/* The verdicts stay for the statistics. */
+	assert_int_equal(store_queue(f->s, NULL, NULL, &r, &n), 0);
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++)
+		if (r[i].received == 1000) {
+			assert_string_equal(r[i].category, "individual");
+			assert_string_equal(r[i].status, "replied");
+		}
+	store_rows_free(r, n);
+	/* Again: nothing more to erase. */
+	assert_int_equal(store_retention(f->s, 10000), 0);
+	reopen(f);
+	assert_false(state_holds(f, "Subject-Of-Old-Inquiry"));
+}
+
+/*
+ * forget: every trace of one person (their messages, replies, window and
+ * cached answers, also a reply through a web-form relay) leaves the files;
+ * others stay.
+ */
+static void
+test_forget(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_forgotten	 fg;
+	char			*cause = NULL;
+	int			 known;
+
+	replied(f, 1, "Dana.Person@example.org", "dana.person@example.org",
+	    "Dana-Subject-One", 1000);
+	replied(f, 2, "dana.person@example.org", "dana.person@example.org",
+	    "Dana-Subject-Two", 2000);
+	/* Through a relay: the message is the form's, the reply Dana's. */
+	replied(f, 3, "form@forms.example", "Dana.Person@example.org",
+	    "Dana-Via-Form", 3000);
+	replied(f, 4, "other@example.org", "other@example.org",
+	    "Other-Subject", 4000);
+	assert_int_equal(store_known_set(f->s, "dana.person@example.org", 1,
+	    900), 0);
+
+	assert_int_equal(store_forget(f->s, "DANA.person@example.org", &fg,
+	    &cause), 0);
+	assert_int_equal(fg.messages, 3);
+	assert_int_equal(fg.replies, 3);
+	assert_int_equal(fg.window, 3);
+	assert_int_equal(fg.known, 1);
+	assert_false(state_holds(f, "Dana-Subject-One"));
+	assert_false(state_holds(f, "Dana-Via-Form"));
+	assert_false(state_holds(f, "ana.person@example.org"));
+	assert_true(state_holds(f, "Other-Subject"));
+	assert_int_equal(store_replied_since(f->s, "dana.person@example.org",
+	    "individual", 0), 0);
+	assert_int_equal(store_replied_since(f->s, "other@example.org",
+	    "individual", 0), 1);
+	assert_int_equal(store_known_get(f->s, "dana.person@example.org", 0,
+	    &known), 0);
+	assert_int_equal(queue_count(f, NULL, NULL), 1);
+	/* Nobody by that name: nothing removed, no error. */
+	assert_int_equal(store_forget(f->s, "nobody@example.org", &fg,
+	    &cause), 0);
+	assert_int_equal(fg.messages + fg.replies + fg.window + fg.known, 0);
 }
 
 int
@@ -1020,6 +1205,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_instance_lock, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_open_ro, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
