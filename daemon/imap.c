@@ -789,6 +789,32 @@ imap_section_type(const struct mailimap_msg_att_body_section *bs)
  * freed right after): keep the requested messages, ignore the rest
  * (unsolicited flag updates, messages not asked for, repeats).
  */
+/*
+ * Does a FLAGS list hold a $Triage_ keyword? A message that carries one
+ * was triaged before, by a state this one does not remember.
+ */
+static int
+imap_flags_triaged(const struct mailimap_msg_att_dynamic *dyn)
+{
+	struct mailimap_flag_fetch	*ff;
+	clistiter			*it;
+
+	if (dyn == NULL || dyn->att_list == NULL)
+		return (0);
+	for (it = clist_begin(dyn->att_list); it != NULL;
+	    it = clist_next(it)) {
+		ff = clist_content(it);
+		if (ff != NULL && ff->fl_type == MAILIMAP_FLAG_FETCH_OTHER &&
+		    ff->fl_flag != NULL &&
+		    ff->fl_flag->fl_type == MAILIMAP_FLAG_KEYWORD &&
+		    ff->fl_flag->fl_data.fl_keyword != NULL &&
+		    strncasecmp(ff->fl_flag->fl_data.fl_keyword, "$Triage_",
+		    8) == 0)
+			return (1);
+	}
+	return (0);
+}
+
 static void
 imap_fetch_handler(struct mailimap_msg_att *att, void *arg)
 {
@@ -803,13 +829,18 @@ imap_fetch_handler(struct mailimap_msg_att *att, void *arg)
 	size_t					 hlen = 0, tlen = 0, idx;
 	uint32_t				 uid = 0, size = 0;
 	time_t					 date = 0;
-	int					 have_hdr = 0;
+	int					 have_hdr = 0, triaged = 0;
 
 	if (att == NULL || att->att_list == NULL)
 		return;
 	for (it = clist_begin(att->att_list); it != NULL;
 	    it = clist_next(it)) {
 		item = clist_content(it);
+		if (item != NULL && item->att_type ==
+		    MAILIMAP_MSG_ATT_ITEM_DYNAMIC) {
+			triaged |= imap_flags_triaged(item->att_data.att_dyn);
+			continue;
+		}
 		if (item == NULL || item->att_type !=
 		    MAILIMAP_MSG_ATT_ITEM_STATIC ||
 		    (st = item->att_data.att_static) == NULL)
@@ -861,6 +892,7 @@ imap_fetch_handler(struct mailimap_msg_att *att, void *arg)
 	f->uid = uid;
 	f->internaldate = date;
 	f->size = size;
+	f->triaged = triaged;
 	if (hlen >= IMAP_HEADER_MAX) {
 		/* A cut header cannot be followed by the text. */
 		tlen = 0;
@@ -892,7 +924,7 @@ imap_fetched_cmp(const void *a, const void *b)
 	return (x->uid < y->uid ? -1 : x->uid > y->uid);
 }
 
-/* One UID FETCH for the set: headers, INTERNALDATE, size, capped text. */
+/* One UID FETCH: headers, INTERNALDATE, size, FLAGS and capped text. */
 int
 imap_fetch(struct imap *im, const uint32_t *uids, size_t n,
     struct imap_fetched **out, size_t *nout, char **cause)
@@ -932,6 +964,8 @@ imap_fetch(struct imap *im, const uint32_t *uids, size_t n,
 	    mailimap_fetch_att_new_internaldate());
 	mailimap_fetch_type_new_fetch_att_list_add(ft,
 	    mailimap_fetch_att_new_rfc822_size());
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_flags());
 	fa = mailimap_fetch_att_new_body_peek_section_partial(
 	    mailimap_section_new_header(), 0, IMAP_HEADER_MAX);
 	mailimap_fetch_type_new_fetch_att_list_add(ft, fa);
@@ -1279,6 +1313,71 @@ imap_sent_names(const char *hdr, size_t len, const char *addr)
 }
 
 /*
+ * EXAMINE the Sent folder: sent_folder, or the \Sent special-use mailbox.
+ * It stays selected (read-only) until the caller selects its own mailbox
+ * again. 0, or -1 with *cause.
+ */
+static int
+imap_examine_sent(struct imap *im, const char *sent_folder, char **cause)
+{
+	const char	*name;
+	char		*enc = NULL, *what;
+	int		 r;
+
+	if (sent_folder != NULL && *sent_folder != '\0') {
+		if ((enc = imap_mutf7(sent_folder, cause)) == NULL)
+			return (-1);
+		name = enc;
+	} else if ((name = imap_find_sent(im, cause)) == NULL)
+		return (-1);
+	r = mailimap_examine(im->m, name);
+	if (r != MAILIMAP_NO_ERROR) {
+		what = xasprintf("EXAMINE %s", name);
+		imap_fail(im, r, what, cause);
+		free(what);
+		free(enc);
+		return (-1);
+	}
+	free(enc);
+	return (0);
+}
+
+/*
+ * Has the practice answered the message with this Message-ID already, by
+ * hand or through a triaged that lost its state? UID SEARCH HEADER
+ * In-Reply-To in the Sent folder, which stays selected (read-only): the
+ * caller selects its own mailbox again. 1, 0, or -1 with *cause.
+ */
+int
+imap_sent_has_reply(struct imap *im, const char *sent_folder,
+    const char *message_id, char **cause)
+{
+	struct mailimap_search_key	*key;
+	clist				*list = NULL;
+	int				 r, found;
+
+	if (message_id == NULL || strlen(message_id) > 998 ||
+	    strpbrk(message_id, "\r\n\"\\") != NULL) {
+		*cause = xstrdup("imap: refusing to search for an unsafe "
+		    "Message-ID");
+		return (-1);
+	}
+	if (!imap_usable(im, cause) ||
+	    imap_examine_sent(im, sent_folder, cause) == -1)
+		return (-1);
+	if ((key = mailimap_search_key_new_header(xstrdup("In-Reply-To"),
+	    xstrdup(message_id))) == NULL)
+		fatalx("mailimap_search_key_new_header: out of memory");
+	r = mailimap_uid_search(im->m, NULL, key, &list);
+	mailimap_search_key_free(key);
+	if (r != MAILIMAP_NO_ERROR)
+		return (imap_fail(im, r, "UID SEARCH HEADER", cause));
+	found = clist_count(list) > 0;
+	mailimap_search_result_free(list);
+	return (found);
+}
+
+/*
  * Has the practice written to addr? EXAMINE the Sent folder (sent_folder,
  * or the \Sent special-use mailbox), UID SEARCH TO addr, and check the
  * newest hits' To and Cc for the exact address. The Sent folder stays
@@ -1300,8 +1399,7 @@ imap_sent_has_recipient(struct imap *im, const char *sent_folder,
 	struct mailimap_header_list		*hl;
 	clist					*list = NULL, *names;
 	clistiter				*it, *jt;
-	const char				*name, *charset = NULL, *p;
-	char					*enc = NULL, *what;
+	const char				*charset = NULL, *p;
 	uint32_t				*uids, *u;
 	size_t					 n = 0, from;
 	int					 r, found = 0;
@@ -1317,22 +1415,8 @@ imap_sent_has_recipient(struct imap *im, const char *sent_folder,
 	for (p = addr; *p != '\0'; p++)
 		if ((unsigned char)*p >= 0x80)
 			charset = "UTF-8";
-	if (sent_folder != NULL && *sent_folder != '\0') {
-		if ((enc = imap_mutf7(sent_folder, cause)) == NULL)
-			return (-1);
-		name = enc;
-	} else if ((name = imap_find_sent(im, cause)) == NULL)
+	if (imap_examine_sent(im, sent_folder, cause) == -1)
 		return (-1);
-	r = mailimap_examine(im->m, name);
-	if (r != MAILIMAP_NO_ERROR) {
-		what = xasprintf("EXAMINE %s", name);
-		imap_fail(im, r, what, cause);
-		free(what);
-		free(enc);
-		return (-1);
-	}
-	free(enc);
-
 	if ((key = mailimap_search_key_new_to(xstrdup(addr))) == NULL)
 		fatalx("mailimap_search_key_new_to: out of memory");
 	r = mailimap_uid_search(im->m, charset, key, &list);

@@ -23,6 +23,7 @@ struct imap_fetched {
 	char		*raw;		/* header + text, NUL-terminated */
 	size_t		 len;
 	int		 truncated;	/* text was cut at fetch_max */
+	int		 triaged;	/* carries a $Triage_ keyword already */
 };
 
 /*
@@ -78,6 +79,14 @@ int		 imap_append_sent(struct imap *, const char *mailbox,
  * or interruption by a signal, -1 on a broken connection.
  */
 int		 imap_wait(struct imap *, unsigned timeout, char **cause);
+
+/*
+ * Is there a reply to message_id in the Sent folder (a UID SEARCH HEADER
+ * In-Reply-To)? For a state that starts afresh on a mailbox triaged
+ * before. Leaves the Sent folder selected. 1, 0, or -1 with *cause.
+ */
+int		 imap_sent_has_reply(struct imap *, const char *sent_folder,
+		    const char *message_id, char **cause);
 
 /*
  * Has the practice written to addr ([triage] skip_known = sent)? One UID

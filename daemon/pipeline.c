@@ -182,6 +182,19 @@ pipeline_decide(const struct pipeline *p, const struct msg *msg,
 		d->suppressed = "known-sender";
 		return (0);
 	}
+	/*
+	 * The mailbox is the backup of the state: a state that starts afresh
+	 * (lost, or a new machine) never answers what was triaged or
+	 * answered before it.
+	 */
+	if (facts != NULL && facts->triaged) {
+		d->suppressed = "already-triaged";
+		return (0);
+	}
+	if (facts != NULL && facts->answered) {
+		d->suppressed = "already-answered";
+		return (0);
+	}
 	if (first_run && conf->triage.first_run == CONF_FIRST_RUN_TRIAGE) {
 		d->suppressed = "first-run";
 		return (0);
@@ -307,6 +320,8 @@ struct pipeline_item {
 	char			*seed;
 	struct decision		 d;
 	int			 known_sent;	/* 1, 0, -1 not asked */
+	int			 triaged;	/* had a $Triage_ keyword */
+	int			 answered;	/* a reply to it is in Sent */
 };
 
 /* Parse and judge one fetched message. */
@@ -331,6 +346,7 @@ pipeline_item_init(struct pipeline *p, const char *mailbox,
 		    mailbox);
 	pipeline_judge(p, it->msg, &it->d);
 	it->known_sent = -1;
+	it->triaged = f->triaged;
 }
 
 static void
@@ -340,6 +356,23 @@ pipeline_item_free(struct pipeline_item *it)
 	msg_free(it->msg);
 	free(it->seed);
 	memset(it, 0, sizeof *it);
+}
+
+/* Back to the mailbox being read, which must not have changed. */
+static enum pipeline_status
+pipeline_reselect(struct pipeline *p, char **cause)
+{
+	const char	*mailbox = p->conf->imap.mailbox;
+	uint32_t	 validity, next;
+
+	if (imap_select(p->imap, mailbox, &validity, &next, cause) == -1)
+		return (PIPELINE_UNAVAILABLE);
+	if (validity != p->uidvalidity) {
+		*cause = xasprintf("%s: UIDVALIDITY changed during the pass",
+		    mailbox);
+		return (PIPELINE_UNAVAILABLE);
+	}
+	return (PIPELINE_OK);
 }
 
 /*
@@ -354,7 +387,6 @@ pipeline_known_sent(struct pipeline *p, struct pipeline_item *items,
 {
 	const struct conf	*conf = p->conf;
 	const char		*addr;
-	uint32_t		 validity, next;
 	size_t			 i;
 	int			 known, r, searched = 0;
 
@@ -389,16 +421,53 @@ pipeline_known_sent(struct pipeline *p, struct pipeline_item *items,
 	}
 	if (!searched)
 		return (PIPELINE_OK);
-	/* Back to the mailbox being read, which must not have changed. */
-	if (imap_select(p->imap, conf->imap.mailbox, &validity, &next,
-	    cause) == -1)
-		return (PIPELINE_UNAVAILABLE);
-	if (validity != p->uidvalidity) {
-		*cause = xasprintf("%s: UIDVALIDITY changed during the pass",
-		    conf->imap.mailbox);
-		return (PIPELINE_UNAVAILABLE);
+	return (pipeline_reselect(p, cause));
+}
+
+/*
+ * first_run = reply on mail that was there before this state: has the
+ * practice (or a triaged whose state was lost) answered it already? One
+ * Sent-folder search per message that would be answered, on the first run
+ * only; the inbox is selected again afterwards. A search that fails
+ * counts as answered: a missed reply to old mail is the safe mistake.
+ */
+static enum pipeline_status
+pipeline_answered_sent(struct pipeline *p, struct pipeline_item *items,
+    size_t n, uint32_t boundary, char **cause)
+{
+	const struct conf	*conf = p->conf;
+	size_t			 i;
+	int			 r, searched = 0;
+
+	if (conf->triage.first_run != CONF_FIRST_RUN_REPLY)
+		return (PIPELINE_OK);
+	for (i = 0; i < n; i++) {
+		if (items[i].uid >= boundary || items[i].triaged ||
+		    !pipeline_wants_reply(p, items[i].msg, &items[i].d))
+			continue;
+		if (items[i].msg->message_id == NULL)
+			continue;
+		searched = 1;
+		r = imap_sent_has_reply(p->imap, conf->triage.sent_folder,
+		    items[i].msg->message_id, cause);
+		if (r == -1) {
+			log_warnx("%s: uid %u: cannot search the sent folder "
+			    "for an earlier reply, not answering it: %s",
+			    conf->imap.mailbox, items[i].uid, *cause);
+			free(*cause);
+			*cause = NULL;
+			r = 1;
+		}
+		items[i].answered = r;
+		if (!imap_alive(p->imap)) {
+			*cause = xstrdup("imap: the connection was lost while "
+			    "searching the sent folder");
+			return (PIPELINE_UNAVAILABLE);
+		}
 	}
-	return (PIPELINE_OK);
+	if (!searched)
+		return (PIPELINE_OK);
+	return (pipeline_reselect(p, cause));
 }
 
 /* Build the store entry of a decided item. */
@@ -448,6 +517,8 @@ pipeline_record(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 
 	first_run = it->uid < boundary;
 	facts.known_sent = it->known_sent;
+	facts.triaged = it->triaged;
+	facts.answered = it->answered;
 	facts.replied = 0;
 	if (pipeline_wants_reply(p, it->msg, d))
 		facts.replied = store_replied_since(p->store, d->guard.rcpt,
@@ -887,6 +958,8 @@ pipeline_batch(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 	for (k = 0; k < nf; k++)
 		pipeline_item_init(p, mailbox, uidvalidity, &f[k], &items[k]);
 	rc = pipeline_known_sent(p, items, nf, now, cause);
+	if (rc == PIPELINE_OK)
+		rc = pipeline_answered_sent(p, items, nf, boundary, cause);
 	for (k = 0; rc == PIPELINE_OK && k < nf; k++) {
 		if (sig_stop())
 			break;

@@ -54,6 +54,8 @@ struct pipeline {
 struct decide_facts {
 	int	replied;	/* a reply in the window: 1, 0, -1 unreadable */
 	int	known_sent;	/* the practice wrote to them: 1, 0, -1 unknown */
+	int	triaged;	/* the mailbox says it was triaged before */
+	int	answered;	/* the Sent folder holds a reply to it */
 };
 
 /* What triaged decides for one message. */
