@@ -7,10 +7,12 @@
  * leave this file.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -19,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -97,6 +100,50 @@ imap_errstr(int r)
 	default:
 		return ("command failed");
 	}
+}
+
+/*
+ * Connect plainly to host:port and read the first bytes within 3 s: 1 if
+ * they are an IMAP greeting ("* OK", "* PREAUTH", "* BYE"), 0 if nothing
+ * or something else came, -1 if no connection was made.
+ */
+static int
+imap_probe_greeting(const char *host, unsigned port, char *buf, size_t size)
+{
+	struct addrinfo	 hints, *res = NULL, *ai;
+	struct pollfd	 pfd;
+	char		 service[8];
+	ssize_t		 n = -1;
+	int		 fd = -1;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(service, sizeof service, "%u", port);
+	if (getaddrinfo(host, service, &hints, &res) != 0)
+		return (-1);
+	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd != -1 && connect(fd, ai->ai_addr, ai->ai_addrlen) ==
+		    -1) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	if (fd == -1)
+		return (-1);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 3000) == 1)
+		n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return (0);
+	buf[n] = '\0';
+	return (strncmp(buf, "* OK", 4) == 0 ||
+	    strncmp(buf, "* PREAUTH", 9) == 0 ||
+	    strncmp(buf, "* BYE", 5) == 0);
 }
 
 /* Does error r leave the session unusable (the caller reconnects)? */
@@ -433,10 +480,48 @@ imap_login(struct imap *im, const struct conf_imap *c, char **cause)
 		r = mailimap_login(im->m, c->user, secret);
 	explicit_bzero(secret, strlen(secret));
 	free(secret);
-	if (r != MAILIMAP_NO_ERROR)
-		return (imap_fail(im, r, oauth2 ? "AUTHENTICATE XOAUTH2" :
-		    "LOGIN", cause));
+	if (r != MAILIMAP_NO_ERROR) {
+		imap_fail(im, r, oauth2 ? "AUTHENTICATE XOAUTH2" : "LOGIN",
+		    &why);
+		/* Say where the credential came from, never what it is. */
+		*cause = xasprintf("%s; check [imap] user (%s) and %s%s",
+		    why, c->user, c->secret.file != NULL ? "the password in " :
+		    c->secret.command != NULL ? "what password_command prints" :
+		    "what oauth2_token_command prints",
+		    c->secret.file != NULL ? c->secret.file : "");
+		free(why);
+		return (-1);
+	}
 	return (0);
+}
+
+/*
+ * What a failed connection most likely means, from what a short plain
+ * probe of the port shows: an IMAP greeting on a port configured for
+ * implicit TLS means the port speaks STARTTLS (or nothing); silence on a
+ * port configured for STARTTLS or none is typical of implicit TLS. The
+ * hint is static text, appended to the cause.
+ */
+static const char *
+imap_connect_hint(const struct conf_imap *c, int r)
+{
+	char	greeting[16];
+	int	plain;
+
+	if (r == MAILIMAP_ERROR_CONNECTION_REFUSED)
+		return ("; is the server up, and are [imap] host and port "
+		    "right?");
+	plain = imap_probe_greeting(c->host, c->port, greeting,
+	    sizeof greeting);
+	if (c->tls == CONF_TLS_IMPLICIT && plain == 1)
+		return ("; this port answers in plain text (it speaks "
+		    "STARTTLS): set tls = starttls, or the implicit TLS "
+		    "port (usually 993)");
+	if (c->tls != CONF_TLS_IMPLICIT && plain == 0)
+		return ("; this port sends no IMAP greeting (it may expect "
+		    "implicit TLS): set tls = implicit, or the STARTTLS port "
+		    "(usually 143)");
+	return ("");
 }
 
 /* Ask for CAPABILITY again (stale after STARTTLS, LIBRARIES 1.1). */
@@ -497,8 +582,8 @@ imap_open(const struct conf *conf, char **cause)
 		    (uint16_t)c->port);
 	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED &&
 	    r != MAILIMAP_NO_ERROR_AUTHENTICATED) {
-		*cause = xasprintf("imap: %s port %u: %s", im->host, c->port,
-		    imap_errstr(r));
+		*cause = xasprintf("imap: %s port %u: %s%s", im->host, c->port,
+		    imap_errstr(r), imap_connect_hint(c, r));
 		goto fail;
 	}
 	preauth = r == MAILIMAP_NO_ERROR_AUTHENTICATED;

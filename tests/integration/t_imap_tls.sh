@@ -3,7 +3,11 @@
 # refused without ca_file (implicit TLS and STARTTLS) before any credential
 # is sent, accepted with it (by IP and by name), a certificate for another
 # name is refused, plaintext works only on loopback, and the password never
-# shows in ps, in logs or in the state.
+# shows in ps, in logs or in the state. Fatal failures are logged as
+# error: with what to do: a refused login names the user and the secret
+# file, implicit TLS on a plain port says "set tls = starttls", STARTTLS on
+# a TLS port says "set tls = implicit", a refused connection asks about
+# host and port.
 set -eu
 . "$(dirname "$0")/lib.sh"
 tb_need_triaged
@@ -76,6 +80,21 @@ chmod 600 "$W/wrong.secret"
 tb_conf "$W/wrong.conf" "imap.password_file=$W/wrong.secret"
 once "$W/wrong.conf" 69 "LOGIN failed"
 ! grep -q "not-$TB_PASS" "$W/err" || tb_fail "password in the error"
+# An error, and it says where to look.
+grep -q "error: .*LOGIN failed.*check \[imap\] user ($TB_USER) and the password in $W/wrong.secret" \
+    "$W/err" || tb_fail "wrong password: no hint: $(cat "$W/err")"
+
+# --- The wrong port or TLS mode says what to set.
+tb_conf "$W/implicit-on-plain.conf" "imap.port=$TB_IMAP_PORT"
+once "$W/implicit-on-plain.conf" 69 \
+    "error: .*this port answers in plain text (it speaks STARTTLS): set tls = starttls"
+tb_conf "$W/starttls-on-tls.conf" imap.tls=starttls imap.timeout=3
+once "$W/starttls-on-tls.conf" 69 \
+    "error: .*this port sends no IMAP greeting (it may expect implicit TLS): set tls = implicit"
+closed=$("$TB_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+tb_conf "$W/refused.conf" "imap.port=$closed"
+once "$W/refused.conf" 69 \
+    "error: imap: 127.0.0.1 port $closed: cannot connect; is the server up, and are \[imap\] host and port right?"
 
 # --- The password never shows in ps while the daemon runs.
 "$TRIAGED" -c "$W/implicit.conf" run >"$W/run.out" 2>"$W/run.err" &
