@@ -147,4 +147,12 @@ int		 conf_is_known_sender(const struct conf *, const char *addr);
 /* Does addr (any case) match one of the [triage] relays patterns? */
 int		 conf_is_relay(const struct conf *, const char *addr);
 
+/*
+ * Do two [imap] sections differ in what the session was opened with
+ * (server, TLS, account, secret source, mailbox, timeout)? A reload that
+ * changes any of them logs in again.
+ */
+int		 conf_imap_differs(const struct conf_imap *,
+		    const struct conf_imap *);
+
 #endif

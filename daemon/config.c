@@ -1134,3 +1134,26 @@ conf_secret_read(const struct conf_secret *s, char **cause)
 	}
 	return (secret);
 }
+
+/* NULL-safe string equality. */
+static int
+conf_same_str(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+	return (strcmp(a, b) == 0);
+}
+
+int
+conf_imap_differs(const struct conf_imap *a, const struct conf_imap *b)
+{
+	return (!conf_same_str(a->host, b->host) || a->port != b->port ||
+	    a->tls != b->tls || !conf_same_str(a->ca_file, b->ca_file) ||
+	    !conf_same_str(a->user, b->user) ||
+	    !conf_same_str(a->secret.file, b->secret.file) ||
+	    !conf_same_str(a->secret.command, b->secret.command) ||
+	    !conf_same_str(a->secret.oauth2_command,
+	    b->secret.oauth2_command) ||
+	    !conf_same_str(a->mailbox, b->mailbox) ||
+	    a->timeout != b->timeout);
+}

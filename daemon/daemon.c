@@ -14,7 +14,7 @@
 #include "log.h"
 #include "signals.h"
 
-/* Parse rules and templates afresh; swap them in only if clean. */
+/* Parse configuration, rules and templates afresh; swap in only if clean. */
 static void
 daemon_do_reload(struct pipeline *p)
 {
@@ -23,12 +23,13 @@ daemon_do_reload(struct pipeline *p)
 	diag_init(&diag);
 	if (pipeline_reload(p, &diag) == -1) {
 		diag_log(&diag);
-		log_warnx("reload failed: %zu error%s; the old rules and "
-		    "templates stay in force", diag.nerrors,
+		log_warnx("reload failed: %zu error%s; the old "
+		    "configuration, rules and templates stay in force",
+		    diag.nerrors,
 		    diag.nerrors == 1 ? "" : "s");
 	} else {
 		diag_log(&diag);
-		log_info("reloaded rules and templates");
+		log_info("reloaded the configuration, rules and templates");
 	}
 	diag_free(&diag);
 }

@@ -35,9 +35,12 @@
 
 static int	pipeline_mark_unrecorded(struct pipeline *);
 
-/* Check that every answered category has a template. */
+/*
+ * Every category's template exists: a rules file may name one the
+ * templates folder lacks.
+ */
 static void
-pipeline_crosscheck(struct pipeline *p, struct ruleset *rules,
+pipeline_crosscheck(const struct conf *conf, struct ruleset *rules,
     struct tmplset *tmpls, struct diag *diag)
 {
 	const char	*t;
@@ -46,20 +49,18 @@ pipeline_crosscheck(struct pipeline *p, struct ruleset *rules,
 	for (i = 0; i < rules_ncategories(rules); i++) {
 		t = rules_category_template(rules, i);
 		if (t != NULL && !tmpl_exists(tmpls, t))
-			diag_error(diag, p->conf->triage.rules, 0,
+			diag_error(diag, conf->triage.rules, 0,
 			    "category %s answers with template \"%s\", which "
 			    "is not in %s", rules_category_name(rules, i), t,
-			    p->conf->triage.templates);
+			    conf->triage.templates);
 	}
 }
 
-int
-pipeline_load(struct pipeline *p, const char *confpath, struct diag *diag)
+/* The parser limits the configuration sets. */
+static void
+pipeline_limits(struct pipeline *p)
 {
-	memset(p, 0, sizeof *p);
 	mime_limits_default(&p->limits);
-	if ((p->conf = conf_load(confpath, diag)) == NULL)
-		return (-1);
 	/* Room for the headers on top of the text that is fetched. */
 	p->limits.max_bytes = p->conf->imap.fetch_max + 64 * 1024;
 	if (p->conf->limits.message_bytes != 0)
@@ -70,29 +71,70 @@ pipeline_load(struct pipeline *p, const char *confpath, struct diag *diag)
 		p->limits.max_parts = p->conf->limits.mime_parts;
 	if (p->conf->limits.text_bytes != 0)
 		p->limits.max_text = p->conf->limits.text_bytes;
-	return (pipeline_reload(p, diag));
+}
+
+/* Rules and templates of conf, checked together; -1 on any error. */
+static int
+pipeline_load_rules(const struct conf *conf, struct ruleset **rulesp,
+    struct tmplset **tmplsp, struct diag *diag)
+{
+	size_t	before = diag->nerrors;
+
+	*rulesp = rules_load(conf->triage.rules, diag);
+	*tmplsp = tmpl_load(conf->triage.templates, conf, diag);
+	if (*rulesp != NULL && *tmplsp != NULL)
+		pipeline_crosscheck(conf, *rulesp, *tmplsp, diag);
+	if (diag->nerrors != before) {
+		rules_free(*rulesp);
+		tmpl_free(*tmplsp);
+		*rulesp = NULL;
+		*tmplsp = NULL;
+		return (-1);
+	}
+	return (0);
+}
+
+int
+pipeline_load(struct pipeline *p, const char *confpath, struct diag *diag)
+{
+	memset(p, 0, sizeof *p);
+	mime_limits_default(&p->limits);
+	if ((p->conf = conf_load(confpath, diag)) == NULL)
+		return (-1);
+	pipeline_limits(p);
+	return (pipeline_load_rules(p->conf, &p->rules, &p->tmpls, diag));
 }
 
 int
 pipeline_reload(struct pipeline *p, struct diag *diag)
 {
+	struct conf	*conf;
 	struct ruleset	*rules;
 	struct tmplset	*tmpls;
-	size_t		 before = diag->nerrors;
 
-	rules = rules_load(p->conf->triage.rules, diag);
-	tmpls = tmpl_load(p->conf->triage.templates, p->conf, diag);
-	if (rules != NULL && tmpls != NULL)
-		pipeline_crosscheck(p, rules, tmpls, diag);
-	if (diag->nerrors != before) {
-		rules_free(rules);
-		tmpl_free(tmpls);
+	if ((conf = conf_load(p->conf->path, diag)) == NULL)
+		return (-1);
+	/* The state and its lock are held: moving them needs a restart. */
+	if (strcmp(conf->triage.state, p->conf->triage.state) != 0) {
+		diag_error(diag, conf->path, 0, "[triage] state changed: "
+		    "restart triaged to use another state database");
+		conf_free(conf);
 		return (-1);
 	}
+	if (pipeline_load_rules(conf, &rules, &tmpls, diag) == -1) {
+		conf_free(conf);
+		return (-1);
+	}
+	/* A new server, account or mailbox: log in again on the next pass. */
+	if (conf_imap_differs(&p->conf->imap, &conf->imap))
+		pipeline_disconnect(p);
 	rules_free(p->rules);
 	tmpl_free(p->tmpls);
+	conf_free(p->conf);
+	p->conf = conf;
 	p->rules = rules;
 	p->tmpls = tmpls;
+	pipeline_limits(p);
 	return (0);
 }
 

@@ -82,7 +82,11 @@ enum pipeline_status {
  * category templates that do not exist). 0, or -1 if there was any error.
  */
 int	pipeline_load(struct pipeline *, const char *confpath, struct diag *);
-/* Reload rules and templates; keep the old ones unless the new are clean. */
+/*
+ * Reload the configuration, rules and templates; keep the old ones unless
+ * all the new are clean. A changed [imap] session key logs in again on the
+ * next pass; a changed [triage] state is refused (it needs a restart).
+ */
 int	pipeline_reload(struct pipeline *, struct diag *);
 void	pipeline_free(struct pipeline *);
 

@@ -1,6 +1,8 @@
 #!/bin/bash
 # SIGHUP reload: a broken rules file is reported with file:line and the old
-# rules stay in force; once fixed, the new rules are used at once.
+# rules stay in force; once fixed, the new rules are used at once. The
+# configuration is reloaded too: a new [practice] phone is in the next
+# reply; a broken configuration keeps the old one in force.
 . "$(dirname "$0")/lib.sh"
 tb_need_triaged
 tb_start
@@ -73,11 +75,43 @@ rule reload-test
 	tag reloaded
 RULES
 kill -HUP "$pid"
-wait_log "reloaded rules"
+wait_log "reloaded the configuration"
 inquiry second
 tb_wait_smtp 2 60 || tb_fail "no reply after the fixed reload"
 [ "$(tags_of second)" = "reloaded" ] ||
     tb_fail "the new rules are not in force: tags '$(tags_of second)'"
+
+# The configuration: a new phone number is in the next reply.
+sed -i 's/^phone = .*/phone = (555) 010-0199/' "$conf"
+grep -q '^phone = (555) 010-0199' "$conf" || tb_fail "the test's premise: no phone key"
+kill -HUP "$pid"
+for i in $(seq 150); do
+	[ "$(grep -c 'reloaded the configuration' "$TB_DIR/run.log")" -ge 2 ] &&
+	    break
+	sleep 0.1
+done
+inquiry third
+tb_wait_smtp 3 60 || tb_fail "no reply after the configuration reload"
+grep -l 'third@client.example' "$TB_SMTP_DIR"/*.json |
+    sed 's/json$/eml/' | xargs grep -q '010-0199' ||
+    tb_fail "the reply does not carry the reloaded phone number"
+
+# A broken configuration: reported, the old one stays in force.
+echo 'no_such_key = 1' >>"$conf"
+kill -HUP "$pid"
+for i in $(seq 150); do
+	[ "$(grep -c 'reload failed' "$TB_DIR/run.log")" -ge 2 ] && break
+	sleep 0.1
+done
+[ "$(grep -c 'reload failed' "$TB_DIR/run.log")" -ge 2 ] ||
+    tb_fail "a broken configuration was not reported: $(cat "$TB_DIR/run.log")"
+grep -q 'triaged.conf:[0-9]*: .*no_such_key' "$TB_DIR/run.log" ||
+    tb_fail "the configuration error lacks file:line"
+inquiry fourth
+tb_wait_smtp 4 60 || tb_fail "no reply with the old configuration in force"
+grep -l 'fourth@client.example' "$TB_SMTP_DIR"/*.json |
+    sed 's/json$/eml/' | xargs grep -q '010-0199' ||
+    tb_fail "the old configuration is not in force"
 
 kill -TERM "$pid"
 wait "$pid" || tb_fail "run exited $? on SIGTERM"
