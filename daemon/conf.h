@@ -104,6 +104,12 @@ struct conf_queue {
 	char	*file_into;	/* e.g. "Inquiries/%c", or NULL */
 };
 
+/* [alerts]: who is told when triaged cannot do its work. */
+struct conf_alerts {
+	char	*to;		/* an address, or NULL: no alert mail */
+	time_t	 after;		/* how long a failure lasts first, 30 min */
+};
+
 struct conf {
 	char			*path;		/* the config file as given */
 	char			*dir;		/* its folder, for relative paths */
@@ -113,6 +119,7 @@ struct conf {
 	struct conf_triage	 triage;
 	struct conf_limits	 limits;
 	struct conf_queue	 queue;
+	struct conf_alerts	 alerts;
 };
 
 /*

@@ -46,6 +46,7 @@ struct conf_parse {
 	unsigned	 line_smtp_from;
 	unsigned	 line_known_senders;
 	unsigned	 line_imap_secret;	/* password_file, for errors */
+	unsigned	 line_alerts_to;
 	unsigned	 line_smtp_secret;
 };
 
@@ -115,7 +116,8 @@ static const struct conf_key conf_keys[] = {
 	K("limits", "mime_parts", CV_UINT, limits.mime_parts),
 	K("limits", "text_bytes", CV_SIZE, limits.text_bytes),
 	K("queue", "file_into", CV_STRING, queue.file_into),
-	{ "alerts", "to", CV_PLANNED, 0 },
+	K("alerts", "to", CV_STRING, alerts.to),
+	K("alerts", "after", CV_DURATION, alerts.after),
 	{ "alerts", "crisis_to", CV_PLANNED, 0 },
 	{ "digest", "to", CV_PLANNED, 0 },
 	{ "digest", "time", CV_PLANNED, 0 },
@@ -595,6 +597,8 @@ conf_handler(void *arg, const char *section, const char *name,
 	if (strcmp(section, "triage") == 0 &&
 	    strcmp(name, "known_senders") == 0)
 		cp->line_known_senders = cp->line;
+	if (strcmp(section, "alerts") == 0 && strcmp(name, "to") == 0)
+		cp->line_alerts_to = cp->line;
 	if (strcmp(name, "password_file") == 0)
 		*(strcmp(section, "imap") == 0 ? &cp->line_imap_secret :
 		    &cp->line_smtp_secret) = cp->line;
@@ -824,6 +828,14 @@ conf_finish(struct conf_parse *cp)
 		conf->triage.reply_window = 7 * 86400;
 	if (conf->triage.retention == 0)
 		conf->triage.retention = 90 * 86400;
+	if (conf->alerts.after == 0)
+		conf->alerts.after = 30 * 60;
+	if (conf->alerts.to != NULL && (strchr(conf->alerts.to, '@') == NULL ||
+	    strpbrk(conf->alerts.to, " \t<>,;\"()") != NULL ||
+	    conf->alerts.to[0] == '@'))
+		diag_error(cp->diag, conf->path, cp->line_alerts_to,
+		    "[alerts] to: \"%s\" is not an address (write it bare: "
+		    "admin@example.org)", conf->alerts.to);
 	if (conf->triage.max_replies_per_hour == 0)
 		conf->triage.max_replies_per_hour = 30;
 	if (conf->triage.poll_interval == 0)
@@ -931,6 +943,7 @@ conf_free(struct conf *conf)
 	free(conf->triage.relays);
 	free(conf->triage.sent_folder);
 	free(conf->queue.file_into);
+	free(conf->alerts.to);
 	free(conf);
 }
 

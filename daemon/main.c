@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alert.h"
 #include "buf.h"
 #include "daemon.h"
 #include "diag.h"
@@ -27,6 +28,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "signals.h"
+#include "status.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -47,6 +49,7 @@ static int	cmd_classify(const char *, int, char **);
 static int	cmd_queue(const char *, int, char **);
 static int	cmd_train(const char *, int, char **);
 static int	cmd_forget(const char *, int, char **);
+static int	cmd_status(const char *, int, char **);
 
 static const struct cmd_entry cmd_table[] = {
 	{ "run", cmd_run, "run" },
@@ -57,6 +60,7 @@ static const struct cmd_entry cmd_table[] = {
 	{ "queue", cmd_queue,
 	    "queue [--json] [--category C] [--status S]" },
 	{ "train", cmd_train, "train CORPUS..." },
+	{ "status", cmd_status, "status [--json]" },
 	{ "forget", cmd_forget, "forget ADDRESS" },
 };
 
@@ -82,6 +86,39 @@ load(struct pipeline *p, const char *confpath)
 	diag_init(&diag);
 	rc = pipeline_load(p, confpath, &diag);
 	diag_print(&diag, stderr);
+	diag_free(&diag);
+	if (rc == -1) {
+		pipeline_free(p);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * load() for the daemon: when the configuration is readable but the rules
+ * or templates are not, [alerts] to hears of it (the service stays down
+ * until someone fixes them).
+ */
+static int
+load_or_alert(struct pipeline *p, const char *confpath)
+{
+	struct diag	diag;
+	struct buf	errors;
+	size_t		i;
+	int		rc;
+
+	diag_init(&diag);
+	rc = pipeline_load(p, confpath, &diag);
+	diag_print(&diag, stderr);
+	if (rc == -1 && p->conf != NULL) {
+		buf_init(&errors, 8192);
+		for (i = 0; i < diag.n; i++)
+			if (diag.items[i].severity == DIAG_ERROR)
+				buf_printf(&errors, "\n%s%s", diag.items[i].loc,
+				    diag.items[i].msg);
+		alert_load_failed(p->conf, buf_str(&errors));
+		buf_free(&errors);
+	}
 	diag_free(&diag);
 	if (rc == -1) {
 		pipeline_free(p);
@@ -142,7 +179,7 @@ cmd_run(const char *confpath, int argc, char **argv)
 
 	if (argc != 1)
 		return (EX_USAGE);
-	if (load(&p, confpath) == -1)
+	if (load_or_alert(&p, confpath) == -1)
 		return (EX_CONFIG);
 	rc = daemon_run(&p);
 	pipeline_free(&p);
@@ -228,6 +265,24 @@ cmd_forget(const char *confpath, int argc, char **argv)
 	    "replies) is not changed.\n");
 	pipeline_free(&p);
 	return (EX_OK);
+}
+
+/* Health for whoever looks after the machine; see status.h. */
+static int
+cmd_status(const char *confpath, int argc, char **argv)
+{
+	struct pipeline	p;
+	int		json = 0, rc;
+
+	if (argc == 2 && strcmp(argv[1], "--json") == 0)
+		json = 1;
+	else if (argc != 1)
+		return (EX_USAGE);
+	if (load(&p, confpath) == -1)
+		return (EX_CONFIG);
+	rc = status_show(&p, json);
+	pipeline_free(&p);
+	return (rc);
 }
 
 /* Read a whole file (or stdin for "-") up to a cap. NULL on error. */

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alert.h"
 #include "buf.h"
 #include "imap.h"
 #include "log.h"
@@ -158,6 +159,7 @@ pipeline_free(struct pipeline *p)
 		    "recorded; the next start sends them again",
 		    p->nunrecorded, p->nunrecorded == 1 ? "y" : "ies");
 	free(p->unrecorded);
+	free(p->smtp_failure);
 	store_close(&p->store);
 	store_unlock(&p->lock);
 	rules_free(p->rules);
@@ -644,6 +646,25 @@ pipeline_csv_has(const char *csv, const char *word)
 	return (0);
 }
 
+/* Note why replies fail in this pass (the last cause wins). */
+static void
+pipeline_smtp_failed(struct pipeline *p, const char *why)
+{
+	free(p->smtp_failure);
+	p->smtp_failure = xstrdup(why != NULL ? why : "SMTP failed");
+}
+
+/*
+ * Is a refusal about the whole sending (authentication, policy, the
+ * server) rather than one recipient (no such mailbox: 550, 551, 553)?
+ */
+static int
+pipeline_smtp_systemic(const char *why)
+{
+	return (why == NULL || (strncmp(why, "550", 3) != 0 &&
+	    strncmp(why, "551", 3) != 0 && strncmp(why, "553", 3) != 0));
+}
+
 /*
  * Set $Triage_<category> on every recorded message not yet filed, and
  * \Flagged on those tagged urgent (crisis), so the therapist sees them
@@ -874,6 +895,7 @@ pipeline_flush(struct pipeline *p, char **cause)
 		logged = st == SMTP_SENT ? NULL : pipeline_redact(why);
 		switch (st) {
 		case SMTP_SENT:
+			p->smtp_worked = 1;
 			sent++;
 			pipeline_mark_sent(p, rows[i].id, now);
 			log_info("%s: uid %u: reply sent", rows[i].mailbox,
@@ -888,7 +910,10 @@ pipeline_flush(struct pipeline *p, char **cause)
 			break;
 		case SMTP_TEMP:
 		case SMTP_DOWN:
+			if (st == SMTP_DOWN)
+				pipeline_smtp_failed(p, logged);
 			if (rows[i].attempts + 1 >= PIPELINE_MAX_ATTEMPTS) {
+				pipeline_smtp_failed(p, logged);
 				store_mark_failed(p->store, rows[i].id, why);
 				log_warnx("%s: uid %u: reply failed for good: "
 				    "%s", rows[i].mailbox, rows[i].uid, logged);
@@ -901,6 +926,8 @@ pipeline_flush(struct pipeline *p, char **cause)
 			}
 			break;
 		case SMTP_PERM:
+			if (pipeline_smtp_systemic(logged))
+				pipeline_smtp_failed(p, logged);
 			store_mark_failed(p->store, rows[i].id, why);
 			log_warnx("%s: uid %u: reply refused: %s",
 			    rows[i].mailbox, rows[i].uid, logged);
@@ -1213,8 +1240,8 @@ pipeline_retention(struct pipeline *p, time_t now)
 		    "trying again next hour");
 }
 
-enum pipeline_status
-pipeline_once(struct pipeline *p, char **cause)
+static enum pipeline_status
+pipeline_pass(struct pipeline *p, char **cause)
 {
 	const char		*mailbox = p->conf->imap.mailbox;
 	uint32_t		 uidvalidity, uidnext, last, boundary;
@@ -1294,4 +1321,48 @@ pipeline_once(struct pipeline *p, char **cause)
 		log_info("%s: stop asked for; the rest waits for the next "
 		    "start", mailbox);
 	return (PIPELINE_OK);
+}
+
+/*
+ * One pass, and what it says about the machine's health: the figures
+ * `triaged status` shows, and the alerts ([alerts] to) when the inbox
+ * cannot be read or replies keep failing.
+ */
+enum pipeline_status
+pipeline_once(struct pipeline *p, char **cause)
+{
+	struct timespec		 t0, t1;
+	struct store_problem	 pr;
+	enum pipeline_status	 rc;
+	time_t			 now;
+	int			 was_failing;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	p->smtp_worked = 0;
+	free(p->smtp_failure);
+	p->smtp_failure = NULL;
+	rc = pipeline_pass(p, cause);
+	if (p->store == NULL)
+		return (rc);	/* nowhere to note it: the log says it */
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	now = time(NULL);
+	if (rc == PIPELINE_OK) {
+		was_failing = store_problem_get(p->store, ALERT_IMAP, &pr) == 1;
+		if (was_failing || store_health_get(p->store,
+		    "imap_ok_since") == 0)
+			store_health_set(p->store, "imap_ok_since", now);
+		store_health_set(p->store, "last_pass", now);
+		store_health_set(p->store, "last_pass_ms",
+		    (t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		alert_ok(p->conf, p->store, ALERT_IMAP, now);
+	} else if (rc == PIPELINE_UNAVAILABLE || rc == PIPELINE_CONFIG)
+		alert_failure(p->conf, p->store, ALERT_IMAP, *cause != NULL ?
+		    *cause : "the pass failed", now);
+	if (p->smtp_worked)
+		alert_ok(p->conf, p->store, ALERT_SMTP, now);
+	else if (p->smtp_failure != NULL)
+		alert_failure(p->conf, p->store, ALERT_SMTP, p->smtp_failure,
+		    now);
+	return (rc);
 }

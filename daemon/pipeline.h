@@ -37,6 +37,8 @@ struct pipeline {
 	struct pipeline_sent	*unrecorded;	/* sent, record pending */
 	size_t			 nunrecorded;
 	int			 smtp_down;	/* SMTP failed in this pass */
+	int			 smtp_worked;	/* a reply went out this pass */
+	char			*smtp_failure;	/* why replies fail, this pass */
 	time_t			 retention_at;	/* last retention sweep */
 };
 

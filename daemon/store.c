@@ -23,8 +23,8 @@
 #include "xmalloc.h"
 
 /* Bump with a migration step in store_migrate. */
-#define STORE_VERSION	4
-#define STORE_VERSION_STR "4"
+#define STORE_VERSION	5
+#define STORE_VERSION_STR "5"
 #define STORE_BUSY_MS	5000
 
 struct store {
@@ -125,6 +125,25 @@ static const char store_schema_v4[] =
 	"ALTER TABLE messages ADD COLUMN erased INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX messages_retention ON messages (erased, received);";
 
+/*
+ * Version 5: health. A problem (the inbox cannot be read, replies keep
+ * failing) open since when, its last cause (never message content) and
+ * when it was last alerted; and the figures `triaged status` shows.
+ */
+static const char store_schema_v5[] =
+	"CREATE TABLE problems ("
+	" kind TEXT PRIMARY KEY,"
+	" since INTEGER NOT NULL,"
+	" last_at INTEGER NOT NULL,"
+	" error TEXT NOT NULL,"
+	" alerted_at INTEGER,"
+	" recovered_at INTEGER);"
+	"CREATE TABLE health ("
+	" key TEXT PRIMARY KEY,"
+	" value INTEGER NOT NULL);";
+
+static int	store_step_kind(struct store *, const char *, const char *,
+		    time_t);
 static int	store_position_row(struct store *, const char *, uint32_t *,
 		    uint32_t *, uint32_t *);
 
@@ -328,6 +347,8 @@ store_migrate(struct store *s, char **cause)
 	if (version < 3 && store_exec(s, store_schema_v3) == -1)
 		goto fail;
 	if (version < 4 && store_exec(s, store_schema_v4) == -1)
+		goto fail;
+	if (version < 5 && store_exec(s, store_schema_v5) == -1)
 		goto fail;
 	if (version < STORE_VERSION && store_exec(s,
 	    "PRAGMA user_version = " STORE_VERSION_STR) == -1)
@@ -1454,4 +1475,149 @@ fail:
 	*cause = xasprintf("%s: forget: %s", s->path, sqlite3_errmsg(s->db));
 	store_rollback(s);
 	return (-1);
+}
+
+int
+store_health_set(struct store *s, const char *key, int64_t value)
+{
+	sqlite3_stmt	*st;
+
+	st = store_prepare(s, "INSERT INTO health (key, value) VALUES (?1, "
+	    "?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+	if (st == NULL)
+		return (-1);
+	store_bind_text(st, 1, key);
+	sqlite3_bind_int64(st, 2, value);
+	return (store_done(s, st));
+}
+
+int64_t
+store_health_get(struct store *s, const char *key)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v = 0;
+
+	if ((st = store_prepare(s, "SELECT value FROM health WHERE key = "
+	    "?1")) == NULL)
+		return (0);
+	store_bind_text(st, 1, key);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return (v);
+}
+
+int
+store_problem_fail(struct store *s, const char *kind, time_t now,
+    const char *error, struct store_problem *pr)
+{
+	sqlite3_stmt	*st;
+
+	/*
+	 * Failing again before the recovery mail went out is the same
+	 * outage: its start and its alert stay.
+	 */
+	st = store_prepare(s, "INSERT INTO problems (kind, since, last_at, "
+	    "error) VALUES (?1, ?2, ?2, ?3) ON CONFLICT (kind) DO UPDATE SET "
+	    "last_at = ?2, error = ?3, recovered_at = NULL");
+	if (st == NULL)
+		return (-1);
+	store_bind_text(st, 1, kind);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	store_bind_text(st, 3, error);
+	if (store_done(s, st) == -1)
+		return (-1);
+	return (store_problem_get(s, kind, pr) == 1 ? 0 : -1);
+}
+
+int
+store_problem_get(struct store *s, const char *kind, struct store_problem *pr)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(pr, 0, sizeof *pr);
+	if ((st = store_prepare(s, "SELECT since, last_at, error, "
+	    "coalesce(alerted_at, 0), coalesce(recovered_at, 0) FROM "
+	    "problems WHERE kind = ?1")) == NULL)
+		return (-1);
+	store_bind_text(st, 1, kind);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		pr->since = (time_t)sqlite3_column_int64(st, 0);
+		pr->last_at = (time_t)sqlite3_column_int64(st, 1);
+		snprintf(pr->error, sizeof pr->error, "%s",
+		    (const char *)sqlite3_column_text(st, 2));
+		pr->alerted_at = (time_t)sqlite3_column_int64(st, 3);
+		pr->recovered_at = (time_t)sqlite3_column_int64(st, 4);
+	}
+	sqlite3_finalize(st);
+	return (rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1);
+}
+
+int
+store_problem_mark(struct store *s, const char *kind, const char *column,
+    time_t at)
+{
+	const char	*sql;
+
+	if (strcmp(column, "alerted_at") == 0)
+		sql = "UPDATE problems SET alerted_at = ?2 WHERE kind = ?1";
+	else if (strcmp(column, "recovered_at") == 0)
+		sql = "UPDATE problems SET recovered_at = ?2 WHERE kind = ?1 "
+		    "AND recovered_at IS NULL";
+	else
+		return (-1);
+	return (store_step_kind(s, sql, kind, at));
+}
+
+int
+store_problem_clear(struct store *s, const char *kind)
+{
+	return (store_step_kind(s, "DELETE FROM problems WHERE kind = ?1",
+	    kind, 0));
+}
+
+/* A statement on one problem kind (?1) with a time (?2, if used). */
+static int
+store_step_kind(struct store *s, const char *sql, const char *kind,
+    time_t at)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_prepare(s, sql)) == NULL)
+		return (-1);
+	store_bind_text(st, 1, kind);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)at);
+	return (store_done(s, st));
+}
+
+int
+store_outbox_counts(struct store *s, struct store_outbox_counts *c,
+    time_t failed_since)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(c, 0, sizeof *c);
+	if ((st = store_prepare(s, "SELECT (SELECT count(*) FROM outbox "
+	    "WHERE status = 'pending'), (SELECT coalesce(min(m.received), 0) "
+	    "FROM outbox o JOIN messages m ON m.id = o.message_id WHERE "
+	    "o.status = 'pending'), (SELECT count(*) FROM outbox o JOIN "
+	    "messages m ON m.id = o.message_id WHERE o.status = 'failed' AND "
+	    "m.received >= ?1), (SELECT coalesce(max(sent_at), 0) FROM "
+	    "replies), (SELECT count(*) FROM messages)")) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)failed_since);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		c->pending = sqlite3_column_int64(st, 0);
+		c->oldest_pending = (time_t)sqlite3_column_int64(st, 1);
+		c->failed = sqlite3_column_int64(st, 2);
+		c->last_sent = (time_t)sqlite3_column_int64(st, 3);
+		c->messages = sqlite3_column_int64(st, 4);
+	}
+	sqlite3_finalize(st);
+	return (rc == SQLITE_ROW ? 0 : -1);
 }

@@ -208,6 +208,44 @@ struct store_forgotten {
 int		 store_forget(struct store *, const char *addr,
 		    struct store_forgotten *, char **cause);
 
+/*
+ * Health (`triaged status`, alerts): named figures such as the last
+ * pass's end and duration; 0 when never set.
+ */
+int		 store_health_set(struct store *, const char *key,
+		    int64_t value);
+int64_t		 store_health_get(struct store *, const char *key);
+
+/* An open problem: "imap" (the inbox cannot be read), "smtp". */
+struct store_problem {
+	time_t	since;		/* first failure of this run */
+	time_t	last_at;	/* latest failure */
+	char	error[512];	/* its cause, never message content */
+	time_t	alerted_at;	/* last alert sent, 0 none */
+	time_t	recovered_at;	/* recovered, recovery mail not yet sent */
+};
+/* Note a failure (opening the problem if needed) and read it back. */
+int		 store_problem_fail(struct store *, const char *kind,
+		    time_t now, const char *error, struct store_problem *);
+/* 1 with *pr filled when the problem is recorded, 0 when not, -1. */
+int		 store_problem_get(struct store *, const char *kind,
+		    struct store_problem *);
+/* Set "alerted_at" or "recovered_at" of the problem to at. */
+int		 store_problem_mark(struct store *, const char *kind,
+		    const char *column, time_t at);
+int		 store_problem_clear(struct store *, const char *kind);
+
+/* The outbox and history figures of `triaged status`. */
+struct store_outbox_counts {
+	int64_t	pending;
+	time_t	oldest_pending;	/* received time of the oldest, 0 none */
+	int64_t	failed;		/* failed replies to mail since a time */
+	time_t	last_sent;	/* 0: none */
+	int64_t	messages;	/* triaged in all */
+};
+int		 store_outbox_counts(struct store *,
+		    struct store_outbox_counts *, time_t failed_since);
+
 /* One row of `triaged queue`. */
 struct store_row {
 	int64_t		 id;

@@ -268,6 +268,39 @@ test_secret_file_mode(void **state)
 	s.file = NULL;
 }
 
+/* [alerts]: defaults, and a bad address named at its line. */
+static void
+test_alerts(void **state)
+{
+	struct diag	 d;
+	struct conf	*conf;
+	char		*text;
+
+	conf = load(good, &d);
+	assert_non_null(conf);
+	assert_null(conf->alerts.to);
+	assert_int_equal(conf->alerts.after, 30 * 60);
+	conf_free(conf);
+	diag_free(&d);
+
+	text = xasprintf("%s[alerts]\nto = admin@practice.example\n"
+	    "after = 5m\n", good);
+	conf = load(text, &d);
+	assert_non_null(conf);
+	assert_string_equal(conf->alerts.to, "admin@practice.example");
+	assert_int_equal(conf->alerts.after, 300);
+	conf_free(conf);
+	diag_free(&d);
+	free(text);
+
+	text = xasprintf("%s[alerts]\nto = Admin <admin@practice.example>\n",
+	    good);
+	assert_null(load(text, &d));
+	assert_true(has_diag(&d, "triaged.conf:24: [alerts] to"));
+	diag_free(&d);
+	free(text);
+}
+
 static void
 test_secret_file_missing(void **state)
 {
@@ -498,6 +531,7 @@ main(void)
 		cmocka_unit_test(test_secret_command),
 		cmocka_unit_test(test_secret_command_bounded),
 		cmocka_unit_test(test_secret_file_missing),
+		cmocka_unit_test(test_alerts),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_known_and_relays),

@@ -129,29 +129,36 @@ struct decide_case {
 };
 
 static const struct decide_case cases[] = {
-	{ "no facts (classify): answered", INQUIRY, 0, 0, 0, { 0, 0 }, 0,
+	{ "no facts (classify): answered", INQUIRY, 0, 0, 0, { 0, 0, 0, 0 }, 0,
 	    1, STORE_PENDING, NULL, 1 },
-	{ "history says nothing: answered", INQUIRY, 0, 0, 1, { 0, 0 }, 0,
+	{ "history says nothing: answered", INQUIRY, 0, 0, 1, { 0, 0, 0, 0 }, 0,
 	    1, STORE_PENDING, NULL, 1 },
-	{ "replied in the window", INQUIRY, 0, 0, 1, { 1, 0 }, 0, 1,
+	{ "replied in the window", INQUIRY, 0, 0, 1, { 1, 0, 0, 0 }, 0, 1,
 	    STORE_SUPPRESSED, "window", 0 },
 	{ "window unreadable: decide later, never guess", INQUIRY, 0, 0, 1,
-	    { -1, 0 }, -1, 1, STORE_HANDLED, NULL, 0 },
-	{ "found in the Sent folder", INQUIRY, 0, 0, 1, { 0, 1 }, 0, 1,
+	    { -1, 0, 0, 0 }, -1, 1, STORE_HANDLED, NULL, 0 },
+	{ "found in the Sent folder", INQUIRY, 0, 0, 1, { 0, 1, 0, 0 }, 0, 1,
 	    STORE_HANDLED, "known-sender", 0 },
-	{ "Sent folder unknown: answered", INQUIRY, 0, 0, 1, { 0, -1 }, 0,
+	{ "Sent folder unknown: answered", INQUIRY, 0, 0, 1, { 0, -1, 0, 0 }, 0,
 	    1, STORE_PENDING, NULL, 1 },
-	{ "first run", INQUIRY, 1, 0, 1, { 0, 0 }, 0, 1, STORE_HANDLED,
+	{ "first run", INQUIRY, 1, 0, 1, { 0, 0, 0, 0 }, 0, 1, STORE_HANDLED,
 	    "first-run", 0 },
-	{ "first run wins over a broken window", INQUIRY, 1, 0, 1, { -1, 0 },
+	{ "first run wins over a broken window", INQUIRY, 1, 0, 1, { -1, 0, 0, 0 },
 	    0, 1, STORE_HANDLED, "first-run", 0 },
-	{ "older than reply_max_age", INQUIRY, 0, 4 * 86400, 1, { 0, 0 }, 0,
+	{ "older than reply_max_age", INQUIRY, 0, 4 * 86400, 1, { 0, 0, 0, 0 }, 0,
 	    1, STORE_SUPPRESSED, "too-old", 0 },
 	/* List mail is not an inquiry: handled, with the guard's reason. */
-	{ "a list", LIST_INQUIRY, 0, 0, 1, { -1, 0 }, 0, 0, STORE_HANDLED,
+	{ "a list", LIST_INQUIRY, 0, 0, 1, { -1, 0, 0, 0 }, 0, 0, STORE_HANDLED,
 	    "list", 0 },
-	{ "known_senders", KNOWN_INQUIRY, 0, 0, 1, { -1, 0 }, 0, 0,
+	{ "known_senders", KNOWN_INQUIRY, 0, 0, 1, { -1, 0, 0, 0 }, 0, 0,
 	    STORE_HANDLED, "known-sender", 0 },
+	/* The mailbox is the backup of a state that starts afresh. */
+	{ "a $Triage_ keyword: triaged before", INQUIRY, 0, 0, 1,
+	    { 0, 0, 1, 0 }, 0, 1, STORE_HANDLED, "already-triaged", 0 },
+	{ "a reply in Sent: answered before", INQUIRY, 1, 0, 1,
+	    { 0, 0, 0, 1 }, 0, 1, STORE_HANDLED, "already-answered", 0 },
+	{ "the keyword also wins over a broken window", INQUIRY, 0, 0, 1,
+	    { -1, 0, 1, 0 }, 0, 1, STORE_HANDLED, "already-triaged", 0 },
 };
 
 /* Every case: judge, then decide with the case's facts. */
@@ -192,7 +199,7 @@ static void
 test_decide_deterministic(void **state)
 {
 	struct fixture		*f = *state;
-	struct decide_facts	 facts = { 0, 0 };
+	struct decide_facts	 facts = { 0, 0, 0, 0 };
 	struct decision		 a, b;
 	struct msg		*m;
 

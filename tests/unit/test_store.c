@@ -833,7 +833,7 @@ test_file_mode_and_pragmas(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 4);
+	assert_int_equal(sqlite3_column_int(st, 0), 5);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 
@@ -871,7 +871,7 @@ test_newer_schema_refused(void **state)
 	free(cause);
 	/* Leave a usable store for teardown. */
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL);
+	sqlite3_exec(db, "PRAGMA user_version = 5", NULL, NULL, NULL);
 	sqlite3_close(db);
 	reopen(f);
 }
@@ -975,6 +975,7 @@ test_migrate_v1(void **state)
 	    "ALTER TABLE outbox DROP COLUMN claimed; DROP TABLE meta; "
 	    "DROP INDEX messages_retention; "
 	    "ALTER TABLE messages DROP COLUMN erased; "
+	    "DROP TABLE problems; DROP TABLE health; "
 	    /* Version 1 kept the reply window's addresses in the clear. */
 	    "INSERT INTO replies (sender, template, sent_at) VALUES "
 	    "('old@example.org', 'individual', 500); "
