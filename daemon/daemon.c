@@ -6,8 +6,10 @@
  * ever breaking an IMAP or SMTP exchange half-way.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "imap.h"
@@ -34,15 +36,52 @@ daemon_do_reload(struct pipeline *p)
 	diag_free(&diag);
 }
 
+/*
+ * Was the failure a refused login? Trying again fast only risks a lockout
+ * by the provider; anything else (a server restarting, a network gap) is
+ * worth trying again at once.
+ */
+static int
+daemon_auth_failure(const char *cause)
+{
+	return (strstr(cause, "LOGIN failed") != NULL ||
+	    strstr(cause, "AUTHENTICATE XOAUTH2 failed") != NULL);
+}
+
+/*
+ * The next wait before reconnecting: 1 s doubling to 10 s (a restarted
+ * server is found within seconds of its return), or to 5 min after a
+ * refused login.
+ */
+static time_t
+daemon_backoff(time_t last, int auth)
+{
+	time_t	next = last == 0 ? 1 : last * 2;
+	time_t	max = auth ? 300 : 10;
+
+	return (next > max ? max : next);
+}
+
+/* 75% to 125% of t: many instances do not reconnect in step. */
+static time_t
+daemon_jitter(time_t t)
+{
+	time_t	j = t * (75 + random() % 51) / 100;
+
+	return (j > 0 ? j : 1);
+}
+
 int
 daemon_run(struct pipeline *p)
 {
 	char			*cause = NULL;
 	time_t			 backoff = 0;
+	int			 auth;
 	enum pipeline_status	 st;
 	int			 r;
 
 	sig_setup();
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	log_info("started; watching %s", p->conf->imap.mailbox);
 	while (!sig_stop()) {
 		if (sig_take_reload())
@@ -60,15 +99,13 @@ daemon_run(struct pipeline *p)
 			return (EX_CONFIG);
 		}
 		if (st != PIPELINE_OK) {
+			auth = cause != NULL && daemon_auth_failure(cause);
 			log_warnx("%s", cause != NULL ? cause : "pass failed");
 			free(cause);
 			cause = NULL;
 			pipeline_disconnect(p);
-			/* 5 s doubling up to 5 min between attempts. */
-			backoff = backoff == 0 ? 5 : backoff * 2;
-			if (backoff > 300)
-				backoff = 300;
-			sig_sleep(backoff);
+			backoff = daemon_backoff(backoff, auth);
+			sig_sleep(daemon_jitter(backoff));
 			continue;
 		}
 		backoff = 0;
@@ -78,7 +115,9 @@ daemon_run(struct pipeline *p)
 				daemon_do_reload(p);
 			continue;
 		}
-		r = imap_wait(p->imap, (unsigned)p->conf->triage.poll_interval,
+		/* Wake for new mail, or when a deferred reply is due. */
+		r = imap_wait(p->imap, pipeline_next_wake(p,
+		    (unsigned)p->conf->triage.poll_interval),
 		    &cause);
 		if (r == -1) {
 			log_warnx("%s", cause != NULL ? cause :

@@ -23,6 +23,9 @@
 #include "store.h"
 #include "xmalloc.h"
 
+/* Probing a failed SMTP server: first after 2 s, then at most every 8 s. */
+#define PIPELINE_PROBE_FIRST	2
+#define PIPELINE_PROBE_MAX	8
 /* Give up on a reply after this many temporary failures (about 2 days). */
 #define PIPELINE_MAX_ATTEMPTS	16
 /* How long the Sent folder's answer about a sender is trusted. */
@@ -853,8 +856,11 @@ pipeline_flush(struct pipeline *p, char **cause)
 	if ((rc = pipeline_open_store(p, cause)) != PIPELINE_OK)
 		return (rc);
 	pipeline_mark_unrecorded(p);
-	/* The server failed earlier in this pass: wait for the next one. */
-	if (p->smtp_down)
+	/*
+	 * The server failed earlier in this pass, or lately: nothing is
+	 * sent (nor waited for) until its next probe is due.
+	 */
+	if (p->smtp_down || now < p->smtp_probe_at)
 		return (PIPELINE_OK);
 	if (store_pending(p->store, now, &rows, &n) == -1) {
 		*cause = xstrdup("cannot read the outbox");
@@ -896,6 +902,8 @@ pipeline_flush(struct pipeline *p, char **cause)
 		switch (st) {
 		case SMTP_SENT:
 			p->smtp_worked = 1;
+			p->smtp_probe_at = 0;
+			p->smtp_probe_wait = 0;
 			sent++;
 			pipeline_mark_sent(p, rows[i].id, now);
 			log_info("%s: uid %u: reply sent", rows[i].mailbox,
@@ -908,10 +916,24 @@ pipeline_flush(struct pipeline *p, char **cause)
 				    why);
 			}
 			break;
-		case SMTP_TEMP:
 		case SMTP_DOWN:
-			if (st == SMTP_DOWN)
-				pipeline_smtp_failed(p, logged);
+			/*
+			 * The server's failure, not this reply's: it is not
+			 * charged, and goes as soon as a probe finds the
+			 * server back (2 s, doubling to 8 s, so replies leave
+			 * within about 10 s of its return).
+			 */
+			pipeline_smtp_failed(p, logged);
+			p->smtp_probe_wait = p->smtp_probe_wait == 0 ?
+			    PIPELINE_PROBE_FIRST : p->smtp_probe_wait * 2;
+			if (p->smtp_probe_wait > PIPELINE_PROBE_MAX)
+				p->smtp_probe_wait = PIPELINE_PROBE_MAX;
+			p->smtp_probe_at = now + p->smtp_probe_wait;
+			store_mark_retry(p->store, rows[i].id, now, why, 0);
+			log_warnx("%s: uid %u: reply deferred: %s",
+			    rows[i].mailbox, rows[i].uid, logged);
+			break;
+		case SMTP_TEMP:
 			if (rows[i].attempts + 1 >= PIPELINE_MAX_ATTEMPTS) {
 				pipeline_smtp_failed(p, logged);
 				store_mark_failed(p->store, rows[i].id, why);
@@ -1264,8 +1286,11 @@ pipeline_pass(struct pipeline *p, char **cause)
 		return (pipeline_end(p, rc));
 	p->uidvalidity = uidvalidity;
 
-	/* Whatever a crash left unsent or unfiled goes first. */
-	pipeline_flush_logged(p);
+	/*
+	 * New mail is triaged, filed and flagged before anything is sent: a
+	 * slow or frozen SMTP server never delays a crisis flag. What a
+	 * crash or an outage left unsent goes at the end of the pass.
+	 */
 
 	/* Messages to fetch again, one at a time. */
 	if (store_refetch_due(p->store, mailbox, uidvalidity, now, &uids,
@@ -1305,17 +1330,19 @@ pipeline_pass(struct pipeline *p, char **cause)
 			*cause = xstrdup("cannot record the mailbox position");
 			return (PIPELINE_TEMP);
 		}
-		/* Answer and file each batch before fetching the next. */
-		if (!stopped)
-			pipeline_flush_logged(p);
+		/* File, then answer, each batch before fetching the next. */
 		if (pipeline_file(p, mailbox, uidvalidity, cause) != 0) {
 			free(uids);
 			return (pipeline_end(p, PIPELINE_UNAVAILABLE));
 		}
+		if (!stopped)
+			pipeline_flush_logged(p);
 	}
 	free(uids);
 	if (nuids == 0 && pipeline_file(p, mailbox, uidvalidity, cause) != 0)
 		return (pipeline_end(p, PIPELINE_UNAVAILABLE));
+	if (!stopped)
+		pipeline_flush_logged(p);
 	pipeline_retention(p, now);
 	if (stopped)
 		log_info("%s: stop asked for; the rest waits for the next "
@@ -1365,4 +1392,21 @@ pipeline_once(struct pipeline *p, char **cause)
 		alert_failure(p->conf, p->store, ALERT_SMTP, p->smtp_failure,
 		    now);
 	return (rc);
+}
+
+unsigned
+pipeline_next_wake(struct pipeline *p, unsigned max)
+{
+	time_t		due, now = time(NULL);
+	unsigned	wait = max;
+
+	if (p->store == NULL || store_next_try(p->store, &due) != 1)
+		return (max);
+	if (due < p->smtp_probe_at)
+		due = p->smtp_probe_at;
+	if (due <= now)
+		return (1);
+	if ((time_t)wait > due - now)
+		wait = (unsigned)(due - now);
+	return (wait > 0 ? wait : 1);
 }

@@ -37,6 +37,8 @@ struct pipeline {
 	struct pipeline_sent	*unrecorded;	/* sent, record pending */
 	size_t			 nunrecorded;
 	int			 smtp_down;	/* SMTP failed in this pass */
+	time_t			 smtp_probe_at;	/* failed: try it again then */
+	time_t			 smtp_probe_wait; /* the current probe delay */
 	int			 smtp_worked;	/* a reply went out this pass */
 	char			*smtp_failure;	/* why replies fail, this pass */
 	time_t			 retention_at;	/* last retention sweep */
@@ -91,6 +93,11 @@ int	pipeline_load(struct pipeline *, const char *confpath, struct diag *);
  */
 int	pipeline_reload(struct pipeline *, struct diag *);
 void	pipeline_free(struct pipeline *);
+/*
+ * Seconds until something is due that a pass should do even without new
+ * mail (a deferred reply, a probe of a failed SMTP server), at most max.
+ */
+unsigned	pipeline_next_wake(struct pipeline *, unsigned max);
 
 /* Classify and guard one parsed message: the first half of a decision. */
 void	pipeline_judge(const struct pipeline *, const struct msg *,

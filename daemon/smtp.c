@@ -28,6 +28,11 @@
 #include "xmalloc.h"
 
 #define SMTP_TIMEOUT	60		/* seconds, when the config has 0 */
+/*
+ * Connecting, up to the greeting: a server that accepts TCP but never
+ * speaks (frozen, overloaded) holds a pass for 5 s at most, not a minute.
+ */
+#define SMTP_CONNECT_TIMEOUT 5
 #define SMTP_REPLY_MAX	400		/* bytes of server text kept */
 #define SMTP_ADDR_MAX	254
 
@@ -223,7 +228,8 @@ smtp_open(const struct conf *conf, char **cause)
 	}
 	curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT, timeout);
+	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT,
+	    timeout < SMTP_CONNECT_TIMEOUT ? timeout : SMTP_CONNECT_TIMEOUT);
 	curl_easy_setopt(s->curl, CURLOPT_SERVER_RESPONSE_TIMEOUT, timeout);
 	/* The whole exchange: connect, TLS, AUTH, MAIL, RCPT, DATA. */
 	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT, 3 * timeout);

@@ -1621,3 +1621,22 @@ store_outbox_counts(struct store *s, struct store_outbox_counts *c,
 	sqlite3_finalize(st);
 	return (rc == SQLITE_ROW ? 0 : -1);
 }
+
+int
+store_next_try(struct store *s, time_t *due)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_prepare(s, "SELECT min(next_try) FROM outbox WHERE "
+	    "status = 'pending'")) == NULL)
+		return (-1);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*due = (time_t)sqlite3_column_int64(st, 0);
+		rc = 1;
+	} else
+		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return (rc);
+}

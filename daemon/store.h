@@ -143,6 +143,8 @@ struct store_pending {
 int		 store_pending(struct store *, time_t now,
 		    struct store_pending **, size_t *);
 void		 store_pending_free(struct store_pending *, size_t);
+/* When the next pending reply is due: 1 with *due, 0 none pending, -1. */
+int		 store_next_try(struct store *, time_t *due);
 /* The server took it: outbox sent, message replied, history row. */
 int		 store_mark_sent(struct store *, int64_t id, time_t now);
 /*
