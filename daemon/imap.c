@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <netdb.h>
@@ -33,7 +34,13 @@
 #include "mime.h"
 #include "xmalloc.h"
 
-#define IMAP_IDLE_MAX	(25 * 60)	/* re-IDLE well before 29 minutes */
+/*
+ * IDLE is ended and begun again every 30 s, and the server must confirm
+ * the end within 10 s: a server that stopped (it still answers TCP
+ * keepalives) is found within a minute, not at the next command.
+ */
+#define IMAP_IDLE_MAX	30
+#define IMAP_CHECK_TIMEOUT 10
 #define IMAP_HEADER_MAX	(1024 * 1024)	/* cap on one message's header */
 #define IMAP_TEXT_MAX	200		/* server text quoted in a cause */
 #define IMAP_LOGOUT_TIMEOUT 5		/* seconds to wait for LOGOUT */
@@ -43,6 +50,7 @@ struct imap {
 	char		*host;
 	char		*sent;		/* the \Sent mailbox, once found */
 	size_t		 fetch_max;	/* text bytes per message */
+	unsigned	 timeout;	/* [imap] timeout, seconds */
 	int		 dead;		/* the session cannot be used */
 };
 
@@ -524,6 +532,48 @@ imap_connect_hint(const struct conf_imap *c, int r)
 	return ("");
 }
 
+/*
+ * Change the read timeout of a live session. mailimap_set_timeout alone
+ * reaches only connections made after it: the stream's low level keeps
+ * the timeout it was connected with, so it is set there too.
+ */
+static void
+imap_set_timeout(struct imap *im, unsigned secs)
+{
+	mailstream_low	*low;
+
+	mailimap_set_timeout(im->m, secs);
+	if (im->m->imap_stream != NULL &&
+	    (low = mailstream_get_low(im->m->imap_stream)) != NULL)
+		mailstream_low_set_timeout(low, secs);
+}
+
+/*
+ * TCP keepalive (first probe after 30 s idle, then every 10 s, 3 lost
+ * ones end it): a link that a NAT box or a dead peer dropped is noticed
+ * during a long IDLE. A stopped server process is found by the IDLE
+ * check instead, since its kernel still answers the probes.
+ */
+static void
+imap_keepalive(struct imap *im)
+{
+	mailstream_low	*low;
+	int		 fd, on = 1, idle = 30, intvl = 10, cnt = 3;
+
+	if (im->m->imap_stream == NULL ||
+	    (low = mailstream_get_low(im->m->imap_stream)) == NULL ||
+	    (fd = mailstream_low_get_fd(low)) < 0)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) == -1 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle,
+	    sizeof idle) == -1 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
+	    sizeof intvl) == -1 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt) == -1)
+		log_debug("imap: %s: TCP keepalive: %s", im->host,
+		    strerror(errno));
+}
+
 /* Ask for CAPABILITY again (stale after STARTTLS, LIBRARIES 1.1). */
 static int
 imap_refresh_capability(struct imap *im, char **cause)
@@ -573,6 +623,7 @@ imap_open(const struct conf *conf, char **cause)
 	if ((im->m = mailimap_new(0, NULL)) == NULL)
 		fatalx("mailimap_new: out of memory");
 	mailimap_set_timeout(im->m, c->timeout);
+	im->timeout = c->timeout;
 
 	if (c->tls == CONF_TLS_IMPLICIT)
 		r = mailimap_ssl_connect_with_callback(im->m, im->host,
@@ -587,6 +638,7 @@ imap_open(const struct conf *conf, char **cause)
 		goto fail;
 	}
 	preauth = r == MAILIMAP_NO_ERROR_AUTHENTICATED;
+	imap_keepalive(im);
 
 	if (c->tls == CONF_TLS_STARTTLS) {
 		/* After PREAUTH, STARTTLS is impossible: never go plain. */
@@ -637,7 +689,7 @@ imap_close(struct imap **imp)
 		return;
 	if (im->m != NULL) {
 		if (!im->dead && im->m->imap_stream != NULL) {
-			mailimap_set_timeout(im->m, IMAP_LOGOUT_TIMEOUT);
+			imap_set_timeout(im, IMAP_LOGOUT_TIMEOUT);
 			mailimap_logout(im->m);
 		}
 		/* mailimap_free would send LOGOUT: not on a dead session. */
@@ -1328,8 +1380,12 @@ imap_wait_idle(struct imap *im, time_t deadline, const sigset_t *orig,
 				return (-1);
 			}
 		}
-		if ((r = mailimap_idle_done(im->m)) != MAILIMAP_NO_ERROR)
-			return (imap_fail(im, r, "IDLE DONE", cause));
+		imap_set_timeout(im, IMAP_CHECK_TIMEOUT);
+		r = mailimap_idle_done(im->m);
+		imap_set_timeout(im, im->timeout);
+		if (r != MAILIMAP_NO_ERROR)
+			return (imap_fail(im, r, "IDLE DONE (no answer within "
+			    "10 s: the server stopped responding)", cause));
 		si = im->m->imap_selection_info;
 		if (si != NULL && si->sel_has_exists) {
 			si->sel_has_exists = 0;
