@@ -410,6 +410,13 @@ tb_flags()
 	"$TB_PYTHON" "$TB_LIBDIR/tb.py" flags "$@"
 }
 
+# Remove the $Triage_ keywords of USER's MAILBOX: a fresh state then meets
+# the mailbox as never triaged (triaged answers nothing a keyword marks).
+tb_unkeyword()
+{
+	"$TB_PYTHON" "$TB_LIBDIR/tb.py" unkeyword "$@"
+}
+
 # Print "uid internaldate-epoch size" for every message of USER's MAILBOX.
 tb_dates()
 {

@@ -84,6 +84,9 @@ queue_field "$TB_DIR/a.conf" "$lena" error |
 grep -q 's3cret\|password' "$TB_DIR/a.log" && tb_fail "a secret in the log"
 
 # smtps:// with the bed's CA: delivered once over TLS, marked replied.
+# (Each case starts a fresh state on the same message: the keyword the
+# last one filed would mark it triaged already.)
+tb_unkeyword "$TB_USER" INBOX
 tb_conf "$TB_DIR/b.conf" triage.first_run=reply "triage.state=$TB_DIR/b.db" \
     "smtp.url=smtps://127.0.0.1:$tls_port" "smtp.ca_file=$TB_CA"
 "$TRIAGED" -c "$TB_DIR/b.conf" once 2>"$TB_DIR/b.log" ||
@@ -102,17 +105,20 @@ check_envelope "$tls_dir/mail/1.json" "$lena" || tb_fail "smtps envelope"
     tb_fail "state file mode $(stat -c %a "$TB_DIR/b.db")"
 
 # Plain SMTP on loopback with injected failures: 4xx stays pending,
-# 5xx is failed with the server's text, the rest is delivered.
+# 5xx is failed with the server's text; the inquiry case b answered is
+# found answered in Sent and not answered again.
 tb_append "$TB_USER" INBOX "$samples/01-crisis.eml" >/dev/null
 tb_append "$TB_USER" INBOX "$samples/03-couples.eml" >/dev/null
 tb_smtp_fail "maya.r 450 4.2.0 mailbox busy" "sam.t 550 5.1.1 no such user"
+tb_unkeyword "$TB_USER" INBOX
 tb_conf "$TB_DIR/c.conf" triage.first_run=reply "triage.state=$TB_DIR/c.db"
 "$TRIAGED" -c "$TB_DIR/c.conf" once 2>"$TB_DIR/c.log" ||
     tb_fail "once (c) failed: $(cat "$TB_DIR/c.log")"
-tb_wait_smtp 1 5
-sleep 0.3
-[ "$(tb_smtp_count)" = 1 ] || tb_fail "expected 1 reply, got $(tb_smtp_count)"
-check_envelope "$TB_SMTP_DIR/1.json" "$lena" || tb_fail "smtp envelope"
+sleep 0.5
+# Lena's inquiry has the reply of case b in Sent: not answered again.
+[ "$(tb_smtp_count)" = 0 ] || tb_fail "expected no delivery, got $(tb_smtp_count)"
+[ "$(queue_field "$TB_DIR/c.conf" "$lena" suppressed)" = already-answered ] ||
+    tb_fail "an inquiry answered in Sent was not recognised"
 [ "$(queue_field "$TB_DIR/c.conf" maya.r@client.example status)" = pending ] ||
     tb_fail "the 450 reply is not pending"
 queue_field "$TB_DIR/c.conf" maya.r@client.example error |

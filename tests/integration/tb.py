@@ -163,6 +163,23 @@ def cmd_flags(user, mbox):
     c.logout()
 
 
+def cmd_unkeyword(user, mbox):
+    """Remove every $Triage_ keyword in mbox (a mailbox never triaged)."""
+    c = connect(user)
+    check(*c.select(quote(mbox)), what='SELECT ' + mbox)
+    for meta, _ in fetch_items(c, '(UID FLAGS)'):
+        uid = uid_of(meta)
+        m = re.search(rb'FLAGS \(([^)]*)\)', meta)
+        if uid is None or not m:
+            continue
+        kws = [f for f in m.group(1).decode().split()
+               if f.lower().startswith('$triage_')]
+        if kws:
+            check(*c.uid('STORE', str(uid), '-FLAGS.SILENT',
+                         '(%s)' % ' '.join(kws)), what='UID STORE')
+    c.logout()
+
+
 def cmd_dates(user, mbox):
     c = connect(user)
     select(c, mbox)
@@ -279,6 +296,7 @@ COMMANDS = {
     'append': cmd_append,
     'append-inquiries': cmd_append_inquiries,
     'flags': cmd_flags,
+    'unkeyword': cmd_unkeyword,
     'dates': cmd_dates,
     'fetch-all': cmd_fetch_all,
     'list': cmd_list,
