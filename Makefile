@@ -100,7 +100,15 @@ integration: $(BIN)
 	    TB_TEST_TIMEOUT=$${TB_TEST_TIMEOUT:-$(TEST_TIMEOUT)} \
 	    sh tests/integration/run.sh
 
-check: unit integration bench-smoke fuzz-smoke
+# Everything, one line per test and a summary line (tests/check.sh); V=1
+# shows what passing steps print too.
+check: $(BIN) $(UNIT_BINS) $(OBJDIR)/bench_classify obj-fuzz/fuzz_mime \
+    obj-fuzz/fuzz_rules
+	@UNIT_BINS="$(UNIT_BINS)" TRIAGED=$(CURDIR)/$(BIN) \
+	    BENCH_BIN=$(OBJDIR)/bench_classify MAKE="$(MAKE)" \
+	    CHECK_LOGS=$(CURDIR)/$(OBJDIR)/check-logs \
+	    TB_TEST_TIMEOUT=$${TB_TEST_TIMEOUT:-$(TEST_TIMEOUT)} \
+	    sh tests/check.sh
 
 demo:
 	@bash tests/demo.sh
