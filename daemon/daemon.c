@@ -49,15 +49,15 @@ daemon_auth_failure(const char *cause)
 }
 
 /*
- * The next wait before reconnecting: 1 s doubling to 10 s (a restarted
- * server is found within seconds of its return), or to 5 min after a
- * refused login.
+ * The next wait before reconnecting: 1 s doubling to 8 s (with the jitter
+ * at most 10 s: a restarted server is found within 10 s of its return),
+ * or to 5 min after a refused login.
  */
 static time_t
 daemon_backoff(time_t last, int auth)
 {
 	time_t	next = last == 0 ? 1 : last * 2;
-	time_t	max = auth ? 300 : 10;
+	time_t	max = auth ? 300 : 8;
 
 	return (next > max ? max : next);
 }

@@ -20,13 +20,15 @@ failed=
 step()
 {
 	name=$1
+	log=$logs/$(echo "$1" | tr / -).log
 	shift
 	start=$(date +%s)
 	if [ "${V:-0}" = 1 ]; then
-		"$@" 2>&1 | tee "$logs/$name.log"
+		"$@" >"$log" 2>&1
 		rc=$?
+		cat "$log"
 	else
-		"$@" >"$logs/$name.log" 2>&1
+		"$@" >"$log" 2>&1
 		rc=$?
 	fi
 	secs=$(($(date +%s) - start))
@@ -35,7 +37,7 @@ step()
 		pass=$((pass + 1))
 	else
 		echo "FAIL $name (exit $rc, ${secs}s); log follows"
-		[ "${V:-0}" = 1 ] || sed 's/^/    /' "$logs/$name.log"
+		[ "${V:-0}" = 1 ] || sed 's/^/    /' "$log"
 		fail=$((fail + 1))
 		failed="$failed $name"
 	fi

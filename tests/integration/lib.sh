@@ -339,7 +339,20 @@ tb_start()
 	read -r TB_IMAP_PORT TB_IMAPS_PORT <<<"$ports"
 	export TB_IMAP_PORT TB_IMAPS_PORT
 	tb_write_dovecot_conf
+	tb_dovecot_start
 
+	TB_SMTP_PORT=
+	tb_smtp_start
+	echo "test bed up in $((($(date +%s%N) - t0) / 1000000)) ms:" \
+	    "imap $TB_IMAP_PORT imaps $TB_IMAPS_PORT smtp $TB_SMTP_PORT" \
+	    "dir $TB_DIR" >&2
+}
+
+# Start the bed's Dovecot (again, after tb_dovecot_stop: same ports, same
+# mail) and wait until it listens.
+tb_dovecot_start()
+{
+	local i
 	dovecot -F -c "$TB_DOVECOT_CONF" >>"$TB_DIR/dovecot.out" 2>&1 &
 	echo $! >"$TB_DIR/dovecot.pid"
 	for i in $(seq 1 250); do
@@ -352,12 +365,12 @@ tb_start()
 		cat "$TB_DIR/dovecot.out" "$TB_DIR/dovecot.log" >&2
 		tb_fail "dovecot did not start"
 	fi
+}
 
-	TB_SMTP_PORT=
-	tb_smtp_start
-	echo "test bed up in $((($(date +%s%N) - t0) / 1000000)) ms:" \
-	    "imap $TB_IMAP_PORT imaps $TB_IMAPS_PORT smtp $TB_SMTP_PORT" \
-	    "dir $TB_DIR" >&2
+# Stop the bed's Dovecot (an outage of the IMAP server).
+tb_dovecot_stop()
+{
+	tb_kill_pidfile "$TB_DIR/dovecot.pid"
 }
 
 # Stop everything the bed started; safe to call more than once.
