@@ -183,7 +183,7 @@ ssl = yes
 ssl_cert = <$TB_DIR/cert.pem
 ssl_key = <$TB_DIR/key.pem
 ssl_dh = </usr/share/dovecot/dh.pem
-auth_mechanisms = plain login
+auth_mechanisms = plain login${TB_OAUTH2_URL:+ xoauth2 oauthbearer}
 disable_plaintext_auth = no
 lda_mailbox_autocreate = yes
 lda_mailbox_autosubscribe = yes
@@ -199,6 +199,15 @@ passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u $TB_DIR/passwd
 }
+$( [ -n "${TB_OAUTH2_URL:-}" ] && cat <<OAUTH
+# XOAUTH2 logins: tokens checked by the bed's introspection endpoint.
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $TB_DIR/dovecot-oauth2.conf.ext
+}
+OAUTH
+)
 # Static: LMTP accepts any recipient and creates the mailbox.
 userdb {
   driver = static
@@ -348,6 +357,38 @@ tb_start()
 	    "dir $TB_DIR" >&2
 }
 
+# Serve OAuth2 token introspection on loopback (introspect.py) and restart
+# Dovecot with an oauth2 passdb that asks it: XOAUTH2 logins for TB_USER
+# succeed with any token listed in $TB_DIR/oauth2.tokens (none at first).
+tb_oauth2_start()
+{
+	local i
+	: >"$TB_DIR/oauth2.tokens"
+	"$TB_PYTHON" "$TB_LIBDIR/introspect.py" --tokens "$TB_DIR/oauth2.tokens" \
+	    --user "$TB_USER" --port-file "$TB_DIR/oauth2.port" \
+	    --pid-file "$TB_DIR/oauth2.pid" --log "$TB_DIR/oauth2.log" \
+	    >>"$TB_DIR/oauth2.out" 2>&1 &
+	for i in $(seq 1 250); do
+		[ -s "$TB_DIR/oauth2.port" ] && break
+		sleep 0.02
+	done
+	[ -s "$TB_DIR/oauth2.port" ] || tb_fail "introspect.py did not start"
+	TB_OAUTH2_URL=http://127.0.0.1:$(cat "$TB_DIR/oauth2.port")/introspect
+	export TB_OAUTH2_URL
+	cat >"$TB_DIR/dovecot-oauth2.conf.ext" <<EOF
+introspection_mode = post
+introspection_url = $TB_OAUTH2_URL
+tokeninfo_url = $TB_OAUTH2_URL?access_token=
+username_attribute = username
+active_attribute = active
+active_value = true
+EOF
+	chmod 644 "$TB_DIR/dovecot-oauth2.conf.ext"
+	tb_dovecot_stop
+	tb_write_dovecot_conf
+	tb_dovecot_start
+}
+
 # Start the bed's Dovecot (again, after tb_dovecot_stop: same ports, same
 # mail) and wait until it listens.
 tb_dovecot_start()
@@ -379,6 +420,7 @@ tb_stop()
 	[ -n "${TB_DIR:-}" ] && [ -d "$TB_DIR" ] || return 0
 	tb_kill_pidfile "$TB_DIR/smtpd.pid"
 	tb_kill_pidfile "$TB_DIR/dovecot.pid"
+	tb_kill_pidfile "$TB_DIR/oauth2.pid"
 }
 
 # The EXIT trap: hooks, then stop, show server logs on failure, clean up.
