@@ -154,6 +154,23 @@ imap_probe_greeting(const char *host, unsigned port, char *buf, size_t size)
 	    strncmp(buf, "* BYE", 5) == 0);
 }
 
+/* The server of the session being opened or used, for library noise. */
+static const char	*imap_current_host;
+
+/*
+ * libetpan reports a failed TLS read or handshake with gnutls_perror(),
+ * which prints a bare "GnuTLS error: ..." on stderr, naming no connection.
+ * Defined here, ours takes the library's place (the executable's symbol
+ * wins at dynamic linking): the line names the connection and goes to the
+ * log at debug level, since the failed IMAP command is logged anyway.
+ */
+void
+gnutls_perror(int error)
+{
+	log_debug("imap: %s: TLS: %s", imap_current_host != NULL ?
+	    imap_current_host : "(no connection)", gnutls_strerror(error));
+}
+
 /* Does error r leave the session unusable (the caller reconnects)? */
 static int
 imap_fatal_error(int r)
@@ -617,6 +634,7 @@ imap_open(const struct conf *conf, char **cause)
 
 	im = xcalloc(1, sizeof *im);
 	im->host = xstrdup(c->host);
+	imap_current_host = im->host;
 	im->fetch_max = c->fetch_max > 0 ? c->fetch_max : 256 * 1024;
 	if (im->fetch_max > UINT32_MAX)
 		im->fetch_max = UINT32_MAX;
@@ -700,6 +718,8 @@ imap_close(struct imap **imp)
 		}
 		mailimap_free(im->m);
 	}
+	if (imap_current_host == im->host)
+		imap_current_host = NULL;
 	free(im->host);
 	free(im->sent);
 	free(im);

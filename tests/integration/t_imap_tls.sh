@@ -91,6 +91,10 @@ once "$W/implicit-on-plain.conf" 69 \
 tb_conf "$W/starttls-on-tls.conf" imap.tls=starttls imap.timeout=3
 once "$W/starttls-on-tls.conf" 69 \
     "error: .*this port sends no IMAP greeting (it may expect implicit TLS): set tls = implicit"
+# Library noise never reaches the log raw: no bare "GnuTLS error" line
+# from libetpan in any of the failures above.
+! grep -q '^GnuTLS error' "$W/all.log" ||
+    tb_fail "raw library noise: $(grep '^GnuTLS' "$W/all.log" | head -3)"
 closed=$("$TB_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 tb_conf "$W/refused.conf" "imap.port=$closed"
 once "$W/refused.conf" 69 \
