@@ -23,7 +23,14 @@ tb_wait_smtp 3 20 || tb_fail "the backlog did not start: $(tail -3 "$TB_DIR/run.
 tb_dovecot_stop
 down=$(tb_smtp_count)
 echo "Dovecot stopped after $down replies"
-sleep 45
+sleep 40
+# `triaged status`: down (the inbox cannot be read), exit 2.
+rc=0
+"$TRIAGED" -c "$conf" status >"$TB_DIR/status.out" 2>&1 || rc=$?
+[ "$rc" = 2 ] || tb_fail "status during the outage: exit $rc: $(cat "$TB_DIR/status.out")"
+grep -q 'inbox .*FAILING since' "$TB_DIR/status.out" ||
+    tb_fail "status does not say the inbox fails: $(cat "$TB_DIR/status.out")"
+sleep 5
 tb_dovecot_start
 t0=$(date +%s)
 sed 's/^Message-ID: .*/Message-ID: <at-return@client.example>/;
@@ -45,6 +52,9 @@ sleep 1
 [ "$(tb_smtp_count)" = 41 ] || tb_fail "$(tb_smtp_count) replies, expected 41"
 n=$(grep -h -i -m1 '^Message-ID:' "$TB_SMTP_DIR"/*.eml | sort -u | wc -l)
 [ "$n" = 41 ] || tb_fail "only $n distinct replies: one went twice"
+rc=0
+"$TRIAGED" -c "$conf" status >"$TB_DIR/status.out" 2>&1 || rc=$?
+[ "$rc" = 0 ] || tb_fail "status after the return: exit $rc: $(cat "$TB_DIR/status.out")"
 echo "answered $((t1 - t0)) s after the IMAP server came back; backlog complete"
 kill -TERM "$pid"
 wait "$pid" || tb_fail "run exited $? on SIGTERM"

@@ -47,6 +47,12 @@ t1=$(date +%s)
 tb_flags "$TB_USER" INBOX | grep -q '\$Triage_couples' ||
     tb_fail "the couples inquiry was not filed"
 [ "$(tb_smtp_count)" = 0 ] || tb_fail "mail recorded by a frozen server"
+# `triaged status`: degraded (replies are not going out), exit 1.
+rc=0
+"$TRIAGED" -c "$conf" status >"$TB_DIR/status.out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || tb_fail "status with SMTP frozen: exit $rc: $(cat "$TB_DIR/status.out")"
+grep -q 'replies     FAILING' "$TB_DIR/status.out" ||
+    tb_fail "status does not say replies fail: $(cat "$TB_DIR/status.out")"
 
 # Thawed: both replies within about 10 s (the probe runs every 8 s at most
 # and the connect gives up after 10 s), crisis first.
@@ -60,6 +66,9 @@ sleep 1
 [ "$(tb_smtp_count)" = 2 ] || tb_fail "$(tb_smtp_count) replies, expected 2"
 first=$(ls "$TB_SMTP_DIR" | grep -E '^[0-9]+\.eml$' | sort -n | head -1)
 grep -qi '988' "$TB_SMTP_DIR/$first" || tb_fail "the crisis reply was not first"
+rc=0
+"$TRIAGED" -c "$conf" status >"$TB_DIR/status.out" 2>&1 || rc=$?
+[ "$rc" = 0 ] || tb_fail "status after the thaw: exit $rc: $(cat "$TB_DIR/status.out")"
 echo "crisis flagged in $((t1 - t0)) s with SMTP frozen; replies $((t3 - t2)) s after the thaw"
 kill -TERM "$pid"
 wait "$pid" || tb_fail "run exited $? on SIGTERM"
