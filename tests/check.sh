@@ -48,10 +48,10 @@ for t in $UNIT_BINS; do
 	    "$repo" "$repo/$t"
 done
 
-# The integration runner prints its own line per test; count them.
+# The integration runner prints its own line per test (shown as it comes,
+# its own summary left out); count them.
 TB_TEST_TIMEOUT=${TB_TEST_TIMEOUT:-300} sh "$repo/tests/integration/run.sh" \
-    >"$logs/integration.out" 2>&1
-grep -v '^integration: ' "$logs/integration.out"
+    2>&1 | tee "$logs/integration.out" | grep --line-buffered -v '^integration: '
 p=$(grep -c '^ok   ' "$logs/integration.out")
 f=$(grep -c '^FAIL ' "$logs/integration.out")
 s=$(grep -c '^skip ' "$logs/integration.out")
