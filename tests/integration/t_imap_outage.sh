@@ -1,8 +1,8 @@
 #!/bin/bash
 # The IMAP server goes away mid-pass and comes back: Dovecot is stopped
 # while the daemon works through a backlog of 40 inquiries, stays down for
-# a minute, and is started again (same ports, same mail). The daemon reconnects
-# by itself: an inquiry delivered at the moment of the return is answered
+# a minute, and is started again (same ports, same mail). The daemon
+# reconnects by itself: an inquiry delivered at the moment of the return is answered
 # within 10 s of it (reconnects back off to 8 s, jitter at most 10 s), and
 # every inquiry of the backlog is answered, none twice.
 . "$(dirname "$0")/lib.sh"
