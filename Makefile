@@ -98,7 +98,7 @@ unit: $(UNIT_BINS)
 integration: $(BIN)
 	@TRIAGED=$(CURDIR)/$(BIN) \
 	    TB_TEST_TIMEOUT=$${TB_TEST_TIMEOUT:-$(TEST_TIMEOUT)} \
-	    sh tests/integration/run.sh
+	    bash tests/integration/run.sh
 
 # Everything, one line per test and a summary line (tests/check.sh); V=1
 # shows what passing steps print too.
@@ -154,6 +154,9 @@ fuzz: obj-fuzz/fuzz_mime obj-fuzz/fuzz_rules
 
 fuzz-smoke:
 	@$(MAKE) -s fuzz FUZZ_SECONDS=10
+
+# Keep the fuzz objects (no "rm obj-fuzz/..." line after each run).
+.PRECIOUS: obj-fuzz/%.o
 
 .PHONY: fuzz fuzz-smoke
 
@@ -216,7 +219,7 @@ valgrind: $(BIN) $(UNIT_BINS)
 	    >/dev/null); done
 	@TRIAGED=$(CURDIR)/tests/valgrind-triaged.sh TB_TEST_TIMEOUT=900 \
 	    TB_CORPUS_TIMEOUT=60 TB_CORPUS_EVERY=10 ACCURACY_EVERY=20 \
-	    sh tests/integration/run.sh
+	    bash tests/integration/run.sh
 
 # Benchmarks: ratios against a baseline measured in the same run.
 $(OBJDIR)/bench_classify: bench/bench_classify.c $(LIBOBJS)

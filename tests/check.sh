@@ -50,7 +50,7 @@ done
 
 # The integration runner prints its own line per test (shown as it comes,
 # its own summary left out); count them.
-TB_TEST_TIMEOUT=${TB_TEST_TIMEOUT:-300} sh "$repo/tests/integration/run.sh" \
+TB_TEST_TIMEOUT=${TB_TEST_TIMEOUT:-300} bash "$repo/tests/integration/run.sh" \
     2>&1 | tee "$logs/integration.out" | grep --line-buffered -v '^integration: '
 p=$(grep -c '^ok   ' "$logs/integration.out")
 f=$(grep -c '^FAIL ' "$logs/integration.out")
