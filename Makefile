@@ -217,7 +217,7 @@ valgrind: $(BIN) $(UNIT_BINS)
 	    --leak-check=full --child-silent-after-fork=yes \
 	    --suppressions=../valgrind.supp ../../$$t \
 	    >/dev/null); done
-	@TRIAGED=$(CURDIR)/tests/valgrind-triaged.sh TB_TEST_TIMEOUT=900 \
+	@TRIAGED=$(CURDIR)/tests/valgrind-triaged.sh TB_TEST_TIMEOUT=900 TB_SLOW=4 \
 	    TB_CORPUS_TIMEOUT=60 TB_CORPUS_EVERY=10 ACCURACY_EVERY=20 \
 	    bash tests/integration/run.sh
 

@@ -20,6 +20,7 @@
 # Settings read by tb_start: TB_SMTP_AUTH=user:pass (offer AUTH),
 # TB_SMTP_REQUIRE_AUTH=1, TB_SMTP_LMTP=0 (do not deliver on over LMTP),
 # TB_KEEP=1 (keep TB_DIR after the test), TB_TMP (parent of TB_DIR),
+# TB_SLOW (a factor for the time bounds of tests, for a slow binary),
 # TB_CERT_SAN/TB_CERT_CN (the certificate's names, e.g. to test a mismatch).
 #
 # Helpers (USER may be any address: the helpers log in as a master user):

@@ -40,7 +40,11 @@ for i in $(seq 100); do
 	grep -q started "$TB_DIR/run.log" && break
 	sleep 0.05
 done
-sleep 0.5
+# (A slow run, under valgrind, may take a while to log in.)
+for i in $(seq 300); do
+	[ "$(xoauth_logins)" = 2 ] && break
+	sleep 0.1
+done
 [ "$(xoauth_logins)" = 2 ] || tb_fail "the daemon did not log in with XOAUTH2"
 
 # The token expires; the session is lost (its Dovecot process ends).

@@ -7,6 +7,9 @@
 # both replies go out within about 10 s, the crisis reply first, each once.
 . "$(dirname "$0")/lib.sh"
 tb_need_triaged
+# The bounds are the behaviour asked for; TB_SLOW (make valgrind) stretches
+# them for a binary run many times slower.
+slow=${TB_SLOW:-1}
 tb_start
 samples=$TB_REPO/tests/data/samples
 conf=$TB_DIR/triaged.conf
@@ -33,7 +36,7 @@ tb_append "$TB_USER" INBOX "$samples/01-crisis.eml" >/dev/null
 # Dovecot notifies IDLE within a second; the crisis flag must follow it,
 # even though the couples reply is stuck on the frozen server.
 flagged=0
-for i in $(seq 80); do
+for i in $(seq $((80 * slow))); do
 	if tb_flags "$TB_USER" INBOX | grep -q 'Flagged.*\$Triage_crisis\|\$Triage_crisis.*Flagged'; then
 		flagged=1
 		break
@@ -43,7 +46,7 @@ done
 t1=$(date +%s)
 [ "$flagged" = 1 ] ||
     tb_fail "the crisis was not flagged while SMTP hung: $(tb_flags "$TB_USER" INBOX)"
-[ $((t1 - t0)) -le 8 ] || tb_fail "the crisis flag took $((t1 - t0)) s"
+[ $((t1 - t0)) -le $((8 * slow)) ] || tb_fail "the crisis flag took $((t1 - t0)) s"
 tb_flags "$TB_USER" INBOX | grep -q '\$Triage_couples' ||
     tb_fail "the couples inquiry was not filed"
 [ "$(tb_smtp_count)" = 0 ] || tb_fail "mail recorded by a frozen server"
@@ -59,9 +62,9 @@ grep -q 'replies     FAILING' "$TB_DIR/status.out" ||
 sleep 12
 t2=$(date +%s)
 kill -CONT "$smtpd"
-tb_wait_smtp 2 25 || tb_fail "replies did not follow the thaw: $(tail -5 "$TB_DIR/run.log")"
+tb_wait_smtp 2 $((25 * slow)) || tb_fail "replies did not follow the thaw: $(tail -5 "$TB_DIR/run.log")"
 t3=$(date +%s)
-[ $((t3 - t2)) -le 20 ] || tb_fail "replies left $((t3 - t2)) s after the thaw"
+[ $((t3 - t2)) -le $((20 * slow)) ] || tb_fail "replies left $((t3 - t2)) s after the thaw"
 sleep 1
 [ "$(tb_smtp_count)" = 2 ] || tb_fail "$(tb_smtp_count) replies, expected 2"
 first=$(ls "$TB_SMTP_DIR" | grep -E '^[0-9]+\.eml$' | sort -n | head -1)

@@ -6,6 +6,9 @@
 # arrived meanwhile is answered, all within a minute of the stop.
 . "$(dirname "$0")/lib.sh"
 tb_need_triaged
+# The bounds are the behaviour asked for; TB_SLOW (make valgrind) stretches
+# them for a binary run many times slower.
+slow=${TB_SLOW:-1}
 tb_start
 samples=$TB_REPO/tests/data/samples
 conf=$TB_DIR/triaged.conf
@@ -38,9 +41,9 @@ tb_atexit "kill -CONT $session 2>/dev/null; kill $session 2>/dev/null"
 t0=$(date +%s)
 sleep 2
 tb_append "$TB_USER" INBOX "$samples/04-individual.eml" >/dev/null
-tb_wait_smtp 1 70 || tb_fail "no reply after the session stalled: $(tail -5 "$TB_DIR/run.log")"
+tb_wait_smtp 1 $((70 * slow)) || tb_fail "no reply after the session stalled: $(tail -5 "$TB_DIR/run.log")"
 t1=$(date +%s)
-[ $((t1 - t0)) -le 60 ] || tb_fail "the stale session took $((t1 - t0)) s to replace"
+[ $((t1 - t0)) -le $((60 * slow)) ] || tb_fail "the stale session took $((t1 - t0)) s to replace"
 grep -q 'stopped responding' "$TB_DIR/run.log" ||
     tb_fail "the log does not say why: $(tail -5 "$TB_DIR/run.log")"
 echo "stale session replaced and the inquiry answered $((t1 - t0)) s after the stop"
