@@ -27,6 +27,15 @@
  * is no", "I've had none", "he said no"), unless the writer takes it back
  * ("I said no but I lied", "she said yes").
  *
+ * Said of a group, not of someone: the match follows a plural or generic
+ * subject close before it in its clause ("clients who are having
+ * suicidal thoughts", "teens who self-harm", "anyone who is suicidal
+ * should call 988"): a student's interview, a workshop, a colleague's
+ * question. Never when a first-person word comes between ("people like
+ * me who want to die"), the writer counts themself in ("one of those
+ * people who"), or the group is the writer's own ("my kids", "our
+ * teens"; a clinician's "my clients" stays generic).
+ *
  * Both lean to asserted: a word list that misses a denial costs a kind
  * crisis reply; one that invents a denial could cost a missed crisis.
  */
@@ -65,6 +74,26 @@ static const char *const scope_breakers[] = {
 	"such", "as", "than", "like", "before", "ever", "afraid", "scared",
 	"able", "worth", "deserve", "mean", "meant", "intend", "intended",
 	"plan", "planned", "expect", "expected", "realize", "realise", NULL
+};
+
+#define SCOPE_GROUP_WORDS	5	/* words back to a group subject */
+
+/* Plural or generic subjects: the topic of someone's work or studies. */
+static const char *const scope_groups[] = {
+	"clients", "patients", "people", "individuals", "persons", "folks",
+	"adolescents", "teens", "teenagers", "youth", "youths", "students",
+	"veterans", "callers", "survivors", "anyone", "anybody", "those",
+	"populations", "clinicians", "men", "women", "adults", NULL
+};
+
+/* The writer, between a group and the match: "people like me who". */
+static const char *const scope_first_person[] = {
+	"i", "im", "me", "my", "myself", "mine", "ive", "id", "ill", NULL
+};
+
+/* Before a group: the writer's own ("my kids") or one of them. */
+static const char *const scope_owners[] = {
+	"my", "our", "his", "her", "their", "your", "one", "of", NULL
 };
 
 /* A sentence or clause ends at these; "but" ends a clause too. */
@@ -327,6 +356,39 @@ static const char *const scope_said_yes[] = {
 	"dije que sí", "dijo que sí", "mentí", "mintió", NULL
 };
 
+/*
+ * Is the match at start said of a group (a plural or generic subject a
+ * few words before it, in its clause), not of the writer or someone
+ * they know?
+ */
+static int
+scope_generic(const char *text, size_t start)
+{
+	char	w[SCOPE_WORDLEN], o[SCOPE_WORDLEN];
+	size_t	pos = start, at;
+	int	i, k;
+
+	for (i = 0; i < SCOPE_GROUP_WORDS; i++) {
+		if (!scope_prev_word(text, &pos, w) ||
+		    scope_in(scope_first_person, w))
+			return (0);
+		if (!scope_in(scope_groups, w))
+			continue;
+		/* "my clients" is a clinician's caseload; "my teens" is not. */
+		at = pos;
+		if (scope_prev_word(text, &at, o) && scope_in(scope_owners, o) &&
+		    !((strcmp(o, "my") == 0 || strcmp(o, "our") == 0) &&
+		    (strcmp(w, "clients") == 0 || strcmp(w, "patients") == 0)))
+			return (0);
+		/* "one of those people who": the writer counts themself in. */
+		for (k = 0; k < 3 && scope_prev_word(text, &at, o); k++)
+			if (strcmp(o, "one") == 0)
+				return (0);
+		return (1);
+	}
+	return (0);
+}
+
 #define SCOPE_ASKED_BACK	240	/* bytes back to the question */
 #define SCOPE_ANSWER_AHEAD	240	/* bytes on to the answer */
 
@@ -393,6 +455,7 @@ int
 scope_asserted(const char *text, size_t start, size_t end)
 {
 	return (!scope_negated(text, start) &&
+	    !scope_generic(text, start) &&
 	    !scope_past_only(text, start, end) &&
 	    !scope_feared(text, start, end) &&
 	    !scope_screened_no(text, start, end));

@@ -644,6 +644,26 @@ test_asserted(void **state)
 	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
 	tmsg_init(&t, "", "I keep hurting myself. My sister said no.", "");
 	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
+
+	/* Said of a group: the topic of a student's or colleague's mail. */
+	tmsg_init(&t, "", "How do therapists handle clients who are having "
+	    "suicidal thoughts?", "");
+	expect(rs, &t.m, "plain", "", "");
+	tmsg_init(&t, "", "Anyone who is suicidal should call 988.", "");
+	expect(rs, &t.m, "plain", "", "");
+	tmsg_init(&t, "", "I see a few teens who want to die each year.", "");
+	expect(rs, &t.m, "plain", "", "");
+	/* The writer, one of them, or their own: still said of someone. */
+	tmsg_init(&t, "", "Are there people like me who want to die?", "");
+	expect(rs, &t.m, "danger", "dying-words", "urgent");
+	tmsg_init(&t, "", "I'm one of those people who is suicidal.", "");
+	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
+	tmsg_init(&t, "", "One of my students is suicidal.", "");
+	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
+	tmsg_init(&t, "", "I think our teens are suicidal.", "");
+	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
+	tmsg_init(&t, "", "Clients, I am suicidal.", "");
+	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
 	rules_free(rs);
 }
 
