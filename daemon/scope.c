@@ -53,7 +53,7 @@
 static const char *const scope_negators[] = {
 	"not", "no", "never", "nor", "without", "dont", "doesnt", "didnt",
 	"isnt", "arent", "wasnt", "werent", "havent", "hasnt", "hadnt",
-	"aint", "deny", "denies", "denied", "nunca", "ni", "jamas", "jamás",
+	"aint", "deny", "denies", "denied", "denying", "nunca", "ni", "jamas", "jamás",
 	"sin", "nao", "não", NULL
 };
 
