@@ -1838,13 +1838,14 @@ list_add(char ***list, size_t *n, const char *s)
  * Collapse every run of white space (line breaks, tabs, no-break spaces)
  * into one space, so that a phrase matches however the writer's mail
  * program wrapped it: "better off\nwithout me" is "better off without me".
- * Caller frees.
+ * A blank line stays one line break: a paragraph ends there, and patterns
+ * that stop at "\n" (and "near") stop at it. Caller frees.
  */
 static char *
 text_flatten(const char *s)
 {
 	char	*out, *o;
-	int	 space = 0;
+	int	 space = 0, breaks = 0;
 
 	if (s == NULL)
 		return (NULL);
@@ -1852,18 +1853,22 @@ text_flatten(const char *s)
 	while (*s != '\0') {
 		if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' ||
 		    *s == '\f' || *s == '\v') {
-			space = 1;
+			if (*s == '\n' && ++breaks == 2)
+				space = 2;
+			else if (space == 0)
+				space = 1;
 			s++;
 			continue;
 		}
 		if ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] == 0xa0) {
-			space = 1;
+			if (space == 0)
+				space = 1;
 			s += 2;
 			continue;
 		}
 		if (space && o != out)
-			*o++ = ' ';
-		space = 0;
+			*o++ = space == 2 ? '\n' : ' ';
+		space = breaks = 0;
 		*o++ = *s++;
 	}
 	*o = '\0';

@@ -111,7 +111,16 @@ words_expand(const struct words *w, const char *src, size_t *bad)
 char *
 words_near(const char *a, const char *b, unsigned n)
 {
-	/* Words are runs of \w (letters of any script with UCP). */
-	return (xasprintf("(?:%s)(?:\\W+\\w+){0,%u}?\\W+(?:%s)|"
-	    "(?:%s)(?:\\W+\\w+){0,%u}?\\W+(?:%s)", a, n, b, b, n, a));
+	/*
+	 * Words are runs of \w (letters of any script with UCP). The gaps
+	 * between them stay in one sentence: no ".", "!", "?" or ";" before
+	 * a space (an ellipsis "..." trails off, it does not end), no line
+	 * break (the rules see a paragraph's end as one,
+	 * see text_flatten): "...the pills again. I need support for
+	 * myself" is two thoughts.
+	 */
+#define GAP	"(?:(?!(?<!\\.)[.!?;](?:\\s|$))[^\\w\\n])+"
+	return (xasprintf("(?:%s)(?:" GAP "\\w+){0,%u}?" GAP "(?:%s)|"
+	    "(?:%s)(?:" GAP "\\w+){0,%u}?" GAP "(?:%s)", a, n, b, b, n, a));
+#undef GAP
 }

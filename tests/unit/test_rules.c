@@ -472,6 +472,15 @@ test_words_and_evidence(void **state)
 	/* Too far apart: five words between. */
 	tmsg_init(&t, "", "pills are one thing and I never ever saved", "");
 	expect(rs, &t.m, "plain", "", "");
+	/* Not across a sentence or a blank line; a wrapped line is fine. */
+	tmsg_init(&t, "", "Refill the pills. Saved the receipt", "");
+	expect(rs, &t.m, "plain", "", "");
+	tmsg_init(&t, "", "my pills\n\nsaved by the bell", "");
+	expect(rs, &t.m, "plain", "", "");
+	tmsg_init(&t, "", "I have saved\nmy pills; I know", "");
+	expect(rs, &t.m, "danger", "means-saved", "urgent");
+	tmsg_init(&t, "", "the pills... saved up", "");
+	expect(rs, &t.m, "danger", "means-saved", "urgent");
 
 	/* One weak signal is not enough; two are; a negative takes away. */
 	tmsg_init(&t, "", "so tired", "");
