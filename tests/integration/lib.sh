@@ -533,6 +533,25 @@ state = $dir/state.db
 EOF
 }
 
+# Start `triaged -c CONF run` in the background, its stderr in
+# $TB_DIR/run.log, its pid in $TB_DAEMON_PID and in run/triaged.pid (so
+# tb_stop reaches it), stopped at exit. With --started, wait (up to 5 s,
+# times TB_SLOW) for its first pass to log "started".
+tb_run_daemon()
+{
+	local started=0 i
+	[ "$1" = --started ] && { started=1; shift; }
+	"$TRIAGED" -c "$1" run 2>"$TB_DIR/run.log" &
+	TB_DAEMON_PID=$!
+	echo "$TB_DAEMON_PID" >"$TB_DIR/run/triaged.pid"
+	tb_atexit "kill $TB_DAEMON_PID 2>/dev/null; wait $TB_DAEMON_PID 2>/dev/null"
+	[ "$started" = 1 ] || return 0
+	for i in $(seq $((100 * ${TB_SLOW:-1}))); do
+		grep -q started "$TB_DIR/run.log" && return 0
+		sleep 0.05
+	done
+}
+
 # Number of messages the SMTP server has recorded completely.
 tb_smtp_count()
 {

@@ -62,10 +62,8 @@ tb_conf "$TB_DIR/good.conf"
 "$TRIAGED" -c "$TB_DIR/good.conf" once || tb_fail "first once failed"
 [ "$(status)" = 0 ] || tb_fail "status after a pass: $(cat "$TB_DIR/status.out")"
 
-"$TRIAGED" -c "$conf" run 2>"$TB_DIR/run.log" &
-pid=$!
-echo "$pid" >"$TB_DIR/run/triaged.pid"
-tb_atexit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+tb_run_daemon "$conf"
+pid=$TB_DAEMON_PID
 wait_mail_to "$admin" 1 30 || tb_fail "no alert: $(cat "$TB_DIR/run.log")"
 last_mail_to "$admin" >"$TB_DIR/alert.eml"
 grep -q '^Subject: triaged: cannot read the inbox' "$TB_DIR/alert.eml" ||

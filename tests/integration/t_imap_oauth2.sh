@@ -32,14 +32,8 @@ xoauth_logins()
 grep -q 'introspect active=True' "$TB_DIR/oauth2.log" ||
     tb_fail "Dovecot did not ask the introspection endpoint"
 
-"$TRIAGED" -c "$conf" run 2>"$TB_DIR/run.log" &
-pid=$!
-echo "$pid" >"$TB_DIR/run/triaged.pid"
-tb_atexit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
-for i in $(seq 100); do
-	grep -q started "$TB_DIR/run.log" && break
-	sleep 0.05
-done
+tb_run_daemon --started "$conf"
+pid=$TB_DAEMON_PID
 # (A slow run, under valgrind, may take a while to log in.)
 for i in $(seq 300); do
 	[ "$(xoauth_logins)" = 2 ] && break

@@ -17,10 +17,8 @@ tb_conf "$conf" triage.max_replies_per_hour=1000 triage.poll_interval=600s
 
 "$TRIAGED" -c "$conf" once || tb_fail "first once failed"
 tb_append_inquiries "$TB_USER" INBOX "$inquiry" backlog- 40 >/dev/null
-"$TRIAGED" -c "$conf" run 2>"$TB_DIR/run.log" &
-pid=$!
-echo "$pid" >"$TB_DIR/run/triaged.pid"
-tb_atexit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+tb_run_daemon "$conf"
+pid=$TB_DAEMON_PID
 # Mid-pass: the first replies are out, the backlog is not done.
 tb_wait_smtp 3 90 || tb_fail "the backlog did not start: $(tail -3 "$TB_DIR/run.log")"
 tb_dovecot_stop

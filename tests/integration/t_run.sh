@@ -12,15 +12,9 @@ samples=$TB_REPO/tests/data/samples
 # A first pass records the position, so that mail appended below is new
 # mail, whenever the daemon's own first pass happens to run.
 "$TRIAGED" -c "$conf" once || tb_fail "once failed"
-"$TRIAGED" -c "$conf" run 2>"$TB_DIR/run.log" &
-pid=$!
-echo "$pid" >"$TB_DIR/run/triaged.pid"
-tb_atexit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
 # Wait for the first pass (the empty mailbox) to finish.
-for i in $(seq 100); do
-	grep -q started "$TB_DIR/run.log" && break
-	sleep 0.05
-done
+tb_run_daemon --started "$conf"
+pid=$TB_DAEMON_PID
 sleep 0.5
 # No core dump may hold a password or an inquiry (a wrapper such as make
 # valgrind's is another process: only the binary itself is checked).

@@ -24,14 +24,8 @@ imap_pids()
 }
 
 "$TRIAGED" -c "$conf" once || tb_fail "first once failed"
-"$TRIAGED" -c "$conf" run 2>"$TB_DIR/run.log" &
-pid=$!
-echo "$pid" >"$TB_DIR/run/triaged.pid"
-tb_atexit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
-for i in $(seq 100); do
-	grep -q started "$TB_DIR/run.log" && break
-	sleep 0.05
-done
+tb_run_daemon --started "$conf"
+pid=$TB_DAEMON_PID
 sleep 1
 session=$(imap_pids)
 [ "$(echo "$session" | wc -w)" = 1 ] ||
