@@ -353,6 +353,7 @@ explain(struct buf *b, const struct pipeline *p, const struct msg *msg)
 	    msg->truncated ? " (cut by a limit)" : "");
 	explain_lines(b, "body", msg->body, 12);
 	explain_lines(b, "quoted", msg->quoted, 6);
+	explain_lines(b, "forwarded", msg->forwarded, 6);
 	buf_addstr(b, "== rules\n");
 	rules_explain(p->rules, msg, b);
 	buf_addstr(b, "== result\n");

@@ -1554,6 +1554,20 @@ is_attribution(const struct mime_line *l, size_t n, size_t i)
 	return (0);
 }
 
+/* Does a forwarded message begin at line p (len bytes)? */
+static int
+is_forward_marker(const char *p, size_t len)
+{
+	while (len > 0 && (*p == ' ' || *p == '\t'))
+		p++, len--;
+	if (prefix_ci(p, len, "--") &&
+	    (find_ci(p, len, "forwarded message") != NULL ||
+	    find_ci(p, len, "weitergeleitete nachricht") != NULL ||
+	    find_ci(p, len, "mensaje reenviado") != NULL))
+		return (1);
+	return (prefix_ci(p, len, "Begin forwarded message"));
+}
+
 /* Is line i where the quoted history or the signature begins? */
 static int
 is_cut(const struct mime_line *l, size_t n, size_t i)
@@ -1563,15 +1577,13 @@ is_cut(const struct mime_line *l, size_t n, size_t i)
 
 	if (l[i].rawlen == 3 && memcmp(p, "-- ", 3) == 0)
 		return (1);
+	if (is_forward_marker(p, len))
+		return (1);
 	while (len > 0 && (*p == ' ' || *p == '\t'))
 		p++, len--;
 	if (prefix_ci(p, len, "--") &&
 	    (find_ci(p, len, "original message") != NULL ||
-	    find_ci(p, len, "forwarded message") != NULL ||
-	    find_ci(p, len, "urspr\xc3\xbc" "ngliche nachricht") != NULL ||
-	    find_ci(p, len, "weitergeleitete nachricht") != NULL))
-		return (1);
-	if (prefix_ci(p, len, "Begin forwarded message"))
+	    find_ci(p, len, "urspr\xc3\xbc" "ngliche nachricht") != NULL))
 		return (1);
 	if (prefix_ci(p, len, "From:") || prefix_ci(p, len, "Von:")) {
 		for (j = i + 1; j < n && j < i + 3; j++)
@@ -1583,6 +1595,21 @@ is_cut(const struct mime_line *l, size_t n, size_t i)
 		return (0);
 	}
 	return (is_attribution(l, n, i));
+}
+
+/* A header line of a forwarded message's head: "From: ...", "Date: ...". */
+static int
+is_forward_header(const char *p, size_t len)
+{
+	static const char *const names[] = { "From:", "Date:", "Sent:",
+	    "Subject:", "To:", "Cc:", "Reply-To:", "De:", "Para:", "Fecha:",
+	    "Enviado:", "Asunto:", "Von:", "Datum:", "Betreff:", "An:", NULL };
+	size_t	k;
+
+	for (k = 0; names[k] != NULL; k++)
+		if (prefix_ci(p, len, names[k]))
+			return (1);
+	return (0);
 }
 
 /* Append a line to out, keeping inner blank lines but no edge ones. */
@@ -1601,19 +1628,37 @@ add_line(struct buf *out, int *blanks, const char *p, size_t len)
 	buf_add(out, p, len);
 }
 
+/* Where a line falls while the text is split (split_quoted). */
+enum split_state {
+	SPLIT_NEW,		/* what the writer typed */
+	SPLIT_ATTRIBUTION,	/* an "On ... wrote:" over several lines */
+	SPLIT_REPLY,		/* the "> " lines under an attribution */
+	SPLIT_FORWARD_HEAD,	/* From:, Date:, ... of a forwarded message */
+	SPLIT_FORWARD,		/* a forwarded message's text */
+	SPLIT_REST		/* history, signature: quoted to the end */
+};
+
 /*
  * Split text into what the writer typed (body) and quoted history,
- * forwarded text and signature (quoted): line endings become \n and
+ * forwarded text and signature (quoted); the text of a forwarded message
+ * goes to fwd too, when fwd is not NULL. Line endings become \n and
  * trailing whitespace goes.
+ *
+ * After an "On ... wrote:" attribution, the "> " lines are the history;
+ * a line after them that is not quoted is the writer's again (an answer
+ * under the quote, as many older writers put it). History without "> "
+ * runs to the end, as does anything after a signature or an Outlook
+ * header block.
  */
 static void
 split_quoted(const char *text, size_t tlen, struct buf *body,
-    struct buf *quoted)
+    struct buf *quoted, struct buf *fwd)
 {
 	struct mime_line	*l;
 	char			*t;
-	size_t			 n = 0, i, j, cut, len;
-	int			 bb = 0, qb = 0;
+	size_t			 n = 0, i, j, len, attr = 0;
+	int			 bb = 0, qb = 0, fb = 0, seen_quote = 0;
+	enum split_state	 st = SPLIT_NEW, resume = SPLIT_NEW, st_before;
 	const char		*p;
 
 	t = xmalloc(tlen + 1);
@@ -1641,17 +1686,69 @@ split_quoted(const char *text, size_t tlen, struct buf *body,
 		l[n].len = len;
 		p++;
 	}
-	for (cut = 0; cut < n; cut++)
-		if (is_cut(l, n, cut))
-			break;
 	for (i = 0; i < n; i++) {
 		p = l[i].p;
 		len = l[i].len;
 		while (len > 0 && (*p == ' ' || *p == '\t'))
 			p++, len--;
-		if (i >= cut || (len > 0 && *p == '>'))
+		switch (st) {
+		case SPLIT_ATTRIBUTION:
 			add_line(quoted, &qb, l[i].p, l[i].len);
-		else
+			if ((len > 0 && p[len - 1] == ':') || ++attr == 3)
+				st = SPLIT_REPLY;
+			continue;
+		case SPLIT_REPLY:
+			if (len == 0 || *p == '>') {
+				seen_quote |= len > 0;
+				add_line(quoted, &qb, l[i].p, l[i].len);
+				continue;
+			}
+			if (!seen_quote) {
+				st = SPLIT_REST;
+				add_line(quoted, &qb, l[i].p, l[i].len);
+				continue;
+			}
+			st = resume;
+			break;
+		case SPLIT_FORWARD_HEAD:
+			if (len == 0 || is_forward_header(p, len)) {
+				add_line(quoted, &qb, l[i].p, l[i].len);
+				continue;
+			}
+			st = SPLIT_FORWARD;
+			break;
+		case SPLIT_REST:
+			add_line(quoted, &qb, l[i].p, l[i].len);
+			continue;
+		default:
+			break;
+		}
+		if (is_forward_marker(p, len)) {
+			add_line(quoted, &qb, l[i].p, l[i].len);
+			st = SPLIT_FORWARD_HEAD;
+			continue;
+		}
+		if (is_cut(l, n, i)) {
+			st_before = st;
+			add_line(quoted, &qb, l[i].p, l[i].len);
+			st = SPLIT_REST;
+			if (is_attribution(l, n, i)) {
+				/* A reply inside a forward stays forwarded. */
+				resume = st_before;
+				attr = 0;
+				seen_quote = 0;
+				st = len > 0 && p[len - 1] == ':' ?
+				    SPLIT_REPLY : SPLIT_ATTRIBUTION;
+			}
+			continue;
+		}
+		if (len > 0 && *p == '>')
+			add_line(quoted, &qb, l[i].p, l[i].len);
+		else if (st == SPLIT_FORWARD) {
+			add_line(quoted, &qb, l[i].p, l[i].len);
+			if (fwd != NULL)
+				add_line(fwd, &fb, l[i].p, l[i].len);
+		} else
 			add_line(body, &bb, l[i].p, l[i].len);
 	}
 	free(l);
@@ -2141,7 +2238,7 @@ mime_parse(const char *raw, size_t len, const struct mime_limits *limp)
 	struct mailimf_fields	*fields = NULL;
 	struct mailmime		*mime = NULL;
 	struct msg		*m;
-	struct buf		 body, quoted;
+	struct buf		 body, quoted, forwarded, history;
 	char			*b, **rawv = NULL;
 	size_t			 blen, hdr_end = 0, idx = 0, i;
 	int			 cut = 0;
@@ -2203,17 +2300,30 @@ mime_parse(const char *raw, size_t len, const struct mime_limits *limp)
 
 	buf_init(&body, 0);
 	buf_init(&quoted, 0);
-	split_quoted(buf_str(&w.text), w.text.len, &body, &quoted);
+	buf_init(&forwarded, 0);
+	split_quoted(buf_str(&w.text), w.text.len, &body, &quoted, &forwarded);
 	if (w.fwd.len > 0) {
 		if (quoted.len > 0)
 			buf_addch(&quoted, '\n');
-		split_quoted(buf_str(&w.fwd), w.fwd.len, &quoted, &quoted);
+		split_quoted(buf_str(&w.fwd), w.fwd.len, &quoted, &quoted,
+		    NULL);
+		/* An attached message: its new text is forwarded text. */
+		buf_init(&history, 0);
+		if (forwarded.len > 0)
+			buf_addch(&forwarded, '\n');
+		split_quoted(buf_str(&w.fwd), w.fwd.len, &forwarded, &history,
+		    &forwarded);
+		buf_free(&history);
 	}
 	m->body = buf_detach(&body, &blen);
 	m->quoted = buf_detach(&quoted, NULL);
+	m->forwarded = buf_detach(&forwarded, NULL);
 	if (cap_text(m->body, lim.max_text))
 		w.truncated = 1;
 	if (cap_text(m->quoted, blen < lim.max_text ? lim.max_text - blen : 0))
+		w.truncated = 1;
+	if (cap_text(m->forwarded, blen < lim.max_text ? lim.max_text - blen :
+	    0))
 		w.truncated = 1;
 	m->truncated |= w.truncated;
 
@@ -2251,6 +2361,7 @@ msg_free(struct msg *m)
 	free(m->to_text);
 	free(m->body);
 	free(m->quoted);
+	free(m->forwarded);
 	free(m->content_type);
 	free(m);
 }

@@ -56,6 +56,7 @@ struct msg {
 	char			*to_text;	/* rule field "to": all To/Cc */
 	char			*body;		/* the new text the writer typed */
 	char			*quoted;	/* quoted history, forwarded text */
+	char			*forwarded;	/* forwarded text alone */
 
 	char			*content_type;	/* top-level "type/subtype", lower */
 	int			 is_report;	/* multipart/report anywhere on top */

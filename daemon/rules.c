@@ -53,6 +53,7 @@ enum rule_field {
 	RULE_FIELD_SUBJECT,
 	RULE_FIELD_BODY,
 	RULE_FIELD_QUOTED,
+	RULE_FIELD_FORWARDED,
 	RULE_FIELD_FROM,
 	RULE_FIELD_TO,
 	RULE_FIELD_HEADER
@@ -66,6 +67,7 @@ static const struct rule_fielddef {
 	{ "subject",	RULE_FIELD_SUBJECT },
 	{ "body",	RULE_FIELD_BODY },
 	{ "quoted",	RULE_FIELD_QUOTED },
+	{ "forwarded",	RULE_FIELD_FORWARDED },
 	{ "from",	RULE_FIELD_FROM },
 	{ "to",		RULE_FIELD_TO },
 };
@@ -1632,6 +1634,9 @@ field_next(const struct msg *m, const struct rule_fieldref *f, size_t *iter)
 	case RULE_FIELD_QUOTED:
 		s = m->quoted;
 		break;
+	case RULE_FIELD_FORWARDED:
+		s = m->forwarded;
+		break;
 	case RULE_FIELD_FROM:
 		s = m->from_text;
 		break;
@@ -1883,6 +1888,7 @@ msg_flatten(const struct msg *m, struct msg *flat)
 	flat->subject = text_flatten(m->subject);
 	flat->body = text_flatten(m->body);
 	flat->quoted = text_flatten(m->quoted);
+	flat->forwarded = text_flatten(m->forwarded);
 }
 
 /* Free what msg_flatten allocated. */
@@ -1892,6 +1898,7 @@ msg_flat_free(struct msg *flat)
 	free(flat->subject);
 	free(flat->body);
 	free(flat->quoted);
+	free(flat->forwarded);
 }
 
 /* What the rules said about one message: the input of a verdict. */

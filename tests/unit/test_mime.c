@@ -406,6 +406,7 @@ test_mixed_and_forward(void **state)
 	assert_string_equal(m->body, "See below, please.");
 	assert_non_null(strstr(m->quoted, "Forwarded words here"));
 	assert_null(strstr(m->body, "Forwarded words"));
+	assert_string_equal(m->forwarded, "Forwarded words here");
 	assert_int_equal(m->is_report, 0);
 	msg_free(m);
 }
@@ -478,6 +479,39 @@ test_quote_split(void **state)
 	assert_string_equal(m->body, "Hi,\n\nI need help.");
 	assert_string_equal(m->quoted, "On Tue, Bob wrote:\n> earlier");
 	assert_string_equal(m->subject, "x");
+	msg_free(m);
+
+	/* An answer under the quote is the writer's again. */
+	m = parse("Subject: Re: x\n\nThanks.\n\nOn Mon, Harbor Counseling "
+	    "<h@x.org>\nwrote:\n> If you are in crisis, call 988.\n>\n> "
+	    "We reply soon.\n\nI decided tonight.\n-- \nAnn\n");
+	assert_string_equal(m->body, "Thanks.\n\nI decided tonight.");
+	assert_non_null(strstr(m->quoted, "> If you are in crisis"));
+	assert_non_null(strstr(m->quoted, "Ann"));
+	assert_string_equal(m->forwarded, "");
+	msg_free(m);
+	/* History without "> " runs to the end, as before. */
+	m = parse("Subject: Re: x\n\nYes.\n\nOn Mon, Bob wrote:\nold "
+	    "line\n\nolder line\n");
+	assert_string_equal(m->body, "Yes.");
+	assert_non_null(strstr(m->quoted, "older line"));
+	msg_free(m);
+
+	/* A forward: its text in quoted and in forwarded, its head only in
+	 * quoted, the forwarder's words in the body. */
+	m = parse("Subject: Fwd: from my sister\n\nPlease read.\n\n"
+	    "---------- Forwarded message ---------\nFrom: Ana <a@x.org>\n"
+	    "Date: Mon, 2 Nov 2026\nSubject: \nTo: me\n\nTake care of "
+	    "Milo.\nI love you.\n");
+	assert_string_equal(m->body, "Please read.");
+	assert_string_equal(m->forwarded, "Take care of Milo.\nI love you.");
+	assert_non_null(strstr(m->quoted, "From: Ana"));
+	assert_non_null(strstr(m->quoted, "Take care of Milo."));
+	msg_free(m);
+	m = parse("Subject: FW\n\nBegin forwarded message:\n\nthis is it\n"
+	    "\nOn Sun, Ana wrote:\n> older\n\nstill hers\n");
+	assert_string_equal(m->body, "");
+	assert_string_equal(m->forwarded, "this is it\n\nstill hers");
 	msg_free(m);
 }
 

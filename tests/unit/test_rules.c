@@ -1232,6 +1232,36 @@ test_relay_words_count(void **state)
 }
 
 /*
+ * A forwarded goodbye is read by the crisis rules ("forwarded"); the same
+ * words in quoted reply history are not (the practice's own footer sits
+ * there).
+ */
+static void
+test_forwarded_read(void **state)
+{
+	struct ruleset	*rs;
+	struct tmsg	 t;
+	struct verdict	 v;
+
+	rules_skip_model(1);
+	rs = load_ok(SHIPPED);
+	rules_skip_model(0);
+	tmsg_init(&t, "Fwd: my coworker", "He posted this and deleted it:",
+	    "Begin forwarded message:\nI want to kill myself tonight.");
+	t.m.forwarded = (char *)(uintptr_t)"I want to kill myself tonight.";
+	rules_classify(rs, &t.m, &v);
+	assert_string_equal(v.category, "crisis");
+	verdict_free(&v);
+	tmsg_init(&t, "Re: your inquiry", "Thanks, Tuesday works.",
+	    "On Mon, Harbor wrote:\n> If you want to kill yourself, call "
+	    "988.");
+	rules_classify(rs, &t.m, &v);
+	assert_string_not_equal(v.category, "crisis");
+	verdict_free(&v);
+	rules_free(rs);
+}
+
+/*
  * "choose self family" with the shipped model: whose drinking it is,
  * picked from the words where the rules set either tag.
  */
@@ -1282,6 +1312,7 @@ main(void)
 		cmocka_unit_test(test_words_and_evidence),
 		cmocka_unit_test(test_model_evidence),
 		cmocka_unit_test(test_asserted),
+		cmocka_unit_test(test_forwarded_read),
 		cmocka_unit_test(test_relay_words_count),
 		cmocka_unit_test(test_shipped_model_picks),
 		cmocka_unit_test(test_invalid_utf8),
