@@ -58,7 +58,7 @@ static const struct cmd_entry cmd_table[] = {
 	{ "classify", cmd_classify,
 	    "classify [--json] [--explain] [FILE.eml ... | -]" },
 	{ "queue", cmd_queue,
-	    "queue [--json] [--category C] [--status S]" },
+	    "queue [--json] [--category C] [--status S] [--since D]" },
 	{ "train", cmd_train, "train CORPUS..." },
 	{ "status", cmd_status, "status [--json]" },
 	{ "forget", cmd_forget, "forget ADDRESS" },
@@ -508,25 +508,168 @@ format_time(time_t t, char *s, size_t len)
 	strftime(s, len, "%Y-%m-%d %H:%M", &tm);
 }
 
+/* How long ago t was, as a person says it: "12 min ago", "3 days ago". */
+static void
+format_ago(time_t t, time_t now, char *s, size_t len)
+{
+	long long	d = now > t ? (long long)(now - t) : 0;
+
+	if (d < 60)
+		snprintf(s, len, "just now");
+	else if (d < 3600)
+		snprintf(s, len, "%lld min ago", d / 60);
+	else if (d < 86400)
+		snprintf(s, len, "%lld h ago", d / 3600);
+	else if (d < 2 * 86400)
+		snprintf(s, len, "yesterday");
+	else if (d < 60 * 86400)
+		snprintf(s, len, "%lld days ago", d / 86400);
+	else
+		format_time(t, s, len);
+}
+
+/* The statuses a queue item can have, as --status and --json name them. */
+static const char *const queue_statuses[] = {
+	STORE_PENDING, STORE_REPLIED, STORE_SUPPRESSED, STORE_FAILED,
+	STORE_HANDLED, NULL
+};
+
+/*
+ * --since: "2026-11-01" (local midnight) or an age, "30m", "12h", "3d",
+ * "2w". -1 when it is neither.
+ */
+static time_t
+parse_since(const char *arg, time_t now)
+{
+	struct tm	 tm;
+	char		*end;
+	long		 n;
+
+	memset(&tm, 0, sizeof tm);
+	end = strptime(arg, "%Y-%m-%d", &tm);
+	if (end != NULL && *end == '\0') {
+		tm.tm_isdst = -1;
+		return (mktime(&tm));
+	}
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || n < 0 || n > 100000 || end[0] == '\0' ||
+	    end[1] != '\0')
+		return (-1);
+	switch (end[0]) {
+	case 'm':
+		return (now - n * 60);
+	case 'h':
+		return (now - n * 3600);
+	case 'd':
+		return (now - n * 86400);
+	case 'w':
+		return (now - n * 7 * 86400);
+	}
+	return (-1);
+}
+
+/* Why an item was not answered, or is not answered yet, in a few words. */
+static void
+queue_why(const struct store_row *r, char *s, size_t len)
+{
+	*s = '\0';
+	if (r->suppressed != NULL)
+		snprintf(s, len, "%s", r->suppressed);
+	else if (r->error != NULL)
+		snprintf(s, len, "%s", r->error);
+}
+
+static void
+queue_json_row(struct buf *out, const struct store_row *r)
+{
+	buf_printf(out, "{\"id\":%lld,\"received\":%lld,\"from\":",
+	    (long long)r->id, (long long)r->received);
+	json_string(out, r->from ? r->from : "");
+	buf_addstr(out, ",\"subject\":");
+	json_string(out, r->subject ? r->subject : "");
+	buf_addstr(out, ",\"category\":");
+	json_string(out, r->category);
+	buf_addstr(out, ",\"tags\":");
+	json_csv_array(out, r->tags);
+	buf_addstr(out, ",\"status\":");
+	json_string(out, r->status);
+	buf_addstr(out, ",\"suppressed\":");
+	json_string_or_null(out, r->suppressed);
+	buf_addstr(out, ",\"error\":");
+	json_string_or_null(out, r->error);
+	buf_printf(out, ",\"erased\":%s}", r->erased ? "true" : "false");
+}
+
+/*
+ * One table row: received, category, tags, status (and why), sender and
+ * subject, aligned; the crisis rows and failures coloured on a terminal.
+ */
+static void
+queue_table_row(struct buf *out, const struct store_row *r, time_t now,
+    int colour)
+{
+	char		 when[32], why[64], status[96];
+	const char	*on = "", *off = "";
+
+	format_ago(r->received, now, when, sizeof when);
+	queue_why(r, why, sizeof why);
+	if (*why != '\0')
+		snprintf(status, sizeof status, "%s (%.40s)", r->status, why);
+	else
+		snprintf(status, sizeof status, "%s", r->status);
+	if (colour && strcmp(r->category, "crisis") == 0)
+		on = "\033[1;31m", off = "\033[0m";
+	else if (colour && strcmp(r->status, STORE_FAILED) == 0)
+		on = "\033[33m", off = "\033[0m";
+	buf_printf(out, "%s%-5lld %-13s %-12s %-22.22s %-28.28s %-26.26s "
+	    "%.50s%s\n", on, (long long)r->id, when, r->category,
+	    r->tags != NULL ? r->tags : "", status,
+	    r->erased ? "(erased)" : r->from, r->erased ? "" : r->subject,
+	    off);
+}
+
+/* A usage error naming the valid values of a filter; EX_USAGE. */
+static int
+queue_bad_filter(const char *what, const char *arg,
+    const char *const *valid, const struct ruleset *rs)
+{
+	size_t	i, n;
+
+	fprintf(stderr, "triaged: queue: unknown %s \"%s\"; one of:", what,
+	    arg);
+	if (valid != NULL)
+		for (i = 0; valid[i] != NULL; i++)
+			fprintf(stderr, "%s %s", i ? "," : "", valid[i]);
+	else
+		for (i = 0, n = rules_ncategories(rs); i < n; i++)
+			fprintf(stderr, "%s %s", i ? "," : "",
+			    rules_category_name(rs, i));
+	fprintf(stderr, "\n");
+	return (EX_USAGE);
+}
+
 static int
 cmd_queue(const char *confpath, int argc, char **argv)
 {
 	struct pipeline	  p;
 	struct store_row *rows;
 	struct buf	  out;
-	const char	 *category = NULL, *status = NULL;
-	char		 *cause = NULL, when[32];
+	const char	 *category = NULL, *status = NULL, *since_arg = NULL;
+	char		 *cause = NULL;
+	time_t		  now = time(NULL), since = 0;
 	size_t		  n, i;
-	int		  json = 0, ch;
+	int		  json = 0, ch, known, colour;
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "category", required_argument, NULL, 'C' },
 		{ "status", required_argument, NULL, 'S' },
+		{ "since", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 }
 	};
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "jC:S:", longopts,
+	while ((ch = getopt_long(argc, argv, "jC:S:s:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'j':
@@ -538,14 +681,40 @@ cmd_queue(const char *confpath, int argc, char **argv)
 		case 'S':
 			status = optarg;
 			break;
+		case 's':
+			since_arg = optarg;
+			break;
 		default:
 			return (EX_USAGE);
 		}
 	}
 	if (argc != optind)
 		return (EX_USAGE);
+	if (status != NULL) {
+		for (i = known = 0; queue_statuses[i] != NULL; i++)
+			known |= strcmp(queue_statuses[i], status) == 0;
+		if (!known)
+			return (queue_bad_filter("status", status,
+			    queue_statuses, NULL));
+	}
+	if (since_arg != NULL && (since = parse_since(since_arg, now)) == -1) {
+		fprintf(stderr, "triaged: queue: --since \"%s\": give a date "
+		    "(2026-11-01) or an age (30m, 12h, 3d, 2w)\n", since_arg);
+		return (EX_USAGE);
+	}
 	if (load(&p, confpath) == -1)
 		return (EX_CONFIG);
+	if (category != NULL) {
+		for (i = known = 0; i < rules_ncategories(p.rules); i++)
+			known |= strcmp(rules_category_name(p.rules, i),
+			    category) == 0;
+		if (!known) {
+			ch = queue_bad_filter("category", category, NULL,
+			    p.rules);
+			pipeline_free(&p);
+			return (ch);
+		}
+	}
 	/* Read-only: the queue never waits for the daemon's writes. */
 	if (access(p.conf->triage.state, F_OK) == -1 && errno == ENOENT) {
 		if (!json)
@@ -561,53 +730,33 @@ cmd_queue(const char *confpath, int argc, char **argv)
 		pipeline_free(&p);
 		return (EX_UNAVAILABLE);
 	}
-	if (store_queue(p.store, category, status, &rows, &n) == -1) {
+	if (store_queue(p.store, category, status, since, &rows, &n) == -1) {
 		fprintf(stderr, "triaged: cannot read the queue\n");
 		pipeline_free(&p);
 		return (EX_TEMPFAIL);
 	}
+	colour = !json && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 	buf_init(&out, 0);
 	if (json)
 		buf_addch(&out, '[');
 	else if (n > 0)
-		buf_printf(&out, "%-5s %-16s %-12s %-10s %-28s %s\n", "ID",
-		    "RECEIVED", "CATEGORY", "STATUS", "FROM", "SUBJECT");
+		buf_printf(&out, "%-5s %-13s %-12s %-22s %-28s %-26s %s\n",
+		    "ID", "RECEIVED", "CATEGORY", "TAGS", "STATUS", "FROM",
+		    "SUBJECT");
 	for (i = 0; i < n; i++) {
 		if (json) {
 			if (i > 0)
 				buf_addch(&out, ',');
-			buf_printf(&out, "{\"id\":%lld,\"received\":%lld,"
-			    "\"from\":", (long long)rows[i].id,
-			    (long long)rows[i].received);
-			json_string(&out, rows[i].from ? rows[i].from : "");
-			buf_addstr(&out, ",\"subject\":");
-			json_string(&out, rows[i].subject ? rows[i].subject :
-			    "");
-			buf_addstr(&out, ",\"category\":");
-			json_string(&out, rows[i].category);
-			buf_addstr(&out, ",\"tags\":");
-			json_csv_array(&out, rows[i].tags);
-			buf_addstr(&out, ",\"status\":");
-			json_string(&out, rows[i].status);
-			buf_addstr(&out, ",\"suppressed\":");
-			json_string_or_null(&out, rows[i].suppressed);
-			buf_addstr(&out, ",\"error\":");
-			json_string_or_null(&out, rows[i].error);
-			buf_printf(&out, ",\"erased\":%s", rows[i].erased ?
-			    "true" : "false");
-			buf_addch(&out, '}');
-			continue;
-		}
-		format_time(rows[i].received, when, sizeof when);
-		buf_printf(&out, "%-5lld %-16s %-12s %-10s %-28.28s %.60s\n",
-		    (long long)rows[i].id, when, rows[i].category,
-		    rows[i].status, rows[i].erased ? "(erased)" : rows[i].from,
-		    rows[i].erased ? "" : rows[i].subject);
+			queue_json_row(&out, &rows[i]);
+		} else
+			queue_table_row(&out, &rows[i], now, colour);
 	}
 	if (json)
 		buf_addstr(&out, "]\n");
 	else if (n == 0)
-		buf_addstr(&out, "The queue is empty.\n");
+		buf_addstr(&out, category != NULL || status != NULL ||
+		    since_arg != NULL ? "Nothing in the queue matches.\n" :
+		    "The queue is empty.\n");
 	fwrite(buf_str(&out), 1, out.len, stdout);
 	buf_free(&out);
 	store_rows_free(rows, n);

@@ -1253,7 +1253,7 @@ store_mark_filed(struct store *s, const char *mailbox, uint32_t uidvalidity,
 /* List messages for `triaged queue`, crisis first and newest first. */
 int
 store_queue(struct store *s, const char *category, const char *status,
-    struct store_row **rp, size_t *np)
+    time_t since, struct store_row **rp, size_t *np)
 {
 	struct store_row	*r = NULL, *row;
 	sqlite3_stmt		*st;
@@ -1265,12 +1265,13 @@ store_queue(struct store *s, const char *category, const char *status,
 	st = store_prepare(s, "SELECT id, received, sender, subject, "
 	    "category, tags, status, suppressed, error, erased FROM messages "
 	    "WHERE (?1 IS NULL OR category = ?1) AND "
-	    "(?2 IS NULL OR status = ?2) "
+	    "(?2 IS NULL OR status = ?2) AND received >= ?3 "
 	    "ORDER BY priority DESC, received DESC, id DESC");
 	if (st == NULL)
 		return (-1);
 	store_bind_text(st, 1, category);
 	store_bind_text(st, 2, status);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)since);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		r = xreallocarray(r, n + 1, sizeof *r);
 		row = &r[n++];

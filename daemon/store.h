@@ -263,10 +263,12 @@ struct store_row {
 };
 /*
  * Rows by category priority (crisis first), newest first within one
- * category; category/status filters may be NULL.
+ * category; category/status filters may be NULL, since 0 (received at or
+ * after it).
  */
 int		 store_queue(struct store *, const char *category,
-		    const char *status, struct store_row **, size_t *);
+		    const char *status, time_t since, struct store_row **,
+		    size_t *);
 void		 store_rows_free(struct store_row *, size_t);
 
 #endif

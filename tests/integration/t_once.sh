@@ -98,6 +98,34 @@ print('queue ok')
 PY
 "$TRIAGED" -c "$conf" queue | tee "$TB_DIR/queue.txt"
 grep -q crisis "$TB_DIR/queue.txt" || tb_fail "queue table"
+# The table: tags, why a reply was suppressed, how long ago; plain when
+# piped.
+grep -q '^ID .*TAGS .*STATUS' "$TB_DIR/queue.txt" || tb_fail "queue header"
+grep -q 'alcohol' "$TB_DIR/queue.txt" || tb_fail "queue table lacks tags"
+grep -q '(auto-submitted)' "$TB_DIR/queue.txt" || tb_fail "queue table: why"
+grep -Eq 'just now|min ago' "$TB_DIR/queue.txt" || tb_fail "queue: received"
+! grep -q "$(printf '\033')" "$TB_DIR/queue.txt" || tb_fail "colour in a pipe"
+
+# Filters: an unknown value is a usage error naming the valid ones.
+rc=0
+"$TRIAGED" -c "$conf" queue --status bogus 2>"$TB_DIR/q.err" || rc=$?
+[ "$rc" = 64 ] || tb_fail "queue --status bogus: exit $rc"
+grep -q 'pending, replied, suppressed, failed, handled' "$TB_DIR/q.err" ||
+    tb_fail "queue --status bogus: $(cat "$TB_DIR/q.err")"
+rc=0
+"$TRIAGED" -c "$conf" queue --category nope 2>"$TB_DIR/q.err" || rc=$?
+[ "$rc" = 64 ] || tb_fail "queue --category nope: exit $rc"
+grep -q 'crisis, .*couples' "$TB_DIR/q.err" ||
+    tb_fail "queue --category nope: $(cat "$TB_DIR/q.err")"
+rc=0
+"$TRIAGED" -c "$conf" queue --since soon 2>/dev/null || rc=$?
+[ "$rc" = 64 ] || tb_fail "queue --since soon: exit $rc"
+[ "$("$TRIAGED" -c "$conf" queue --json --category substance --since 1d |
+    grep -o '"id"' | wc -l)" = 1 ] || tb_fail "queue --category --since"
+[ "$("$TRIAGED" -c "$conf" queue --json --since 2000-01-01 |
+    grep -o '"id"' | wc -l)" = 7 ] || tb_fail "queue --since a date"
+"$TRIAGED" -c "$conf" queue --since 2999-01-01 | grep -q 'Nothing in the queue matches' ||
+    tb_fail "queue --since the future"
 
 # A second pass sends nothing.
 "$TRIAGED" -c "$conf" once || tb_fail "second once failed"

@@ -175,7 +175,7 @@ queue_count(struct fixture *f, const char *category, const char *status)
 	struct store_row	*r;
 	size_t			 n;
 
-	assert_int_equal(store_queue(f->s, category, status, &r, &n), 0);
+	assert_int_equal(store_queue(f->s, category, status, 0, &r, &n), 0);
 	store_rows_free(r, n);
 	return (n);
 }
@@ -268,7 +268,7 @@ test_record_idempotent(void **state)
 	assert_int_equal(store_pending(f->s, 2000, &p, &n), 0);
 	assert_int_equal(n, 1);
 	store_pending_free(p, n);
-	assert_int_equal(store_queue(f->s, NULL, NULL, &r, &n), 0);
+	assert_int_equal(store_queue(f->s, NULL, NULL, 0, &r, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(r[0].category, "individual");
 	assert_string_equal(r[0].subject, "Anfrage");
@@ -343,7 +343,7 @@ test_outbox_due_and_retry(void **state)
 	assert_int_equal(p[0].attempts, 1);
 	store_pending_free(p, n);
 
-	assert_int_equal(store_queue(f->s, NULL, NULL, &r, &n), 0);
+	assert_int_equal(store_queue(f->s, NULL, NULL, 0, &r, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(r[0].status, STORE_PENDING);
 	assert_non_null(r[0].error);
@@ -405,7 +405,7 @@ test_mark_sent_window(void **state)
 	{
 		struct store_row	*r;
 
-		assert_int_equal(store_queue(f->s, NULL, NULL, &r, &n), 0);
+		assert_int_equal(store_queue(f->s, NULL, NULL, 0, &r, &n), 0);
 		assert_null(r[0].error);
 		store_rows_free(r, n);
 	}
@@ -430,7 +430,7 @@ test_mark_failed(void **state)
 	store_pending_free(p, n);
 	assert_int_equal(store_pending(f->s, 99999, &p, &n), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(store_queue(f->s, NULL, STORE_FAILED, &r, &n), 0);
+	assert_int_equal(store_queue(f->s, NULL, STORE_FAILED, 0, &r, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(r[0].status, STORE_FAILED);
 	assert_string_equal(r[0].error, "550 5.1.1 no such user");
@@ -510,7 +510,7 @@ test_queue_order_filters(void **state)
 	e = entry(6, "individual", 1, 200);
 	record(f, &e, NULL);
 
-	assert_int_equal(store_queue(f->s, NULL, NULL, &r, &n), 0);
+	assert_int_equal(store_queue(f->s, NULL, NULL, 0, &r, &n), 0);
 	assert_int_equal(n, 6);
 	assert_string_equal(r[0].category, "crisis");
 	assert_string_equal(r[0].subject,
@@ -784,7 +784,7 @@ test_open_ro(void **state)
 	ro = store_open_ro(f->path, &cause);
 	if (ro == NULL)
 		fail_msg("store_open_ro: %s", cause);
-	assert_int_equal(store_queue(ro, NULL, NULL, &r, &n), 0);
+	assert_int_equal(store_queue(ro, NULL, NULL, 0, &r, &n), 0);
 	assert_int_equal(n, 1);
 	store_rows_free(r, n);
 	/* A current schema opens read-write without the write lock, too. */
@@ -1098,7 +1098,7 @@ test_retention(void **state)
 	assert_int_equal(store_replied_since(f->s, "OLD.writer@example.org",
 	    "individual", 500), 1);
 	/* The verdicts stay for the statistics. */
-	assert_int_equal(store_queue(f->s, NULL, NULL, &r, &n), 0);
+	assert_int_equal(store_queue(f->s, NULL, NULL, 0, &r, &n), 0);
 	assert_int_equal(n, 3);
 	for (i = 0; i < n; i++)
 		if (r[i].received == 1000) {
