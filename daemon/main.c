@@ -58,7 +58,8 @@ static const struct cmd_entry cmd_table[] = {
 	{ "classify", cmd_classify,
 	    "classify [--json] [--explain] [FILE.eml ... | -]" },
 	{ "queue", cmd_queue,
-	    "queue [--json] [--category C] [--status S] [--since D]" },
+	    "queue [--json] [--category C] [--status S] [--since D] | "
+	    "queue show ID" },
 	{ "train", cmd_train, "train CORPUS..." },
 	{ "status", cmd_status, "status [--json]" },
 	{ "forget", cmd_forget, "forget ADDRESS" },
@@ -629,6 +630,78 @@ queue_table_row(struct buf *out, const struct store_row *r, time_t now,
 	    off);
 }
 
+/* Print a label and a comma-separated list as "a, b, c" (or none). */
+static void
+print_list(const char *label, const char *csv, const char *none)
+{
+	printf("%-11s", label);
+	if (*csv == '\0')
+		fputs(none, stdout);
+	for (; *csv != '\0'; csv++)
+		if (*csv == ',')
+			fputs(", ", stdout);
+		else
+			putchar(*csv);
+	putchar('\n');
+}
+
+/* `queue show ID`: one item in full, with the rules that decided it. */
+static int
+queue_show(struct store *st, const char *arg, time_t now)
+{
+	struct store_item	 it;
+	char			 when[32], ago[32], *end;
+	long long		 id;
+	int			 rc;
+
+	errno = 0;
+	id = strtoll(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || id <= 0) {
+		fprintf(stderr, "triaged: queue show: \"%s\" is no queue id "
+		    "(the ID column of triaged queue)\n", arg);
+		return (EX_USAGE);
+	}
+	if ((rc = store_item_get(st, id, &it)) == -1) {
+		fprintf(stderr, "triaged: cannot read the queue\n");
+		return (EX_TEMPFAIL);
+	}
+	if (rc == 0) {
+		fprintf(stderr, "triaged: queue show: no item %lld\n", id);
+		return (EX_DATAERR);
+	}
+	format_time(it.row.received, when, sizeof when);
+	format_ago(it.row.received, now, ago, sizeof ago);
+	printf("Item:      %lld\n", id);
+	printf("Received:  %s (%s)\n", when, ago);
+	printf("From:      %s\n", it.row.erased ? "(erased)" : it.row.from);
+	printf("Subject:   %s\n", it.row.erased ? "(erased)" :
+	    it.row.subject);
+	printf("Category:  %s\n", it.row.category);
+	print_list("Tags:", it.row.tags, "(none)");
+	print_list("Rules:", it.rules, "(none: the default category)");
+	printf("Status:    %s\n", it.row.status);
+	if (it.row.suppressed != NULL)
+		printf("Why:       %s\n", it.row.suppressed);
+	if (it.reply_status != NULL) {
+		printf("Reply:     template %s, %s", it.reply_template != NULL ?
+		    it.reply_template : "?", it.reply_status);
+		if (it.reply_sent_at > 0) {
+			format_time(it.reply_sent_at, when, sizeof when);
+			printf(" %s", when);
+		} else if (strcmp(it.reply_status, "pending") == 0) {
+			format_time(it.reply_next_try, when, sizeof when);
+			printf(", %ld attempt%s, next try %s", it.reply_attempts,
+			    it.reply_attempts == 1 ? "" : "s", when);
+		}
+		printf("\n");
+	}
+	if (it.row.error != NULL)
+		printf("Error:     %s\n", it.row.error);
+	printf("Mailbox:   %s, UID %lld\n", it.mailbox, (long long)it.uid);
+	store_item_free(&it);
+	return (EX_OK);
+}
+
 /* A usage error naming the valid values of a filter; EX_USAGE. */
 static int
 queue_bad_filter(const char *what, const char *arg,
@@ -656,6 +729,7 @@ cmd_queue(const char *confpath, int argc, char **argv)
 	struct store_row *rows;
 	struct buf	  out;
 	const char	 *category = NULL, *status = NULL, *since_arg = NULL;
+	const char	 *show = NULL;
 	char		 *cause = NULL;
 	time_t		  now = time(NULL), since = 0;
 	size_t		  n, i;
@@ -688,8 +762,15 @@ cmd_queue(const char *confpath, int argc, char **argv)
 			return (EX_USAGE);
 		}
 	}
-	if (argc != optind)
+	/* "queue show ID" (getopt_long has moved the options before it). */
+	if (argc - optind == 2 && strcmp(argv[optind], "show") == 0)
+		show = argv[optind + 1];
+	else if (argc != optind) {
+		fprintf(stderr, "triaged: queue: unexpected \"%s\"; usage: "
+		    "queue [--json] [--category C] [--status S] [--since D] | "
+		    "queue show ID\n", argv[optind]);
 		return (EX_USAGE);
+	}
 	if (status != NULL) {
 		for (i = known = 0; queue_statuses[i] != NULL; i++)
 			known |= strcmp(queue_statuses[i], status) == 0;
@@ -717,6 +798,12 @@ cmd_queue(const char *confpath, int argc, char **argv)
 	}
 	/* Read-only: the queue never waits for the daemon's writes. */
 	if (access(p.conf->triage.state, F_OK) == -1 && errno == ENOENT) {
+		if (show != NULL) {
+			fprintf(stderr, "triaged: queue show: no item %s "
+			    "(nothing triaged yet)\n", show);
+			pipeline_free(&p);
+			return (EX_DATAERR);
+		}
 		if (!json)
 			printf("The queue is empty (nothing triaged yet).\n");
 		else
@@ -729,6 +816,11 @@ cmd_queue(const char *confpath, int argc, char **argv)
 		free(cause);
 		pipeline_free(&p);
 		return (EX_UNAVAILABLE);
+	}
+	if (show != NULL) {
+		ch = queue_show(p.store, show, now);
+		pipeline_free(&p);
+		return (ch);
 	}
 	if (store_queue(p.store, category, status, since, &rows, &n) == -1) {
 		fprintf(stderr, "triaged: cannot read the queue\n");

@@ -1317,6 +1317,73 @@ store_rows_free(struct store_row *r, size_t n)
 	free(r);
 }
 
+/* One queue item with its rules and its reply (store.h). */
+int
+store_item_get(struct store *s, int64_t id, struct store_item *it)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(it, 0, sizeof *it);
+	st = store_prepare(s, "SELECT m.id, m.received, m.sender, m.subject, "
+	    "m.category, m.tags, m.status, m.suppressed, m.error, m.erased, "
+	    "m.rules, m.mailbox, m.uid, o.status, o.template, o.attempts, "
+	    "o.next_try, o.sent_at FROM messages m LEFT JOIN outbox o ON "
+	    "o.message_id = m.id WHERE m.id = ?1 ORDER BY o.id DESC LIMIT 1");
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	switch (rc = sqlite3_step(st)) {
+	case SQLITE_ROW:
+		it->row.id = sqlite3_column_int64(st, 0);
+		it->row.received = (time_t)sqlite3_column_int64(st, 1);
+		it->row.from = store_col_text0(st, 2);
+		it->row.subject = store_col_text0(st, 3);
+		it->row.category = store_col_text0(st, 4);
+		it->row.tags = store_col_text0(st, 5);
+		it->row.status = store_col_text0(st, 6);
+		it->row.suppressed = store_col_text(st, 7);
+		it->row.error = store_col_text(st, 8);
+		it->row.erased = sqlite3_column_int(st, 9);
+		it->rules = store_col_text0(st, 10);
+		it->mailbox = store_col_text0(st, 11);
+		it->uid = sqlite3_column_int64(st, 12);
+		it->reply_status = store_col_text(st, 13);
+		it->reply_template = store_col_text(st, 14);
+		it->reply_attempts = (long)sqlite3_column_int64(st, 15);
+		it->reply_next_try = (time_t)sqlite3_column_int64(st, 16);
+		it->reply_sent_at = (time_t)sqlite3_column_int64(st, 17);
+		rc = 1;
+		break;
+	case SQLITE_DONE:
+		rc = 0;
+		break;
+	default:
+		store_warn(s, "queue item");
+		rc = -1;
+		break;
+	}
+	sqlite3_finalize(st);
+	return (rc);
+}
+
+void
+store_item_free(struct store_item *it)
+{
+	free(it->row.from);
+	free(it->row.subject);
+	free(it->row.category);
+	free(it->row.tags);
+	free(it->row.status);
+	free(it->row.suppressed);
+	free(it->row.error);
+	free(it->rules);
+	free(it->mailbox);
+	free(it->reply_status);
+	free(it->reply_template);
+	memset(it, 0, sizeof *it);
+}
+
 /* Look up what the Sent folder said about sender since a time. */
 int
 store_known_get(struct store *s, const char *sender, time_t since,

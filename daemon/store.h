@@ -271,4 +271,21 @@ int		 store_queue(struct store *, const char *category,
 		    size_t *);
 void		 store_rows_free(struct store_row *, size_t);
 
+/* One queue item in full, for `queue show`. */
+struct store_item {
+	struct store_row row;
+	char		*rules;		/* comma-separated, may be "" */
+	char		*mailbox;
+	int64_t		 uid;
+	/* The reply, when one was queued (reply_status NULL otherwise). */
+	char		*reply_status;	/* pending, sent or failed */
+	char		*reply_template;
+	long		 reply_attempts;
+	time_t		 reply_next_try;
+	time_t		 reply_sent_at;	/* 0 when not sent */
+};
+/* 1 with the item, 0 when there is none with that id, -1 on error. */
+int		 store_item_get(struct store *, int64_t id, struct store_item *);
+void		 store_item_free(struct store_item *);
+
 #endif

@@ -127,6 +127,26 @@ rc=0
 "$TRIAGED" -c "$conf" queue --since 2999-01-01 | grep -q 'Nothing in the queue matches' ||
     tb_fail "queue --since the future"
 
+# queue show: one item in full, with the rules that decided it.
+crisis_id=$("$TB_PYTHON" -c 'import json,sys; print([r["id"] for r in json.load(open(sys.argv[1])) if r["category"] == "crisis"][0])' "$TB_DIR/queue.json")
+"$TRIAGED" -c "$conf" queue show "$crisis_id" >"$TB_DIR/show.txt" ||
+    tb_fail "queue show failed"
+cat "$TB_DIR/show.txt"
+grep -q '^Category:  crisis' "$TB_DIR/show.txt" || tb_fail "show: category"
+grep -Eq '^Rules: .*(crisis|sign|danger)-' "$TB_DIR/show.txt" ||
+    tb_fail "show: the rules"
+grep -q '^Reply:     template crisis, sent' "$TB_DIR/show.txt" ||
+    tb_fail "show: the reply"
+dana_id=$("$TB_PYTHON" -c 'import json,sys; print([r["id"] for r in json.load(open(sys.argv[1])) if r["from"] == "dana@partner.example"][0])' "$TB_DIR/queue.json")
+"$TRIAGED" -c "$conf" queue show "$dana_id" | grep -q '^Why:       auto-submitted' ||
+    tb_fail "show: why no reply"
+rc=0
+"$TRIAGED" -c "$conf" queue show 999 2>/dev/null || rc=$?
+[ "$rc" = 65 ] || tb_fail "queue show 999: exit $rc"
+rc=0
+"$TRIAGED" -c "$conf" queue show x 2>/dev/null || rc=$?
+[ "$rc" = 64 ] || tb_fail "queue show x: exit $rc"
+
 # A second pass sends nothing.
 "$TRIAGED" -c "$conf" once || tb_fail "second once failed"
 sleep 0.5
