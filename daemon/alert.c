@@ -144,6 +144,56 @@ alert_compose(const struct conf *conf, const char *kind, int recovered,
 	return (buf_detach(&b, lenp));
 }
 
+char *
+alert_crisis_compose(const struct conf *conf, const struct store_pending *r,
+    time_t now, size_t *lenp)
+{
+	struct buf	 b;
+	char		 date[64], when[64];
+	const char	*domain;
+
+	domain = strrchr(conf->smtp.from_addr, '@');
+	domain = domain != NULL ? domain + 1 : "triaged.invalid";
+	alert_time(now, date, sizeof date, 1);
+	alert_time(r->received, when, sizeof when, 0);
+	buf_init(&b, 0);
+	buf_printf(&b, "From: %s\r\nTo: %s\r\n", conf->smtp.from, r->rcpt);
+	buf_printf(&b, "Subject: triaged: crisis inquiry, queue item %lld\r\n",
+	    (long long)r->message);
+	/* The same Message-ID if it is ever sent twice (a crash). */
+	buf_printf(&b, "Date: %s\r\nMessage-ID: <triaged.crisis.%lld.%lld@%s>"
+	    "\r\n", date, (long long)r->message, (long long)r->received,
+	    domain);
+	buf_addstr(&b, "Auto-Submitted: auto-generated\r\n"
+	    "X-Auto-Response-Suppress: All\r\n"
+	    "Importance: high\r\nX-Priority: 1\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: 8bit\r\n\r\n");
+	buf_printf(&b, "A message that triaged sorted as crisis arrived %s."
+	    "\r\n\r\nWhere: the %s mailbox, flagged; queue item %lld "
+	    "(`triaged queue show %lld`).\r\n", when, r->mailbox,
+	    (long long)r->message, (long long)r->message);
+	if (strcmp(r->status, STORE_REPLIED) == 0)
+		buf_addstr(&b, "Reply: the sender was sent the crisis "
+		    "resources (988 call or text, 911) automatically.\r\n");
+	else if (strcmp(r->status, STORE_PENDING) == 0)
+		buf_addstr(&b, "Reply: an automatic reply with the crisis "
+		    "resources (988 call or text, 911) is on its way to the "
+		    "sender.\r\n");
+	else {
+		buf_addstr(&b, "Reply: none was sent automatically (");
+		alert_add_clean(&b, r->suppressed != NULL ? r->suppressed :
+		    r->status);
+		buf_addstr(&b, "): the sender has not been given the crisis "
+		    "resources. Please reach out yourself.\r\n");
+	}
+	buf_addstr(&b, "\r\nThis alert names no sender, subject or text: "
+	    "read the message in the mailbox.\r\n"
+	    "\r\n-- \r\ntriaged " TRIAGED_VERSION "\r\n");
+	return (buf_detach(&b, lenp));
+}
+
 /* Send one alert; 0 sent, -1 not (logged at error level). */
 static int
 alert_send(const struct conf *conf, const char *kind, int recovered,

@@ -29,6 +29,15 @@ void	alert_ok(const struct conf *, struct store *, const char *kind,
  */
 int	alert_load_failed(const struct conf *, const char *errors);
 
+/*
+ * The crisis alert for an outbox row of kind STORE_KIND_ALERT (CRLF):
+ * that a crisis inquiry arrived, when, where and its queue id, and whether
+ * the sender got the crisis resources; never the sender's name or
+ * address, the subject or the text. Caller frees.
+ */
+char	*alert_crisis_compose(const struct conf *,
+	    const struct store_pending *, time_t now, size_t *lenp);
+
 /* The alert message (CRLF), for the tests. Caller frees. */
 char	*alert_compose(const struct conf *, const char *kind, int recovered,
 	    const char *cause, time_t since, time_t now, size_t *lenp);

@@ -108,6 +108,7 @@ struct conf_queue {
 struct conf_alerts {
 	char	*to;		/* an address, or NULL: no alert mail */
 	time_t	 after;		/* how long a failure lasts first, 30 min */
+	char	*crisis_to;	/* told of each crisis inquiry, or NULL */
 };
 
 struct conf {

@@ -47,6 +47,7 @@ struct conf_parse {
 	unsigned	 line_known_senders;
 	unsigned	 line_imap_secret;	/* password_file, for errors */
 	unsigned	 line_alerts_to;
+	unsigned	 line_crisis_to;
 	unsigned	 line_smtp_secret;
 };
 
@@ -118,7 +119,7 @@ static const struct conf_key conf_keys[] = {
 	K("queue", "file_into", CV_STRING, queue.file_into),
 	K("alerts", "to", CV_STRING, alerts.to),
 	K("alerts", "after", CV_DURATION, alerts.after),
-	{ "alerts", "crisis_to", CV_PLANNED, 0 },
+	K("alerts", "crisis_to", CV_STRING, alerts.crisis_to),
 	{ "digest", "to", CV_PLANNED, 0 },
 	{ "digest", "time", CV_PLANNED, 0 },
 };
@@ -398,6 +399,17 @@ conf_relays_add(struct conf_parse *cp, const char *value)
  * Read the known_senders file: one address or @domain per line, '#'
  * starts a comment. Every bad line is an error at that file's line.
  */
+/* An address written bare (admin@example.org), or a file:line error. */
+static void
+conf_check_address(struct conf_parse *cp, const char *key, const char *addr,
+    unsigned line)
+{
+	if (addr != NULL && (strchr(addr, '@') == NULL ||
+	    strpbrk(addr, " \t<>,;\"()") != NULL || addr[0] == '@'))
+		diag_error(cp->diag, cp->conf->path, line, "%s: \"%s\" is not "
+		    "an address (write it bare: admin@example.org)", key, addr);
+}
+
 static void
 conf_known_load(struct conf_parse *cp)
 {
@@ -599,6 +611,8 @@ conf_handler(void *arg, const char *section, const char *name,
 		cp->line_known_senders = cp->line;
 	if (strcmp(section, "alerts") == 0 && strcmp(name, "to") == 0)
 		cp->line_alerts_to = cp->line;
+	if (strcmp(section, "alerts") == 0 && strcmp(name, "crisis_to") == 0)
+		cp->line_crisis_to = cp->line;
 	if (strcmp(name, "password_file") == 0)
 		*(strcmp(section, "imap") == 0 ? &cp->line_imap_secret :
 		    &cp->line_smtp_secret) = cp->line;
@@ -830,12 +844,10 @@ conf_finish(struct conf_parse *cp)
 		conf->triage.retention = 90 * 86400;
 	if (conf->alerts.after == 0)
 		conf->alerts.after = 30 * 60;
-	if (conf->alerts.to != NULL && (strchr(conf->alerts.to, '@') == NULL ||
-	    strpbrk(conf->alerts.to, " \t<>,;\"()") != NULL ||
-	    conf->alerts.to[0] == '@'))
-		diag_error(cp->diag, conf->path, cp->line_alerts_to,
-		    "[alerts] to: \"%s\" is not an address (write it bare: "
-		    "admin@example.org)", conf->alerts.to);
+	conf_check_address(cp, "[alerts] to", conf->alerts.to,
+	    cp->line_alerts_to);
+	conf_check_address(cp, "[alerts] crisis_to", conf->alerts.crisis_to,
+	    cp->line_crisis_to);
 	if (conf->triage.max_replies_per_hour == 0)
 		conf->triage.max_replies_per_hour = 30;
 	if (conf->triage.poll_interval == 0)
@@ -944,6 +956,7 @@ conf_free(struct conf *conf)
 	free(conf->triage.sent_folder);
 	free(conf->queue.file_into);
 	free(conf->alerts.to);
+	free(conf->alerts.crisis_to);
 	free(conf);
 }
 

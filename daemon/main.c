@@ -695,6 +695,9 @@ queue_show(struct store *st, const char *arg, time_t now)
 		}
 		printf("\n");
 	}
+	if (it.alert_status != NULL)
+		printf("Alert:     crisis alert to [alerts] crisis_to, %s\n",
+		    it.alert_status);
 	if (it.row.error != NULL)
 		printf("Error:     %s\n", it.row.error);
 	printf("Mailbox:   %s, UID %lld\n", it.mailbox, (long long)it.uid);

@@ -546,6 +546,27 @@ pipeline_entry(const char *mailbox, uint32_t uidvalidity, uint32_t uid,
 }
 
 /*
+ * Does this verdict call for the crisis alert ([alerts] crisis_to)? Every
+ * crisis, also from an existing client or through a relay whose reply a
+ * guard held back, but not mail from before triaged started, mail triaged
+ * or answered before the state began, nor mail too old to be answered.
+ */
+static int
+pipeline_alerts_crisis(const struct pipeline *p, const struct pipeline_item *it,
+    int first_run, time_t now)
+{
+	const struct conf	*conf = p->conf;
+	const char		*top = rules_top_category(p->rules);
+
+	return (conf->alerts.crisis_to != NULL && top != NULL &&
+	    strcmp(it->d.verdict.category, top) == 0 && !it->triaged &&
+	    !it->answered && !(first_run &&
+	    conf->triage.first_run == CONF_FIRST_RUN_TRIAGE) &&
+	    !(it->msg->internaldate > 0 && now - it->msg->internaldate >
+	    conf->triage.reply_max_age));
+}
+
+/*
  * Decide and record one judged item: the reply window is read now, after
  * the items before it in the batch were recorded, so two messages from
  * one writer in one batch get one reply. 0, or -1 with *cause when the
@@ -580,6 +601,10 @@ pipeline_record(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 	rules = pipeline_join(d->verdict.rules, d->verdict.nrules);
 	pipeline_entry(mailbox, uidvalidity, it->uid, it->msg, d, tags, rules,
 	    &e);
+	if (pipeline_alerts_crisis(p, it, first_run, now)) {
+		e.alert_to = p->conf->alerts.crisis_to;
+		e.alert_from = p->conf->smtp.envelope_from;
+	}
 	if (d->has_reply) {
 		memset(&out, 0, sizeof out);
 		out.rcpt = d->reply.rcpt;
@@ -851,7 +876,8 @@ pipeline_flush(struct pipeline *p, char **cause)
 	long			 sent;
 	enum smtp_status	 st;
 	enum pipeline_status	 rc = PIPELINE_OK;
-	int			 c;
+	int			 c, capped = 0;
+	const char		*what;
 
 	if ((rc = pipeline_open_store(p, cause)) != PIPELINE_OK)
 		return (rc);
@@ -874,14 +900,19 @@ pipeline_flush(struct pipeline *p, char **cause)
 	for (i = 0; i < n; i++) {
 		if (sig_stop())
 			break;
-		/* Over the cap: defer (no attempt counted), never drop. */
-		if (sent >= (long)p->conf->triage.max_replies_per_hour) {
-			log_warnx("outbox: hourly reply cap reached; %zu "
-			    "repl%s deferred", n - i, n - i == 1 ? "y" : "ies");
-			for (; i < n; i++)
-				store_mark_retry(p->store, rows[i].id, reopen,
-				    "deferred: hourly reply cap reached", 0);
-			break;
+		/*
+		 * Over the cap: defer (no attempt counted), never drop. A
+		 * crisis alert goes to the practice: no cap holds it.
+		 */
+		if (!rows[i].is_alert &&
+		    sent >= (long)p->conf->triage.max_replies_per_hour) {
+			if (!capped)
+				log_warnx("outbox: hourly reply cap reached; "
+				    "replies deferred");
+			capped = 1;
+			store_mark_retry(p->store, rows[i].id, reopen,
+			    "deferred: hourly reply cap reached", 0);
+			continue;
 		}
 		if ((c = store_claim(p->store, rows[i].id)) != 1) {
 			if (c == -1) {
@@ -895,6 +926,13 @@ pipeline_flush(struct pipeline *p, char **cause)
 			st = SMTP_DOWN;
 		else
 			st = smtp_connect(smtp, &why);
+		/* A crisis alert is written now, from the message's row. */
+		if (rows[i].is_alert) {
+			free(rows[i].data);
+			rows[i].data = alert_crisis_compose(p->conf, &rows[i],
+			    now, &rows[i].len);
+		}
+		what = rows[i].is_alert ? "crisis alert" : "reply";
 		if (st == SMTP_SENT)
 			st = smtp_send(smtp, rows[i].envelope_from,
 			    rows[i].rcpt, rows[i].data, rows[i].len, &why);
@@ -904,10 +942,12 @@ pipeline_flush(struct pipeline *p, char **cause)
 			p->smtp_worked = 1;
 			p->smtp_probe_at = 0;
 			p->smtp_probe_wait = 0;
-			sent++;
 			pipeline_mark_sent(p, rows[i].id, now);
-			log_info("%s: uid %u: reply sent", rows[i].mailbox,
-			    rows[i].uid);
+			log_info("%s: uid %u: %s sent", rows[i].mailbox,
+			    rows[i].uid, what);
+			if (rows[i].is_alert)
+				break;
+			sent++;
 			if (p->imap != NULL && imap_append_sent(p->imap,
 			    p->conf->triage.sent_folder, rows[i].data,
 			    rows[i].len, &why) == -1) {
@@ -930,29 +970,30 @@ pipeline_flush(struct pipeline *p, char **cause)
 				p->smtp_probe_wait = PIPELINE_PROBE_MAX;
 			p->smtp_probe_at = now + p->smtp_probe_wait;
 			store_mark_retry(p->store, rows[i].id, now, why, 0);
-			log_warnx("%s: uid %u: reply deferred: %s",
-			    rows[i].mailbox, rows[i].uid, logged);
+			log_warnx("%s: uid %u: %s deferred: %s",
+			    rows[i].mailbox, rows[i].uid, what, logged);
 			break;
 		case SMTP_TEMP:
 			if (rows[i].attempts + 1 >= PIPELINE_MAX_ATTEMPTS) {
 				pipeline_smtp_failed(p, logged);
 				store_mark_failed(p->store, rows[i].id, why);
-				log_warnx("%s: uid %u: reply failed for good: "
-				    "%s", rows[i].mailbox, rows[i].uid, logged);
+				log_warnx("%s: uid %u: %s failed for good: "
+				    "%s", rows[i].mailbox, rows[i].uid, what,
+				    logged);
 			} else {
 				store_mark_retry(p->store, rows[i].id, now +
 				    pipeline_backoff(p->conf,
 				    rows[i].attempts), why, 1);
-				log_warnx("%s: uid %u: reply deferred: %s",
-				    rows[i].mailbox, rows[i].uid, logged);
+				log_warnx("%s: uid %u: %s deferred: %s",
+				    rows[i].mailbox, rows[i].uid, what, logged);
 			}
 			break;
 		case SMTP_PERM:
 			if (pipeline_smtp_systemic(logged))
 				pipeline_smtp_failed(p, logged);
 			store_mark_failed(p->store, rows[i].id, why);
-			log_warnx("%s: uid %u: reply refused: %s",
-			    rows[i].mailbox, rows[i].uid, logged);
+			log_warnx("%s: uid %u: %s refused: %s",
+			    rows[i].mailbox, rows[i].uid, what, logged);
 			break;
 		}
 		free(logged);

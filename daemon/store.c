@@ -23,8 +23,8 @@
 #include "xmalloc.h"
 
 /* Bump with a migration step in store_migrate. */
-#define STORE_VERSION	5
-#define STORE_VERSION_STR "5"
+#define STORE_VERSION	6
+#define STORE_VERSION_STR "6"
 #define STORE_BUSY_MS	5000
 
 struct store {
@@ -141,6 +141,14 @@ static const char store_schema_v5[] =
 	"CREATE TABLE health ("
 	" key TEXT PRIMARY KEY,"
 	" value INTEGER NOT NULL);";
+
+/*
+ * Version 6: the crisis alert to the practice ([alerts] crisis_to) is an
+ * outbox row of its own kind, queued with the message's verdict, so it
+ * goes once and survives a crash; it never counts as a reply.
+ */
+static const char store_schema_v6[] =
+	"ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'reply';";
 
 static int	store_step_kind(struct store *, const char *, const char *,
 		    time_t);
@@ -349,6 +357,8 @@ store_migrate(struct store *s, char **cause)
 	if (version < 4 && store_exec(s, store_schema_v4) == -1)
 		goto fail;
 	if (version < 5 && store_exec(s, store_schema_v5) == -1)
+		goto fail;
+	if (version < 6 && store_exec(s, store_schema_v6) == -1)
 		goto fail;
 	if (version < STORE_VERSION && store_exec(s,
 	    "PRAGMA user_version = " STORE_VERSION_STR) == -1)
@@ -847,6 +857,24 @@ store_insert_outbox(struct store *s, int64_t id,
 	return (store_done(s, st));
 }
 
+/* Queue the crisis alert for message id; composed when it is sent. */
+static int
+store_insert_alert(struct store *s, int64_t id, const char *to,
+    const char *from)
+{
+	sqlite3_stmt	*st;
+
+	st = store_prepare(s, "INSERT INTO outbox (message_id, rcpt, "
+	    "envelope_from, template, data, next_try, kind) VALUES (?, ?, ?, "
+	    "'" STORE_KIND_ALERT "', x'', 0, '" STORE_KIND_ALERT "')");
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, id);
+	store_bind_text(st, 2, to);
+	store_bind_text(st, 3, from != NULL ? from : "");
+	return (store_done(s, st));
+}
+
 /*
  * Move the position forward to uid, never back; a row for another
  * UIDVALIDITY is left for store_set_position to replace.
@@ -889,6 +917,9 @@ store_record(struct store *s, const struct store_entry *e,
 		goto fail;
 	if (rc == 1 && out != NULL && store_insert_outbox(s, id, out) == -1)
 		goto fail;
+	if (rc == 1 && e->alert_to != NULL && store_insert_alert(s, id,
+	    e->alert_to, e->alert_from) == -1)
+		goto fail;
 	if (store_advance(s, e->mailbox, e->uidvalidity, e->uid) == -1)
 		goto fail;
 	if (store_refetch_forget(s, e->mailbox, e->uidvalidity, e->uid) == -1)
@@ -916,7 +947,7 @@ store_replied_since(struct store *s, const char *sender,
 	    "addr_hash(" STORE_SALT ", ?1) AND "
 	    "template = ?2 AND sent_at >= ?3 UNION ALL SELECT 1 FROM outbox "
 	    "WHERE rcpt = ?1 COLLATE NOCASE AND template = ?2 AND "
-	    "status = 'pending' LIMIT 1");
+	    "status = 'pending' AND kind = 'reply' LIMIT 1");
 	if (st == NULL)
 		return (-1);
 	store_bind_text(st, 1, sender);
@@ -977,11 +1008,14 @@ store_pending(struct store *s, time_t now, struct store_pending **pp,
 
 	*pp = NULL;
 	*np = 0;
+	/* An alert before the reply of the same message: it is one step. */
 	st = store_prepare(s, "SELECT o.id, o.rcpt, o.envelope_from, "
 	    "o.template, o.data, o.attempts, m.mailbox, m.uidvalidity, m.uid, "
-	    "m.priority FROM outbox o JOIN messages m ON m.id = o.message_id "
-	    "WHERE o.status = 'pending' AND o.claimed IS NULL AND "
-	    "o.next_try <= ? ORDER BY m.priority DESC, o.id");
+	    "m.priority, o.kind = '" STORE_KIND_ALERT "', m.id, m.received, "
+	    "m.status, m.suppressed FROM outbox o JOIN messages m ON "
+	    "m.id = o.message_id WHERE o.status = 'pending' AND "
+	    "o.claimed IS NULL AND o.next_try <= ? ORDER BY m.priority DESC, "
+	    "m.id, o.kind = '" STORE_KIND_ALERT "' DESC, o.id");
 	if (st == NULL)
 		return (-1);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
@@ -1005,6 +1039,11 @@ store_pending(struct store *s, time_t now, struct store_pending **pp,
 		r->uidvalidity = (uint32_t)sqlite3_column_int64(st, 7);
 		r->uid = (uint32_t)sqlite3_column_int64(st, 8);
 		r->priority = sqlite3_column_int(st, 9);
+		r->is_alert = sqlite3_column_int(st, 10);
+		r->message = sqlite3_column_int64(st, 11);
+		r->received = (time_t)sqlite3_column_int64(st, 12);
+		r->status = store_col_text0(st, 13);
+		r->suppressed = store_col_text(st, 14);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -1031,6 +1070,8 @@ store_pending_free(struct store_pending *p, size_t n)
 		free(p[i].template);
 		free(p[i].data);
 		free(p[i].mailbox);
+		free(p[i].status);
+		free(p[i].suppressed);
 	}
 	free(p);
 }
@@ -1071,13 +1112,15 @@ store_mark_sent(struct store *s, int64_t id, time_t now)
 		store_rollback(s);
 		return (0);
 	}
+	/* A crisis alert is no reply: the message and history stay. */
 	if (store_step_id(s, "UPDATE messages SET status = 'replied', "
 	    "error = NULL WHERE id = (SELECT message_id FROM outbox "
-	    "WHERE id = ?1)", id, 0, NULL) == -1)
+	    "WHERE id = ?1 AND kind = 'reply')", id, 0, NULL) == -1)
 		goto fail;
 	if (store_step_id(s, "INSERT INTO replies (sender, template, "
 	    "sent_at) SELECT addr_hash(" STORE_SALT ", rcpt), template, ?2 "
-	    "FROM outbox WHERE id = ?1", id, now, NULL) == -1)
+	    "FROM outbox WHERE id = ?1 AND kind = 'reply'", id, now,
+	    NULL) == -1)
 		goto fail;
 	return (store_commit(s));
 
@@ -1108,7 +1151,7 @@ store_mark_retry(struct store *s, int64_t id, time_t next,
 		return (0);
 	}
 	if (store_step_id(s, "UPDATE messages SET error = ?3 WHERE id = "
-	    "(SELECT message_id FROM outbox WHERE id = ?1)",
+	    "(SELECT message_id FROM outbox WHERE id = ?1 AND kind = 'reply')",
 	    id, 0, error) == -1)
 		goto fail;
 	return (store_commit(s));
@@ -1175,7 +1218,7 @@ store_mark_failed(struct store *s, int64_t id, const char *error)
 	}
 	if (store_step_id(s, "UPDATE messages SET status = 'failed', "
 	    "error = ?3 WHERE id = (SELECT message_id FROM outbox "
-	    "WHERE id = ?1)", id, 0, error) == -1)
+	    "WHERE id = ?1 AND kind = 'reply')", id, 0, error) == -1)
 		goto fail;
 	return (store_commit(s));
 
@@ -1328,8 +1371,10 @@ store_item_get(struct store *s, int64_t id, struct store_item *it)
 	st = store_prepare(s, "SELECT m.id, m.received, m.sender, m.subject, "
 	    "m.category, m.tags, m.status, m.suppressed, m.error, m.erased, "
 	    "m.rules, m.mailbox, m.uid, o.status, o.template, o.attempts, "
-	    "o.next_try, o.sent_at FROM messages m LEFT JOIN outbox o ON "
-	    "o.message_id = m.id WHERE m.id = ?1 ORDER BY o.id DESC LIMIT 1");
+	    "o.next_try, o.sent_at, (SELECT a.status FROM outbox a WHERE "
+	    "a.message_id = m.id AND a.kind = '" STORE_KIND_ALERT "' LIMIT 1) "
+	    "FROM messages m LEFT JOIN outbox o ON o.message_id = m.id AND "
+	    "o.kind = 'reply' WHERE m.id = ?1 ORDER BY o.id DESC LIMIT 1");
 	if (st == NULL)
 		return (-1);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
@@ -1353,6 +1398,7 @@ store_item_get(struct store *s, int64_t id, struct store_item *it)
 		it->reply_attempts = (long)sqlite3_column_int64(st, 15);
 		it->reply_next_try = (time_t)sqlite3_column_int64(st, 16);
 		it->reply_sent_at = (time_t)sqlite3_column_int64(st, 17);
+		it->alert_status = store_col_text(st, 18);
 		rc = 1;
 		break;
 	case SQLITE_DONE:
@@ -1381,6 +1427,7 @@ store_item_free(struct store_item *it)
 	free(it->mailbox);
 	free(it->reply_status);
 	free(it->reply_template);
+	free(it->alert_status);
 	memset(it, 0, sizeof *it);
 }
 
@@ -1521,11 +1568,11 @@ store_forget(struct store *s, const char *addr, struct store_forgotten *f,
 	 */
 	if (store_forget_step(s, "CREATE TEMP TABLE forget_ids AS SELECT id "
 	    "FROM messages WHERE sender = ?1 COLLATE NOCASE UNION SELECT "
-	    "message_id FROM outbox WHERE rcpt = ?1 COLLATE NOCASE", addr,
-	    &unused) == -1 ||
+	    "message_id FROM outbox WHERE rcpt = ?1 COLLATE NOCASE AND "
+	    "kind = 'reply'", addr, &unused) == -1 ||
 	    store_forget_step(s, "DELETE FROM outbox WHERE message_id IN "
-	    "(SELECT id FROM temp.forget_ids) OR rcpt = ?1 COLLATE NOCASE",
-	    addr, &f->replies) == -1 ||
+	    "(SELECT id FROM temp.forget_ids) OR (rcpt = ?1 COLLATE NOCASE "
+	    "AND kind = 'reply')", addr, &f->replies) == -1 ||
 	    store_forget_step(s, "DELETE FROM messages WHERE id IN (SELECT id "
 	    "FROM temp.forget_ids)", NULL, &f->messages) == -1 ||
 	    store_forget_step(s, "DELETE FROM replies WHERE sender = "

@@ -86,7 +86,17 @@ struct store_entry {
 	const char	*rules;		/* comma-separated, may be "" */
 	const char	*status;	/* one of STORE_* */
 	const char	*suppressed;	/* reason, or NULL */
+	/*
+	 * Crisis alert: queue one alert to this address with the message
+	 * (composed when it is sent, from the message's row), or NULL.
+	 */
+	const char	*alert_to;
+	const char	*alert_from;	/* its envelope sender, "" the null path */
 };
+
+/* Outbox row kinds: a reply to the writer, or an alert to the practice. */
+#define STORE_KIND_REPLY	"reply"
+#define STORE_KIND_ALERT	"crisis-alert"
 
 /* The reply to queue with it; strings are borrowed. */
 struct store_outgoing {
@@ -134,6 +144,12 @@ struct store_pending {
 	uint32_t	 uidvalidity;
 	uint32_t	 uid;
 	int		 priority;	/* the message's queue priority */
+	/* A crisis alert (data empty: compose it from these). */
+	int		 is_alert;
+	int64_t		 message;	/* the queue id */
+	time_t		 received;
+	char		*status;	/* the message's status */
+	char		*suppressed;	/* why it got no reply, or NULL */
 };
 
 /*
@@ -283,6 +299,7 @@ struct store_item {
 	long		 reply_attempts;
 	time_t		 reply_next_try;
 	time_t		 reply_sent_at;	/* 0 when not sent */
+	char		*alert_status;	/* the crisis alert's, or NULL */
 };
 /* 1 with the item, 0 when there is none with that id, -1 on error. */
 int		 store_item_get(struct store *, int64_t id, struct store_item *);

@@ -833,7 +833,7 @@ test_file_mode_and_pragmas(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 5);
+	assert_int_equal(sqlite3_column_int(st, 0), 6);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 
@@ -871,7 +871,7 @@ test_newer_schema_refused(void **state)
 	free(cause);
 	/* Leave a usable store for teardown. */
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	sqlite3_exec(db, "PRAGMA user_version = 5", NULL, NULL, NULL);
+	sqlite3_exec(db, "PRAGMA user_version = 6", NULL, NULL, NULL);
 	sqlite3_close(db);
 	reopen(f);
 }
@@ -973,6 +973,7 @@ test_migrate_v1(void **state)
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE known_cache; "
 	    "DROP TABLE refetch; ALTER TABLE position DROP COLUMN boundary; "
 	    "ALTER TABLE outbox DROP COLUMN claimed; DROP TABLE meta; "
+	    "ALTER TABLE outbox DROP COLUMN kind; "
 	    "DROP INDEX messages_retention; "
 	    "ALTER TABLE messages DROP COLUMN erased; "
 	    "DROP TABLE problems; DROP TABLE health; "
@@ -1160,6 +1161,56 @@ test_forget(void **state)
 	assert_int_equal(fg.messages + fg.replies + fg.window + fg.known, 0);
 }
 
+/*
+ * The crisis alert: queued with the verdict, once, before the message's
+ * own reply; sending it changes neither the message nor the reply
+ * history, and it counts for no cap and no window.
+ */
+static void
+test_crisis_alert(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_entry	 e = entry(5, "crisis", 100, 1000);
+	struct store_outgoing	 o = outgoing("client@example.org", "crisis");
+	struct store_pending	*p;
+	struct store_item	 it;
+	size_t			 n;
+
+	e.alert_to = "therapist@practice.example";
+	e.alert_from = "";
+	record(f, &e, &o);
+	/* Recorded again (a second pass): no second alert. */
+	record(f, &e, &o);
+	assert_int_equal(store_pending(f->s, 2000, &p, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(p[0].is_alert, 1);
+	assert_string_equal(p[0].rcpt, "therapist@practice.example");
+	assert_int_equal(p[0].len, 0);
+	assert_int_equal(p[0].received, 1000);
+	assert_string_equal(p[0].status, STORE_PENDING);
+	assert_int_equal(p[1].is_alert, 0);
+	assert_int_equal(p[0].message, p[1].message);
+	assert_int_equal(store_claim(f->s, p[0].id), 1);
+	assert_int_equal(store_mark_sent(f->s, p[0].id, 2000), 0);
+	assert_int_equal(sent_since(f, 0), 0);
+	assert_int_equal(store_replied_since(f->s,
+	    "therapist@practice.example", STORE_KIND_ALERT, 0), 0);
+	assert_int_equal(store_item_get(f->s, p[0].message, &it), 1);
+	assert_string_equal(it.row.status, STORE_PENDING);
+	assert_string_equal(it.alert_status, "sent");
+	assert_string_equal(it.reply_template, "crisis");
+	store_item_free(&it);
+	/* The reply's failure is the message's; an alert's would not be. */
+	assert_int_equal(store_claim(f->s, p[1].id), 1);
+	assert_int_equal(store_mark_sent(f->s, p[1].id, 2001), 0);
+	assert_int_equal(sent_since(f, 0), 1);
+	store_pending_free(p, n);
+	assert_int_equal(store_pending(f->s, 3000, &p, &n), 0);
+	assert_int_equal(n, 0);
+	store_pending_free(p, n);
+	assert_int_equal(queue_count(f, NULL, STORE_REPLIED), 1);
+}
+
 int
 main(void)
 {
@@ -1209,6 +1260,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_retention, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crisis_alert, setup,
+		    teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
