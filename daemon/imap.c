@@ -897,6 +897,34 @@ imap_search_uids(struct imap *im, const uint32_t *uids, size_t n,
 	    out, nout, cause));
 }
 
+/* Which of the UIDs carry \Answered (UID SEARCH UID set ANSWERED)? */
+int
+imap_search_answered(struct imap *im, const uint32_t *uids, size_t n,
+    uint32_t **out, size_t *nout, char **cause)
+{
+	struct mailimap_search_key	*key, *answered;
+	struct mailimap_set		*set;
+
+	*out = NULL;
+	*nout = 0;
+	if (!imap_usable(im, cause))
+		return (-1);
+	if ((set = imap_sorted_set(uids, n)) == NULL)
+		return (0);
+	answered = mailimap_search_key_new(MAILIMAP_SEARCH_KEY_ANSWERED, NULL,
+	    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	    NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL,
+	    NULL);
+	if ((key = mailimap_search_key_new_multiple_empty()) == NULL ||
+	    answered == NULL ||
+	    mailimap_search_key_multiple_add(key,
+	    mailimap_search_key_new_uid(set)) != MAILIMAP_NO_ERROR ||
+	    mailimap_search_key_multiple_add(key, answered) !=
+	    MAILIMAP_NO_ERROR)
+		fatalx("mailimap_search_key: out of memory");
+	return (imap_uid_search_key(im, key, 0, out, nout, cause));
+}
+
 /* INTERNALDATE with its zone as UTC seconds; 0 if it makes no sense. */
 static time_t
 imap_date_utc(const struct mailimap_date_time *d)

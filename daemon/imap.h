@@ -45,6 +45,12 @@ int		 imap_search_after(struct imap *, uint32_t after,
 int		 imap_search_uids(struct imap *, const uint32_t *uids, size_t n,
 		    uint32_t **out, size_t *nout, char **cause);
 /*
+ * Which of the UIDs carry \Answered: a mail client set it when the
+ * therapist answered. Caller frees.
+ */
+int		 imap_search_answered(struct imap *, const uint32_t *uids,
+		    size_t n, uint32_t **out, size_t *nout, char **cause);
+/*
  * Is the session still usable after a failed command (a NO or BAD), as
  * opposed to broken (the caller reconnects)?
  */

@@ -59,7 +59,7 @@ static const struct cmd_entry cmd_table[] = {
 	    "classify [--json] [--explain] [FILE.eml ... | -]" },
 	{ "queue", cmd_queue,
 	    "queue [--json] [--category C] [--status S] [--since D] | "
-	    "queue show ID" },
+	    "queue show ID | queue done ID" },
 	{ "train", cmd_train, "train CORPUS..." },
 	{ "status", cmd_status, "status [--json]" },
 	{ "forget", cmd_forget, "forget ADDRESS" },
@@ -575,7 +575,10 @@ static void
 queue_why(const struct store_row *r, char *s, size_t len)
 {
 	*s = '\0';
-	if (r->suppressed != NULL)
+	if (r->handled_at != 0)
+		snprintf(s, len, "%s", r->handled_how != NULL ?
+		    r->handled_how : "");
+	else if (r->suppressed != NULL)
 		snprintf(s, len, "%s", r->suppressed);
 	else if (r->error != NULL)
 		snprintf(s, len, "%s", r->error);
@@ -599,7 +602,14 @@ queue_json_row(struct buf *out, const struct store_row *r)
 	json_string_or_null(out, r->suppressed);
 	buf_addstr(out, ",\"error\":");
 	json_string_or_null(out, r->error);
-	buf_printf(out, ",\"erased\":%s}", r->erased ? "true" : "false");
+	buf_printf(out, ",\"erased\":%s", r->erased ? "true" : "false");
+	if (r->handled_at != 0)
+		buf_printf(out, ",\"handled_at\":%lld", (long long)r->handled_at);
+	else
+		buf_addstr(out, ",\"handled_at\":null");
+	buf_addstr(out, ",\"handled\":");
+	json_string_or_null(out, r->handled_how);
+	buf_addch(out, '}');
 }
 
 /*
@@ -645,22 +655,34 @@ print_list(const char *label, const char *csv, const char *none)
 	putchar('\n');
 }
 
+/* A queue id as typed after "queue show" or "queue done"; -1 (said). */
+static long long
+queue_id(const char *arg, const char *cmd)
+{
+	char		*end;
+	long long	 id;
+
+	errno = 0;
+	id = strtoll(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || id <= 0) {
+		fprintf(stderr, "triaged: queue %s: \"%s\" is no queue id "
+		    "(the ID column of triaged queue)\n", cmd, arg);
+		return (-1);
+	}
+	return (id);
+}
+
 /* `queue show ID`: one item in full, with the rules that decided it. */
 static int
 queue_show(struct store *st, const char *arg, time_t now)
 {
 	struct store_item	 it;
-	char			 when[32], ago[32], *end;
+	char			 when[32], ago[32];
 	long long		 id;
 	int			 rc;
 
-	errno = 0;
-	id = strtoll(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || id <= 0) {
-		fprintf(stderr, "triaged: queue show: \"%s\" is no queue id "
-		    "(the ID column of triaged queue)\n", arg);
+	if ((id = queue_id(arg, "show")) == -1)
 		return (EX_USAGE);
-	}
 	if ((rc = store_item_get(st, id, &it)) == -1) {
 		fprintf(stderr, "triaged: cannot read the queue\n");
 		return (EX_TEMPFAIL);
@@ -679,7 +701,13 @@ queue_show(struct store *st, const char *arg, time_t now)
 	printf("Category:  %s\n", it.row.category);
 	print_list("Tags:", it.row.tags, "(none)");
 	print_list("Rules:", it.rules, "(none: the default category)");
-	printf("Status:    %s\n", it.row.status);
+	if (it.row.handled_at != 0) {
+		format_time(it.row.handled_at, when, sizeof when);
+		printf("Status:    handled (%s, %s); the reply: %s\n",
+		    it.row.handled_how != NULL ? it.row.handled_how : "?", when,
+		    it.reply_state);
+	} else
+		printf("Status:    %s\n", it.row.status);
 	if (it.row.suppressed != NULL)
 		printf("Why:       %s\n", it.row.suppressed);
 	if (it.reply_status != NULL) {
@@ -702,6 +730,37 @@ queue_show(struct store *st, const char *arg, time_t now)
 		printf("Error:     %s\n", it.row.error);
 	printf("Mailbox:   %s, UID %lld\n", it.mailbox, (long long)it.uid);
 	store_item_free(&it);
+	return (EX_OK);
+}
+
+/* `queue done ID`: the therapist handled it outside the mail client. */
+static int
+queue_done(const char *state, const char *arg, time_t now)
+{
+	struct store	*st;
+	char		*cause = NULL;
+	long long	 id;
+	int		 rc;
+
+	if ((id = queue_id(arg, "done")) == -1)
+		return (EX_USAGE);
+	if ((st = store_open(state, &cause)) == NULL) {
+		fprintf(stderr, "triaged: %s\n", cause);
+		free(cause);
+		return (EX_UNAVAILABLE);
+	}
+	rc = store_mark_handled_id(st, id, STORE_HANDLED_BY_HAND, now);
+	store_close(&st);
+	if (rc == -1) {
+		fprintf(stderr, "triaged: queue done: cannot write the state\n");
+		return (EX_TEMPFAIL);
+	}
+	if (rc == 0) {
+		fprintf(stderr, "triaged: queue done: no item %lld, or it is "
+		    "handled already\n", id);
+		return (EX_DATAERR);
+	}
+	printf("Item %lld is handled.\n", id);
 	return (EX_OK);
 }
 
@@ -732,7 +791,7 @@ cmd_queue(const char *confpath, int argc, char **argv)
 	struct store_row *rows;
 	struct buf	  out;
 	const char	 *category = NULL, *status = NULL, *since_arg = NULL;
-	const char	 *show = NULL;
+	const char	 *show = NULL, *done = NULL;
 	char		 *cause = NULL;
 	time_t		  now = time(NULL), since = 0;
 	size_t		  n, i;
@@ -768,10 +827,12 @@ cmd_queue(const char *confpath, int argc, char **argv)
 	/* "queue show ID" (getopt_long has moved the options before it). */
 	if (argc - optind == 2 && strcmp(argv[optind], "show") == 0)
 		show = argv[optind + 1];
+	else if (argc - optind == 2 && strcmp(argv[optind], "done") == 0)
+		done = argv[optind + 1];
 	else if (argc != optind) {
 		fprintf(stderr, "triaged: queue: unexpected \"%s\"; usage: "
 		    "queue [--json] [--category C] [--status S] [--since D] | "
-		    "queue show ID\n", argv[optind]);
+		    "queue show ID | queue done ID\n", argv[optind]);
 		return (EX_USAGE);
 	}
 	if (status != NULL) {
@@ -801,9 +862,10 @@ cmd_queue(const char *confpath, int argc, char **argv)
 	}
 	/* Read-only: the queue never waits for the daemon's writes. */
 	if (access(p.conf->triage.state, F_OK) == -1 && errno == ENOENT) {
-		if (show != NULL) {
-			fprintf(stderr, "triaged: queue show: no item %s "
-			    "(nothing triaged yet)\n", show);
+		if (show != NULL || done != NULL) {
+			fprintf(stderr, "triaged: queue: no item %s "
+			    "(nothing triaged yet)\n", show != NULL ? show :
+			    done);
 			pipeline_free(&p);
 			return (EX_DATAERR);
 		}
@@ -813,6 +875,11 @@ cmd_queue(const char *confpath, int argc, char **argv)
 			printf("[]\n");
 		pipeline_free(&p);
 		return (EX_OK);
+	}
+	if (done != NULL) {
+		ch = queue_done(p.conf->triage.state, done, now);
+		pipeline_free(&p);
+		return (ch);
 	}
 	if ((p.store = store_open_ro(p.conf->triage.state, &cause)) == NULL) {
 		fprintf(stderr, "triaged: %s\n", cause);

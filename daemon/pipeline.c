@@ -36,6 +36,8 @@
 /* A UID missing from FETCH replies: tries, and the wait between them. */
 #define PIPELINE_REFETCH_MAX	5
 #define PIPELINE_REFETCH_DELAY	60
+/* How far back a pass looks for what the therapist handled, in days. */
+#define PIPELINE_HANDLED_DAYS	30
 
 static int	pipeline_mark_unrecorded(struct pipeline *);
 
@@ -194,7 +196,7 @@ pipeline_judge(const struct pipeline *p, const struct msg *msg,
 	memset(d, 0, sizeof *d);
 	rules_classify(p->rules, msg, &d->verdict);
 	guard_check(p->conf, msg, &d->guard);
-	d->status = STORE_HANDLED;
+	d->status = STORE_SUPPRESSED;
 }
 
 int
@@ -216,7 +218,8 @@ pipeline_decide(const struct pipeline *p, const struct msg *msg,
 
 	if (!d->verdict.answer || d->verdict.template == NULL) {
 		/* Triaged, never answered; still tell why a guard objects. */
-		d->suppressed = d->guard.suppressed;
+		d->suppressed = d->guard.suppressed != NULL ?
+		    d->guard.suppressed : PIPELINE_NO_REPLY;
 		return (0);
 	}
 	if (d->guard.suppressed != NULL) {
@@ -759,6 +762,61 @@ pipeline_file(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 	free(uids);
 	free(done);
 	store_unfiled_free(u, n);
+	return (PIPELINE_OK);
+}
+
+/*
+ * Handled by the therapist, read from the mailbox: \Answered set by their
+ * mail client, or the message moved or deleted. One UID SEARCH for the
+ * open items of the last PIPELINE_HANDLED_DAYS and one for \Answered.
+ * A failure waits for the next pass; only a broken session ends this one.
+ */
+static enum pipeline_status
+pipeline_handled(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
+    time_t now, char **cause)
+{
+	uint32_t	*open, *present = NULL, *answered = NULL;
+	size_t		 nopen, npresent = 0, nanswered = 0, i, j, k;
+	const char	*how;
+
+	if (store_open_items(p->store, mailbox, uidvalidity, now -
+	    PIPELINE_HANDLED_DAYS * 86400, &open, &nopen) == -1)
+		return (PIPELINE_OK);
+	if (nopen == 0)
+		return (PIPELINE_OK);
+	if (imap_search_uids(p->imap, open, nopen, &present, &npresent,
+	    cause) == -1 || imap_search_answered(p->imap, open, nopen,
+	    &answered, &nanswered, cause) == -1) {
+		free(open);
+		free(present);
+		if (!imap_alive(p->imap))
+			return (PIPELINE_UNAVAILABLE);
+		log_warnx("%s: cannot read which messages were answered: %s",
+		    mailbox, *cause);
+		free(*cause);
+		*cause = NULL;
+		return (PIPELINE_OK);
+	}
+	/* All three lists are sorted. */
+	for (i = j = k = 0; i < nopen; i++) {
+		while (j < npresent && present[j] < open[i])
+			j++;
+		while (k < nanswered && answered[k] < open[i])
+			k++;
+		if (k < nanswered && answered[k] == open[i])
+			how = STORE_HANDLED_ANSWERED;
+		else if (j >= npresent || present[j] != open[i])
+			how = STORE_HANDLED_MOVED;
+		else
+			continue;
+		if (store_mark_handled(p->store, mailbox, uidvalidity, open[i],
+		    how, now) == 0)
+			log_info("%s: uid %u: handled (%s)", mailbox, open[i],
+			    how);
+	}
+	free(open);
+	free(present);
+	free(answered);
 	return (PIPELINE_OK);
 }
 
@@ -1384,6 +1442,9 @@ pipeline_pass(struct pipeline *p, char **cause)
 		return (pipeline_end(p, PIPELINE_UNAVAILABLE));
 	if (!stopped)
 		pipeline_flush_logged(p);
+	if (!stopped && (rc = pipeline_handled(p, mailbox, uidvalidity, now,
+	    cause)) != PIPELINE_OK)
+		return (pipeline_end(p, rc));
 	pipeline_retention(p, now);
 	if (stopped)
 		log_info("%s: stop asked for; the rest waits for the next "

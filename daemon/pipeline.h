@@ -49,6 +49,8 @@ struct pipeline {
  * for the therapist just below crisis, flagged, never answered.
  */
 #define PIPELINE_UNREADABLE		"unreadable"
+/* Why a message of a category that is never answered got no reply. */
+#define PIPELINE_NO_REPLY		"no-reply"
 #define PIPELINE_UNREADABLE_PRIORITY	99
 
 /*

@@ -23,8 +23,8 @@
 #include "xmalloc.h"
 
 /* Bump with a migration step in store_migrate. */
-#define STORE_VERSION	6
-#define STORE_VERSION_STR "6"
+#define STORE_VERSION	7
+#define STORE_VERSION_STR "7"
 #define STORE_BUSY_MS	5000
 
 struct store {
@@ -149,6 +149,25 @@ static const char store_schema_v5[] =
  */
 static const char store_schema_v6[] =
 	"ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'reply';";
+
+/*
+ * Version 7: handled by the therapist (\Answered set by their mail client,
+ * the message moved or deleted, or `queue done`), when and how; and
+ * "handled" no longer means "triaged, not to be answered": those are
+ * suppressed, with the reason (no-reply: the category is never answered).
+ */
+static const char store_schema_v7[] =
+	"ALTER TABLE messages ADD COLUMN handled_at INTEGER;"
+	"ALTER TABLE messages ADD COLUMN handled_how TEXT;"
+	"UPDATE messages SET status = 'suppressed', suppressed ="
+	" coalesce(suppressed, 'no-reply') WHERE status = 'handled';"
+	"CREATE INDEX messages_open ON messages (mailbox, uidvalidity,"
+	" handled_at, uid);";
+
+/* What queue shows as the status: handled once the therapist has. */
+#define STORE_SHOWN_STATUS \
+	"(CASE WHEN handled_at IS NOT NULL THEN 'handled' ELSE status END)"
+#define STORE_OPEN_MAX_STR	"1000"
 
 static int	store_step_kind(struct store *, const char *, const char *,
 		    time_t);
@@ -359,6 +378,8 @@ store_migrate(struct store *s, char **cause)
 	if (version < 5 && store_exec(s, store_schema_v5) == -1)
 		goto fail;
 	if (version < 6 && store_exec(s, store_schema_v6) == -1)
+		goto fail;
+	if (version < 7 && store_exec(s, store_schema_v7) == -1)
 		goto fail;
 	if (version < STORE_VERSION && store_exec(s,
 	    "PRAGMA user_version = " STORE_VERSION_STR) == -1)
@@ -1306,9 +1327,10 @@ store_queue(struct store *s, const char *category, const char *status,
 	*rp = NULL;
 	*np = 0;
 	st = store_prepare(s, "SELECT id, received, sender, subject, "
-	    "category, tags, status, suppressed, error, erased FROM messages "
+	    "category, tags, " STORE_SHOWN_STATUS ", suppressed, error, "
+	    "erased, handled_at, handled_how FROM messages "
 	    "WHERE (?1 IS NULL OR category = ?1) AND "
-	    "(?2 IS NULL OR status = ?2) AND received >= ?3 "
+	    "(?2 IS NULL OR " STORE_SHOWN_STATUS " = ?2) AND received >= ?3 "
 	    "ORDER BY priority DESC, received DESC, id DESC");
 	if (st == NULL)
 		return (-1);
@@ -1328,6 +1350,8 @@ store_queue(struct store *s, const char *category, const char *status,
 		row->suppressed = store_col_text(st, 7);
 		row->error = store_col_text(st, 8);
 		row->erased = sqlite3_column_int(st, 9);
+		row->handled_at = (time_t)sqlite3_column_int64(st, 10);
+		row->handled_how = store_col_text(st, 11);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -1356,6 +1380,7 @@ store_rows_free(struct store_row *r, size_t n)
 		free(r[i].status);
 		free(r[i].suppressed);
 		free(r[i].error);
+		free(r[i].handled_how);
 	}
 	free(r);
 }
@@ -1369,11 +1394,12 @@ store_item_get(struct store *s, int64_t id, struct store_item *it)
 
 	memset(it, 0, sizeof *it);
 	st = store_prepare(s, "SELECT m.id, m.received, m.sender, m.subject, "
-	    "m.category, m.tags, m.status, m.suppressed, m.error, m.erased, "
+	    "m.category, m.tags, CASE WHEN m.handled_at IS NOT NULL THEN "
+	    "'handled' ELSE m.status END, m.suppressed, m.error, m.erased, "
 	    "m.rules, m.mailbox, m.uid, o.status, o.template, o.attempts, "
 	    "o.next_try, o.sent_at, (SELECT a.status FROM outbox a WHERE "
-	    "a.message_id = m.id AND a.kind = '" STORE_KIND_ALERT "' LIMIT 1) "
-	    "FROM messages m LEFT JOIN outbox o ON o.message_id = m.id AND "
+	    "a.message_id = m.id AND a.kind = '" STORE_KIND_ALERT "' LIMIT 1), "
+	    "m.handled_at, m.handled_how, m.status FROM messages m LEFT JOIN outbox o ON o.message_id = m.id AND "
 	    "o.kind = 'reply' WHERE m.id = ?1 ORDER BY o.id DESC LIMIT 1");
 	if (st == NULL)
 		return (-1);
@@ -1399,6 +1425,9 @@ store_item_get(struct store *s, int64_t id, struct store_item *it)
 		it->reply_next_try = (time_t)sqlite3_column_int64(st, 16);
 		it->reply_sent_at = (time_t)sqlite3_column_int64(st, 17);
 		it->alert_status = store_col_text(st, 18);
+		it->row.handled_at = (time_t)sqlite3_column_int64(st, 19);
+		it->row.handled_how = store_col_text(st, 20);
+		it->reply_state = store_col_text0(st, 21);
 		rc = 1;
 		break;
 	case SQLITE_DONE:
@@ -1428,7 +1457,83 @@ store_item_free(struct store_item *it)
 	free(it->reply_status);
 	free(it->reply_template);
 	free(it->alert_status);
+	free(it->row.handled_how);
+	free(it->reply_state);
 	memset(it, 0, sizeof *it);
+}
+
+/* Inquiries in mailbox not handled yet, received since (store.h). */
+int
+store_open_items(struct store *s, const char *mailbox, uint32_t uidvalidity,
+    time_t since, uint32_t **uids, size_t *n)
+{
+	sqlite3_stmt	*st;
+	uint32_t	*u = NULL;
+	size_t		 k = 0;
+	int		 rc;
+
+	*uids = NULL;
+	*n = 0;
+	st = store_prepare(s, "SELECT uid FROM messages WHERE mailbox = ?1 AND "
+	    "uidvalidity = ?2 AND handled_at IS NULL AND received >= ?3 "
+	    "ORDER BY uid LIMIT " STORE_OPEN_MAX_STR);
+	if (st == NULL)
+		return (-1);
+	store_bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)uidvalidity);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		u = xreallocarray(u, k + 1, sizeof *u);
+		u[k++] = (uint32_t)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_warn(s, "open items");
+		free(u);
+		return (-1);
+	}
+	*uids = u;
+	*n = k;
+	return (0);
+}
+
+/* Handled, once: the first way it was handled stays. */
+int
+store_mark_handled(struct store *s, const char *mailbox, uint32_t uidvalidity,
+    uint32_t uid, const char *how, time_t now)
+{
+	sqlite3_stmt	*st;
+
+	st = store_prepare(s, "UPDATE messages SET handled_at = ?4, "
+	    "handled_how = ?5 WHERE mailbox = ?1 AND uidvalidity = ?2 AND "
+	    "uid = ?3 AND handled_at IS NULL");
+	if (st == NULL)
+		return (-1);
+	store_bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)uidvalidity);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)uid);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+	store_bind_text(st, 5, how);
+	return (store_done(s, st));
+}
+
+/* `queue done ID`: 1 marked, 0 no such item or handled already, -1. */
+int
+store_mark_handled_id(struct store *s, int64_t id, const char *how,
+    time_t now)
+{
+	sqlite3_stmt	*st;
+
+	st = store_prepare(s, "UPDATE messages SET handled_at = ?2, "
+	    "handled_how = ?3 WHERE id = ?1 AND handled_at IS NULL");
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	store_bind_text(st, 3, how);
+	if (store_done(s, st) == -1)
+		return (-1);
+	return (sqlite3_changes(s->db) > 0);
 }
 
 /* Look up what the Sent folder said about sender since a time. */

@@ -17,7 +17,7 @@ struct store;
 #define STORE_REPLIED		"replied"	/* reply accepted by SMTP */
 #define STORE_SUPPRESSED	"suppressed"	/* a guard said no reply */
 #define STORE_FAILED		"failed"	/* SMTP refused the reply (5xx) */
-#define STORE_HANDLED		"handled"	/* triaged, not to be answered */
+#define STORE_HANDLED		"handled"	/* the therapist has handled it */
 
 /*
  * Open (creating the file with mode 0600 and bringing the schema up to
@@ -276,6 +276,8 @@ struct store_row {
 	char		*suppressed;	/* may be NULL */
 	char		*error;		/* last SMTP error, may be NULL */
 	int		 erased;	/* retention erased from, subject */
+	time_t		 handled_at;	/* 0 while not handled */
+	char		*handled_how;	/* answered, moved, by hand; or NULL */
 };
 /*
  * Rows by category priority (crisis first), newest first within one
@@ -300,9 +302,27 @@ struct store_item {
 	time_t		 reply_next_try;
 	time_t		 reply_sent_at;	/* 0 when not sent */
 	char		*alert_status;	/* the crisis alert's, or NULL */
+	char		*reply_state;	/* the status before it was handled */
 };
 /* 1 with the item, 0 when there is none with that id, -1 on error. */
 int		 store_item_get(struct store *, int64_t id, struct store_item *);
 void		 store_item_free(struct store_item *);
+
+/*
+ * Handled by the therapist. store_open_items lists the messages in
+ * mailbox not handled yet, received since, by UID (at most 1000, the
+ * oldest first).
+ */
+int		 store_open_items(struct store *, const char *mailbox,
+		    uint32_t uidvalidity, time_t since, uint32_t **uids,
+		    size_t *n);
+#define STORE_HANDLED_ANSWERED	"answered"	/* \Answered, from a client */
+#define STORE_HANDLED_MOVED	"moved"		/* moved or deleted */
+#define STORE_HANDLED_BY_HAND	"by hand"	/* triaged queue done */
+int		 store_mark_handled(struct store *, const char *mailbox,
+		    uint32_t uidvalidity, uint32_t uid, const char *how,
+		    time_t now);
+int		 store_mark_handled_id(struct store *, int64_t id,
+		    const char *how, time_t now);
 
 #endif

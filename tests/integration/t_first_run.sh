@@ -16,8 +16,12 @@ sleep 0.3
 [ "$(tb_smtp_count)" = 0 ] || tb_fail "first run answered existing mail"
 tb_flags "$TB_USER" INBOX | grep -q '\$Triage_couples' ||
     tb_fail "first run did not file the keyword"
-"$TRIAGED" -c "$TB_DIR/a.conf" queue --json | grep -q '"handled"' ||
-    tb_fail "first-run mail is not handled in the queue"
+# Not answered, and the queue says why (it is not "handled": nobody has).
+"$TRIAGED" -c "$TB_DIR/a.conf" queue --json |
+    grep -q '"status":"suppressed","suppressed":"first-run"' ||
+    tb_fail "first-run mail is not suppressed (first-run) in the queue"
+"$TRIAGED" -c "$TB_DIR/a.conf" queue | grep -q 'suppressed (first-run)' ||
+    tb_fail "the queue table does not say first-run"
 
 # A message 5 days old arriving later is triaged, not answered.
 tb_append "$TB_USER" INBOX "$samples/04-individual.eml" "$old" >/dev/null

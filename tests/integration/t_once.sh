@@ -88,10 +88,10 @@ assert by['jen.k@client.example']['category'] == 'substance'
 assert 'alcohol' in by['jen.k@client.example']['tags']
 assert by['sam.t@client.example']['category'] == 'couples'
 assert by['lena.p@client.example']['category'] == 'individual'
-assert by['news@vendor.example']['status'] in ('suppressed', 'handled')
-assert by['dana@partner.example']['status'] in ('suppressed', 'handled')
+assert by['news@vendor.example']['status'] == 'suppressed'
+assert by['dana@partner.example']['status'] == 'suppressed'
 assert by['dana@partner.example']['suppressed'] == 'auto-submitted'
-assert by['MAILER-DAEMON@mx.client.example']['status'] in ('suppressed', 'handled')
+assert by['MAILER-DAEMON@mx.client.example']['status'] == 'suppressed'
 for r in q:
     assert r['status'] in ('pending', 'replied', 'suppressed', 'failed', 'handled')
 print('queue ok')

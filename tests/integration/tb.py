@@ -180,6 +180,24 @@ def cmd_unkeyword(user, mbox):
     c.logout()
 
 
+def cmd_store(user, mbox, uid, flags):
+    """Add flags to one message, as another mail client would."""
+    c = connect(user)
+    check(*c.select(quote(mbox)), what='SELECT ' + mbox)
+    check(*c.uid('STORE', uid, '+FLAGS', '(%s)' % flags), what='UID STORE')
+    c.logout()
+
+
+def cmd_expunge(user, mbox, uid):
+    """Delete one message (\\Deleted and EXPUNGE), as a mail client would."""
+    c = connect(user)
+    check(*c.select(quote(mbox)), what='SELECT ' + mbox)
+    check(*c.uid('STORE', uid, '+FLAGS.SILENT', r'(\Deleted)'),
+          what='UID STORE')
+    check(*c.expunge(), what='EXPUNGE')
+    c.logout()
+
+
 def cmd_dates(user, mbox):
     c = connect(user)
     select(c, mbox)
@@ -297,6 +315,8 @@ COMMANDS = {
     'append-inquiries': cmd_append_inquiries,
     'flags': cmd_flags,
     'unkeyword': cmd_unkeyword,
+    'store': cmd_store,
+    'expunge': cmd_expunge,
     'dates': cmd_dates,
     'fetch-all': cmd_fetch_all,
     'list': cmd_list,

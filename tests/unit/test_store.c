@@ -93,7 +93,7 @@ entry(uint32_t uid, const char *category, int priority, time_t received)
 	e.priority = priority;
 	e.tags = "";
 	e.rules = "";
-	e.status = STORE_HANDLED;
+	e.status = STORE_SUPPRESSED;
 	return (e);
 }
 
@@ -534,11 +534,72 @@ test_queue_order_filters(void **state)
 	store_rows_free(r, n);
 
 	assert_int_equal(queue_count(f, "individual", NULL), 3);
-	assert_int_equal(queue_count(f, "individual", STORE_HANDLED), 3);
+	assert_int_equal(queue_count(f, "individual", STORE_SUPPRESSED), 3);
 	assert_int_equal(queue_count(f, "individual", STORE_PENDING), 0);
 	assert_int_equal(queue_count(f, NULL, STORE_PENDING), 1);
-	assert_int_equal(queue_count(f, NULL, STORE_SUPPRESSED), 1);
+	assert_int_equal(queue_count(f, NULL, STORE_SUPPRESSED), 5);
 	assert_int_equal(queue_count(f, "nope", NULL), 0);
+}
+
+/*
+ * Handled by the therapist: open items are those not handled, by UID;
+ * the first way an item was handled stays; the queue shows "handled"
+ * and filters on it, and `queue done` marks one by id, once.
+ */
+static void
+test_handled(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_entry	 e;
+	struct store_outgoing	 o = outgoing("client@example.org", "individual");
+	struct store_row	*r;
+	struct store_item	 it;
+	uint32_t		*u;
+	size_t			 n;
+
+	e = entry(3, "individual", 40, 1000);
+	record(f, &e, &o);
+	e = entry(4, "individual", 40, 2000);
+	record(f, &e, NULL);
+	e = entry(5, "individual", 40, 10);
+	record(f, &e, NULL);
+	assert_int_equal(store_open_items(f->s, "INBOX", 7, 500, &u, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(u[0], 3);
+	assert_int_equal(u[1], 4);
+	free(u);
+	assert_int_equal(store_open_items(f->s, "INBOX", 8, 0, &u, &n), 0);
+	assert_int_equal(n, 0);
+	free(u);
+	assert_int_equal(store_mark_handled(f->s, "INBOX", 7, 3,
+	    STORE_HANDLED_ANSWERED, 3000), 0);
+	assert_int_equal(store_mark_handled(f->s, "INBOX", 7, 3,
+	    STORE_HANDLED_MOVED, 4000), 0);
+	assert_int_equal(store_open_items(f->s, "INBOX", 7, 500, &u, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(u[0], 4);
+	free(u);
+	assert_int_equal(queue_count(f, NULL, STORE_HANDLED), 1);
+	assert_int_equal(queue_count(f, NULL, STORE_PENDING), 0);
+	assert_int_equal(store_queue(f->s, NULL, STORE_HANDLED, 0, &r, &n), 0);
+	assert_int_equal(r[0].handled_at, 3000);
+	assert_string_equal(r[0].handled_how, STORE_HANDLED_ANSWERED);
+	assert_int_equal(store_mark_handled_id(f->s, r[0].id,
+	    STORE_HANDLED_BY_HAND, 5000), 0);
+	assert_int_equal(store_item_get(f->s, r[0].id, &it), 1);
+	assert_string_equal(it.row.status, STORE_HANDLED);
+	assert_string_equal(it.reply_state, STORE_PENDING);
+	store_item_free(&it);
+	store_rows_free(r, n);
+	assert_int_equal(store_queue(f->s, NULL, STORE_SUPPRESSED, 0, &r, &n),
+	    0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_mark_handled_id(f->s, r[0].id,
+	    STORE_HANDLED_BY_HAND, 5000), 1);
+	assert_int_equal(store_mark_handled_id(f->s, 999, STORE_HANDLED_BY_HAND,
+	    5000), 0);
+	store_rows_free(r, n);
+	assert_int_equal(queue_count(f, NULL, STORE_HANDLED), 2);
 }
 
 static void
@@ -833,7 +894,7 @@ test_file_mode_and_pragmas(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 6);
+	assert_int_equal(sqlite3_column_int(st, 0), 7);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 
@@ -871,7 +932,7 @@ test_newer_schema_refused(void **state)
 	free(cause);
 	/* Leave a usable store for teardown. */
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	sqlite3_exec(db, "PRAGMA user_version = 6", NULL, NULL, NULL);
+	sqlite3_exec(db, "PRAGMA user_version = 7", NULL, NULL, NULL);
 	sqlite3_close(db);
 	reopen(f);
 }
@@ -973,7 +1034,9 @@ test_migrate_v1(void **state)
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE known_cache; "
 	    "DROP TABLE refetch; ALTER TABLE position DROP COLUMN boundary; "
 	    "ALTER TABLE outbox DROP COLUMN claimed; DROP TABLE meta; "
-	    "ALTER TABLE outbox DROP COLUMN kind; "
+	    "ALTER TABLE outbox DROP COLUMN kind; DROP INDEX messages_open; "
+	    "ALTER TABLE messages DROP COLUMN handled_at; "
+	    "ALTER TABLE messages DROP COLUMN handled_how; "
 	    "DROP INDEX messages_retention; "
 	    "ALTER TABLE messages DROP COLUMN erased; "
 	    "DROP TABLE problems; DROP TABLE health; "
@@ -1262,6 +1325,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crisis_alert, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_handled, setup, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
