@@ -194,30 +194,48 @@ alert_crisis_compose(const struct conf *conf, const struct store_pending *r,
 	return (buf_detach(&b, lenp));
 }
 
+int
+alert_deliver(const struct conf *conf, const char *rcpt, const char *data,
+    size_t len, char **why)
+{
+	struct smtp		*smtp;
+	enum smtp_status	 st;
+
+	*why = NULL;
+	if ((smtp = smtp_open(conf, why)) == NULL)
+		st = SMTP_DOWN;
+	else if ((st = smtp_connect(smtp, why)) == SMTP_SENT) {
+		free(*why);
+		*why = NULL;
+		st = smtp_send(smtp, conf->smtp.envelope_from, rcpt, data,
+		    len, why);
+	}
+	smtp_close(&smtp);
+	if (st == SMTP_SENT) {
+		free(*why);
+		*why = NULL;
+		return (0);
+	}
+	if (*why == NULL)
+		*why = xstrdup("SMTP failed");
+	return (-1);
+}
+
 /* Send one alert; 0 sent, -1 not (logged at error level). */
 static int
 alert_send(const struct conf *conf, const char *kind, int recovered,
     const char *cause, time_t since, time_t now)
 {
-	struct smtp		*smtp;
-	enum smtp_status	 st;
 	char			*data, *why = NULL;
 	size_t			 len;
+	int			 rc;
 
 	if ((data = alert_compose(conf, kind, recovered, cause, since, now,
 	    &len)) == NULL)
 		return (-1);
-	if ((smtp = smtp_open(conf, &why)) == NULL)
-		st = SMTP_DOWN;
-	else if ((st = smtp_connect(smtp, &why)) == SMTP_SENT) {
-		free(why);
-		why = NULL;
-		st = smtp_send(smtp, conf->smtp.envelope_from,
-		    conf->alerts.to, data, len, &why);
-	}
-	smtp_close(&smtp);
+	rc = alert_deliver(conf, conf->alerts.to, data, len, &why);
 	free(data);
-	if (st != SMTP_SENT) {
+	if (rc == -1) {
 		log_errx("alert (%s): cannot send it to [alerts] to: %s; "
 		    "trying again on the next pass", kind, why != NULL ? why :
 		    "SMTP failed");

@@ -38,6 +38,14 @@ int	alert_load_failed(const struct conf *, const char *errors);
 char	*alert_crisis_compose(const struct conf *,
 	    const struct store_pending *, time_t now, size_t *lenp);
 
+/*
+ * Send a message of the practice's own (an alert, the digest) to rcpt
+ * through the configured SMTP server. 0 sent, -1 with *why (freed by the
+ * caller).
+ */
+int	alert_deliver(const struct conf *, const char *rcpt, const char *data,
+	    size_t len, char **why);
+
 /* The alert message (CRLF), for the tests. Caller frees. */
 char	*alert_compose(const struct conf *, const char *kind, int recovered,
 	    const char *cause, time_t since, time_t now, size_t *lenp);

@@ -104,6 +104,14 @@ struct conf_queue {
 	char	*file_into;	/* e.g. "Inquiries/%c", or NULL */
 };
 
+/* [digest]: the daily summary of the queue. */
+struct conf_digest {
+	char	*to;		/* an address, or NULL: no digest */
+	int	 time;		/* minutes after local midnight + 1; 0 unset */
+	time_t	 unanswered_after; /* waiting longer is listed, 24h */
+	int	 include_details; /* senders and subjects in it */
+};
+
 /* [alerts]: who is told when triaged cannot do its work. */
 struct conf_alerts {
 	char	*to;		/* an address, or NULL: no alert mail */
@@ -121,6 +129,7 @@ struct conf {
 	struct conf_limits	 limits;
 	struct conf_queue	 queue;
 	struct conf_alerts	 alerts;
+	struct conf_digest	 digest;
 };
 
 /*

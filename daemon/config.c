@@ -48,6 +48,7 @@ struct conf_parse {
 	unsigned	 line_imap_secret;	/* password_file, for errors */
 	unsigned	 line_alerts_to;
 	unsigned	 line_crisis_to;
+	unsigned	 line_digest_to;
 	unsigned	 line_smtp_secret;
 };
 
@@ -61,6 +62,8 @@ enum conf_value {
 	CV_TLS,
 	CV_FIRST_RUN,
 	CV_SKIP_KNOWN,
+	CV_CLOCK,	/* HH:MM, local time */
+	CV_BOOL,	/* yes or no */
 	CV_PLANNED	/* accepted, not used yet */
 };
 
@@ -120,8 +123,10 @@ static const struct conf_key conf_keys[] = {
 	K("alerts", "to", CV_STRING, alerts.to),
 	K("alerts", "after", CV_DURATION, alerts.after),
 	K("alerts", "crisis_to", CV_STRING, alerts.crisis_to),
-	{ "digest", "to", CV_PLANNED, 0 },
-	{ "digest", "time", CV_PLANNED, 0 },
+	K("digest", "to", CV_STRING, digest.to),
+	K("digest", "time", CV_CLOCK, digest.time),
+	K("digest", "unanswered_after", CV_DURATION, digest.unanswered_after),
+	K("digest", "include_details", CV_BOOL, digest.include_details),
 };
 #undef K
 
@@ -550,6 +555,27 @@ conf_set(struct conf_parse *cp, const struct conf_key *k, const char *value)
 			    "[triage] skip_known: \"%s\": use no or sent",
 			    value);
 		break;
+	case CV_CLOCK:
+		n = strtoul(value, &end, 10);
+		if (!isdigit((unsigned char)*value) || n > 23 || *end != ':' ||
+		    !isdigit((unsigned char)end[1]) ||
+		    !isdigit((unsigned char)end[2]) || end[3] != '\0' ||
+		    strtoul(end + 1, NULL, 10) > 59) {
+			diag_error(cp->diag, conf->path, cp->line,
+			    "[%s] %s: \"%s\" is not a time of day (e.g. 07:30)",
+			    k->section, k->name, value);
+			return;
+		}
+		*(int *)base = (int)(n * 60 + strtoul(end + 1, NULL, 10)) + 1;
+		break;
+	case CV_BOOL:
+		if (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0)
+			*(int *)base = strcmp(value, "yes") == 0;
+		else
+			diag_error(cp->diag, conf->path, cp->line,
+			    "[%s] %s: \"%s\": use yes or no", k->section,
+			    k->name, value);
+		break;
 	case CV_PLANNED:
 		diag_warning(cp->diag, conf->path, cp->line,
 		    "[%s] %s is not implemented yet and is ignored",
@@ -613,6 +639,8 @@ conf_handler(void *arg, const char *section, const char *name,
 		cp->line_alerts_to = cp->line;
 	if (strcmp(section, "alerts") == 0 && strcmp(name, "crisis_to") == 0)
 		cp->line_crisis_to = cp->line;
+	if (strcmp(section, "digest") == 0 && strcmp(name, "to") == 0)
+		cp->line_digest_to = cp->line;
 	if (strcmp(name, "password_file") == 0)
 		*(strcmp(section, "imap") == 0 ? &cp->line_imap_secret :
 		    &cp->line_smtp_secret) = cp->line;
@@ -848,6 +876,12 @@ conf_finish(struct conf_parse *cp)
 	    cp->line_alerts_to);
 	conf_check_address(cp, "[alerts] crisis_to", conf->alerts.crisis_to,
 	    cp->line_crisis_to);
+	conf_check_address(cp, "[digest] to", conf->digest.to,
+	    cp->line_digest_to);
+	if (conf->digest.unanswered_after == 0)
+		conf->digest.unanswered_after = 86400;
+	if (conf->digest.time == 0)
+		conf->digest.time = 7 * 60 + 1;
 	if (conf->triage.max_replies_per_hour == 0)
 		conf->triage.max_replies_per_hour = 30;
 	if (conf->triage.poll_interval == 0)
@@ -957,6 +991,7 @@ conf_free(struct conf *conf)
 	free(conf->queue.file_into);
 	free(conf->alerts.to);
 	free(conf->alerts.crisis_to);
+	free(conf->digest.to);
 	free(conf);
 }
 

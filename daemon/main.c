@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "daemon.h"
 #include "diag.h"
+#include "digest.h"
 #include "distfiles.h"
 #include "json.h"
 #include "model.h"
@@ -50,6 +51,7 @@ static int	cmd_queue(const char *, int, char **);
 static int	cmd_train(const char *, int, char **);
 static int	cmd_forget(const char *, int, char **);
 static int	cmd_status(const char *, int, char **);
+static int	cmd_digest(const char *, int, char **);
 
 static const struct cmd_entry cmd_table[] = {
 	{ "run", cmd_run, "run" },
@@ -63,6 +65,7 @@ static const struct cmd_entry cmd_table[] = {
 	{ "train", cmd_train, "train CORPUS..." },
 	{ "status", cmd_status, "status [--json]" },
 	{ "forget", cmd_forget, "forget ADDRESS" },
+	{ "digest", cmd_digest, "digest" },
 };
 
 /* Print the usage of every subcommand. */
@@ -220,6 +223,36 @@ cmd_check(const char *confpath, int argc, char **argv)
  * say what went. The mailbox (the messages, the Sent copies) is the
  * practice's record and is left as it is.
  */
+/* `triaged digest`: the daily digest, now (cron, tests). */
+static int
+cmd_digest(const char *confpath, int argc, char **argv)
+{
+	struct pipeline	 p;
+	char		*cause = NULL;
+	int		 rc = EX_OK;
+
+	if (argc != 1)
+		return (EX_USAGE);
+	if (load(&p, confpath) == -1)
+		return (EX_CONFIG);
+	if (p.conf->digest.to == NULL) {
+		fprintf(stderr, "triaged: digest: [digest] to is not set in "
+		    "%s\n", confpath);
+		pipeline_free(&p);
+		return (EX_CONFIG);
+	}
+	if ((p.store = store_open(p.conf->triage.state, &cause)) == NULL) {
+		fprintf(stderr, "triaged: %s\n", cause);
+		rc = EX_TEMPFAIL;
+	} else if (digest_send(p.conf, p.store, time(NULL), &cause) == -1) {
+		fprintf(stderr, "triaged: %s\n", cause);
+		rc = EX_UNAVAILABLE;
+	}
+	free(cause);
+	pipeline_free(&p);
+	return (rc);
+}
+
 static int
 cmd_forget(const char *confpath, int argc, char **argv)
 {

@@ -15,6 +15,7 @@
 
 #include "alert.h"
 #include "buf.h"
+#include "digest.h"
 #include "imap.h"
 #include "log.h"
 #include "pipeline.h"
@@ -1361,6 +1362,20 @@ pipeline_retention(struct pipeline *p, time_t now)
 		    "trying again next hour");
 }
 
+/* The daily digest, when it is due (a failure tries on the next pass). */
+static void
+pipeline_digest(struct pipeline *p, time_t now)
+{
+	char	*cause = NULL;
+
+	if (!digest_due(p->conf, p->store, now))
+		return;
+	if (digest_send(p->conf, p->store, now, &cause) == -1) {
+		log_warnx("%s; trying again on the next pass", cause);
+		free(cause);
+	}
+}
+
 static enum pipeline_status
 pipeline_pass(struct pipeline *p, char **cause)
 {
@@ -1446,6 +1461,7 @@ pipeline_pass(struct pipeline *p, char **cause)
 	    cause)) != PIPELINE_OK)
 		return (pipeline_end(p, rc));
 	pipeline_retention(p, now);
+	pipeline_digest(p, now);
 	if (stopped)
 		log_info("%s: stop asked for; the rest waits for the next "
 		    "start", mailbox);
@@ -1502,8 +1518,12 @@ pipeline_next_wake(struct pipeline *p, unsigned max)
 	time_t		due, now = time(NULL);
 	unsigned	wait = max;
 
+	/* The digest's time wakes the daemon too. */
+	if (p->conf->digest.to != NULL && (due = digest_next(p->conf, now)) >
+	    now && (time_t)wait > due - now)
+		wait = (unsigned)(due - now);
 	if (p->store == NULL || store_next_try(p->store, &due) != 1)
-		return (max);
+		return (wait);
 	if (due < p->smtp_probe_at)
 		due = p->smtp_probe_at;
 	if (due <= now)

@@ -168,6 +168,13 @@ static const char store_schema_v7[] =
 #define STORE_SHOWN_STATUS \
 	"(CASE WHEN handled_at IS NOT NULL THEN 'handled' ELSE status END)"
 #define STORE_OPEN_MAX_STR	"1000"
+/* The columns of a store_row, in store_rows_read's order. */
+#define STORE_ROW_COLUMNS "id, received, sender, subject, category, tags, " \
+	STORE_SHOWN_STATUS ", suppressed, error, erased, handled_at, " \
+	"handled_how"
+
+static int	store_rows_read(struct store *, sqlite3_stmt *,
+		    struct store_row **, size_t *);
 
 static int	store_step_kind(struct store *, const char *, const char *,
 		    time_t);
@@ -1319,16 +1326,11 @@ int
 store_queue(struct store *s, const char *category, const char *status,
     time_t since, struct store_row **rp, size_t *np)
 {
-	struct store_row	*r = NULL, *row;
-	sqlite3_stmt		*st;
-	size_t			 n = 0;
-	int			 rc;
+	sqlite3_stmt	*st;
 
 	*rp = NULL;
 	*np = 0;
-	st = store_prepare(s, "SELECT id, received, sender, subject, "
-	    "category, tags, " STORE_SHOWN_STATUS ", suppressed, error, "
-	    "erased, handled_at, handled_how FROM messages "
+	st = store_prepare(s, "SELECT " STORE_ROW_COLUMNS " FROM messages "
 	    "WHERE (?1 IS NULL OR category = ?1) AND "
 	    "(?2 IS NULL OR " STORE_SHOWN_STATUS " = ?2) AND received >= ?3 "
 	    "ORDER BY priority DESC, received DESC, id DESC");
@@ -1337,6 +1339,18 @@ store_queue(struct store *s, const char *category, const char *status,
 	store_bind_text(st, 1, category);
 	store_bind_text(st, 2, status);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)since);
+	return (store_rows_read(s, st, rp, np));
+}
+
+/* The rows of a statement that selects STORE_ROW_COLUMNS. */
+static int
+store_rows_read(struct store *s, sqlite3_stmt *st, struct store_row **rp,
+    size_t *np)
+{
+	struct store_row	*r = NULL, *row;
+	size_t			 n = 0;
+	int			 rc;
+
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		r = xreallocarray(r, n + 1, sizeof *r);
 		row = &r[n++];
@@ -1362,6 +1376,66 @@ store_queue(struct store *s, const char *category, const char *status,
 	*rp = r;
 	*np = n;
 	return (0);
+}
+
+/* Inquiries waiting for the therapist (store.h). */
+int
+store_waiting(struct store *s, time_t before, int max, struct store_row **rp,
+    size_t *np)
+{
+	sqlite3_stmt	*st;
+
+	*rp = NULL;
+	*np = 0;
+	st = store_prepare(s, "SELECT " STORE_ROW_COLUMNS " FROM messages "
+	    "WHERE handled_at IS NULL AND priority > 0 AND received < ?1 "
+	    "ORDER BY priority DESC, received, id LIMIT ?2");
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)before);
+	sqlite3_bind_int(st, 2, max);
+	return (store_rows_read(s, st, rp, np));
+}
+
+/* What arrived since a time, per category, and what failed (store.h). */
+int
+store_since(struct store *s, time_t since, struct store_since *out)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(out, 0, sizeof *out);
+	st = store_prepare(s, "SELECT category, count(*), sum(status = "
+	    "'failed') FROM messages WHERE received >= ?1 GROUP BY category "
+	    "ORDER BY max(priority) DESC");
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    out->n < STORE_SINCE_MAX) {
+		out->category[out->n] = store_col_text0(st, 0);
+		out->count[out->n] = (long)sqlite3_column_int64(st, 1);
+		out->failed += (long)sqlite3_column_int64(st, 2);
+		out->total += out->count[out->n];
+		out->n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		store_warn(s, "since");
+		store_since_free(out);
+		return (-1);
+	}
+	return (0);
+}
+
+void
+store_since_free(struct store_since *out)
+{
+	size_t	i;
+
+	for (i = 0; i < out->n; i++)
+		free(out->category[i]);
+	memset(out, 0, sizeof *out);
 }
 
 /* Free what store_queue returned. */

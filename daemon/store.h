@@ -289,6 +289,25 @@ int		 store_queue(struct store *, const char *category,
 		    size_t *);
 void		 store_rows_free(struct store_row *, size_t);
 
+/*
+ * The digest: inquiries (the answered categories) not handled, received
+ * before a time, crisis first and the oldest first (at most max); and
+ * what arrived since a time, per category (priority order), with the
+ * replies that failed among it.
+ */
+int		 store_waiting(struct store *, time_t before, int max,
+		    struct store_row **, size_t *);
+#define STORE_SINCE_MAX	32
+struct store_since {
+	char	*category[STORE_SINCE_MAX];
+	long	 count[STORE_SINCE_MAX];
+	size_t	 n;
+	long	 total;
+	long	 failed;
+};
+int		 store_since(struct store *, time_t since, struct store_since *);
+void		 store_since_free(struct store_since *);
+
 /* One queue item in full, for `queue show`. */
 struct store_item {
 	struct store_row row;
