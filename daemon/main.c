@@ -52,6 +52,8 @@ static int	cmd_train(const char *, int, char **);
 static int	cmd_forget(const char *, int, char **);
 static int	cmd_status(const char *, int, char **);
 static int	cmd_digest(const char *, int, char **);
+static int	cmd_reply(const char *, int, char **);
+static long long queue_id(const char *, const char *);
 
 static const struct cmd_entry cmd_table[] = {
 	{ "run", cmd_run, "run" },
@@ -66,6 +68,7 @@ static const struct cmd_entry cmd_table[] = {
 	{ "status", cmd_status, "status [--json]" },
 	{ "forget", cmd_forget, "forget ADDRESS" },
 	{ "digest", cmd_digest, "digest" },
+	{ "reply", cmd_reply, "reply ID" },
 };
 
 /* Print the usage of every subcommand. */
@@ -150,6 +153,8 @@ pass_exit(enum pipeline_status st, char *cause)
 		return (EX_UNAVAILABLE);
 	case PIPELINE_CONFIG:
 		return (EX_CONFIG);
+	case PIPELINE_DATA:
+		return (EX_DATAERR);
 	case PIPELINE_LOCKED:
 	case PIPELINE_TEMP:
 		break;
@@ -223,6 +228,34 @@ cmd_check(const char *confpath, int argc, char **argv)
  * say what went. The mailbox (the messages, the Sent copies) is the
  * practice's record and is left as it is.
  */
+/*
+ * `triaged reply ID`: the reply a queue item would have had (first-run
+ * mail, mail too old when it arrived), with the guard's checks, once.
+ */
+static int
+cmd_reply(const char *confpath, int argc, char **argv)
+{
+	struct pipeline		 p;
+	enum pipeline_status	 st;
+	char			*cause = NULL;
+	long long		 id;
+	int			 sent;
+
+	if (argc != 2)
+		return (EX_USAGE);
+	if ((id = queue_id(argv[1], "reply")) == -1)
+		return (EX_USAGE);
+	sig_setup();
+	if (load(&p, confpath) == -1)
+		return (EX_CONFIG);
+	st = pipeline_reply_item(&p, id, &cause, &sent);
+	pipeline_free(&p);
+	if (st == PIPELINE_OK)
+		printf(sent ? "Item %lld: the reply was sent.\n" : "Item %lld: "
+		    "the reply is queued; the running daemon sends it.\n", id);
+	return (pass_exit(st, cause));
+}
+
 /* `triaged digest`: the daily digest, now (cron, tests). */
 static int
 cmd_digest(const char *confpath, int argc, char **argv)
@@ -688,7 +721,7 @@ print_list(const char *label, const char *csv, const char *none)
 	putchar('\n');
 }
 
-/* A queue id as typed after "queue show" or "queue done"; -1 (said). */
+/* A queue id as typed after "queue show", "queue done", "reply"; -1. */
 static long long
 queue_id(const char *arg, const char *cmd)
 {
@@ -698,7 +731,7 @@ queue_id(const char *arg, const char *cmd)
 	errno = 0;
 	id = strtoll(arg, &end, 10);
 	if (errno != 0 || end == arg || *end != '\0' || id <= 0) {
-		fprintf(stderr, "triaged: queue %s: \"%s\" is no queue id "
+		fprintf(stderr, "triaged: %s: \"%s\" is no queue id "
 		    "(the ID column of triaged queue)\n", cmd, arg);
 		return (-1);
 	}
@@ -714,7 +747,7 @@ queue_show(struct store *st, const char *arg, time_t now)
 	long long		 id;
 	int			 rc;
 
-	if ((id = queue_id(arg, "show")) == -1)
+	if ((id = queue_id(arg, "queue show")) == -1)
 		return (EX_USAGE);
 	if ((rc = store_item_get(st, id, &it)) == -1) {
 		fprintf(stderr, "triaged: cannot read the queue\n");
@@ -775,7 +808,7 @@ queue_done(const char *state, const char *arg, time_t now)
 	long long	 id;
 	int		 rc;
 
-	if ((id = queue_id(arg, "done")) == -1)
+	if ((id = queue_id(arg, "queue done")) == -1)
 		return (EX_USAGE);
 	if ((st = store_open(state, &cause)) == NULL) {
 		fprintf(stderr, "triaged: %s\n", cause);

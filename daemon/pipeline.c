@@ -1469,6 +1469,112 @@ pipeline_pass(struct pipeline *p, char **cause)
 }
 
 /*
+ * `triaged reply ID`: the reply a queue item would have had (see
+ * pipeline.h). The message is fetched again (the state keeps no text),
+ * judged, and decided as new mail would be, with every guard, the reply
+ * window and the known senders; only "first run" and "too old" no longer
+ * hold, since a person asks for it.
+ */
+enum pipeline_status
+pipeline_reply_item(struct pipeline *p, int64_t id, char **cause, int *sent)
+{
+	struct store_item	 item, again;
+	struct imap_fetched	*f = NULL;
+	struct pipeline_item	 it;
+	struct decide_facts	 facts;
+	struct store_outgoing	 out;
+	struct store_lock	*lock;
+	uint32_t		 uid, uidvalidity, uidnext;
+	size_t			 nf = 0;
+	time_t			 now = time(NULL);
+	enum pipeline_status	 rc = PIPELINE_TEMP;
+	char			*why = NULL;
+	int			 r;
+
+	*sent = 0;
+	if (p->store == NULL && (p->store = store_open(p->conf->triage.state,
+	    cause)) == NULL)
+		return (PIPELINE_TEMP);
+	if ((r = store_item_get(p->store, id, &item)) != 1) {
+		*cause = r == 0 ? xasprintf("no item %lld", (long long)id) :
+		    xstrdup("cannot read the queue");
+		return (r == 0 ? PIPELINE_DATA : PIPELINE_TEMP);
+	}
+	if (item.reply_status != NULL) {
+		*cause = xasprintf("item %lld has its reply already (%s)",
+		    (long long)id, item.reply_status);
+		store_item_free(&item);
+		return (PIPELINE_DATA);
+	}
+	uid = (uint32_t)item.uid;
+	if ((rc = pipeline_connect(p, cause)) != PIPELINE_OK)
+		goto done;
+	rc = PIPELINE_UNAVAILABLE;
+	if (imap_select(p->imap, item.mailbox, &uidvalidity, &uidnext,
+	    cause) == -1 || imap_fetch(p->imap, &uid, 1, &f, &nf, cause) == -1)
+		goto done;
+	rc = PIPELINE_DATA;
+	if (uidvalidity != item.uidvalidity || nf != 1) {
+		*cause = xasprintf("item %lld is no longer in %s (moved, "
+		    "deleted, or the mailbox was rebuilt)", (long long)id,
+		    item.mailbox);
+		goto done;
+	}
+	pipeline_item_init(p, item.mailbox, uidvalidity, &f[0], &it);
+	memset(&facts, 0, sizeof facts);
+	facts.known_sent = -1;
+	if (pipeline_wants_reply(p, it.msg, &it.d))
+		facts.replied = store_replied_since(p->store, it.d.guard.rcpt,
+		    it.d.verdict.template, now - p->conf->triage.reply_window);
+	if (pipeline_decide(p, it.msg, it.seed, 0, now, 0, &facts,
+	    &it.d) == -1) {
+		*cause = xstrdup("cannot read the reply history");
+		rc = PIPELINE_TEMP;
+	} else if (!it.d.has_reply) {
+		*cause = xasprintf("no reply for item %lld: %s", (long long)id,
+		    it.d.suppressed != NULL ? it.d.suppressed : "not answered");
+	} else {
+		memset(&out, 0, sizeof out);
+		out.rcpt = it.d.reply.rcpt;
+		out.envelope_from = p->conf->smtp.envelope_from;
+		out.template = it.d.verdict.template;
+		out.subject = it.d.reply.subject;
+		out.message_id = it.d.reply.message_id;
+		out.data = it.d.reply.data;
+		out.len = it.d.reply.len;
+		if ((r = store_add_reply(p->store, id, &out)) == 1) {
+			log_info("%s: uid %u: reply queued by hand",
+			    item.mailbox, uid);
+			rc = PIPELINE_OK;
+		} else if (r == 0)
+			*cause = xasprintf("item %lld has its reply already",
+			    (long long)id);
+		else {
+			*cause = xstrdup("cannot write the state");
+			rc = PIPELINE_TEMP;
+		}
+	}
+	pipeline_item_free(&it);
+	/* Sent now unless a running daemon holds the state: then it does. */
+	if (rc == PIPELINE_OK && p->lock == NULL) {
+		if ((lock = store_lock(p->conf->triage.state, &why)) != NULL) {
+			p->lock = lock;
+			if (pipeline_flush(p, &why) == PIPELINE_OK &&
+			    store_item_get(p->store, id, &again) == 1) {
+				*sent = strcmp(again.row.status,
+				    STORE_REPLIED) == 0;
+				store_item_free(&again);
+			}
+		}
+		free(why);
+	}
+done:
+	imap_fetched_free(f, nf);
+	store_item_free(&item);
+	return (rc);
+}
+
+/*
  * One pass, and what it says about the machine's health: the figures
  * `triaged status` shows, and the alerts ([alerts] to) when the inbox
  * cannot be read or replies keep failing.

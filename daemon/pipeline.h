@@ -80,7 +80,8 @@ enum pipeline_status {
 	PIPELINE_UNAVAILABLE = -1,	/* IMAP cannot be reached or trusted */
 	PIPELINE_TEMP = -2,		/* state or server trouble: retry */
 	PIPELINE_CONFIG = -3,
-	PIPELINE_LOCKED = -4		/* another instance holds the state */
+	PIPELINE_LOCKED = -4,		/* another instance holds the state */
+	PIPELINE_DATA = -5		/* the request cannot be done as asked */
 };
 
 /*
@@ -124,6 +125,14 @@ void	decision_free(struct decision *);
 
 /* One pass over new mail, then flush the outbox and file keywords. */
 enum pipeline_status pipeline_once(struct pipeline *, char **cause);
+/*
+ * `triaged reply ID`: fetch queue item id again, decide as for new mail
+ * (every guard, the window, known senders; not first-run nor too-old)
+ * and queue its reply, once; send it now unless a running daemon holds
+ * the state (*sent says). PIPELINE_DATA with *cause when it gets no reply.
+ */
+enum pipeline_status pipeline_reply_item(struct pipeline *, int64_t id,
+		    char **cause, int *sent);
 /* Send what is due in the outbox (also at start-up after a crash). */
 enum pipeline_status pipeline_flush(struct pipeline *, char **cause);
 /* Drop the IMAP session (after an error, or before exit). */

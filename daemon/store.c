@@ -1473,7 +1473,8 @@ store_item_get(struct store *s, int64_t id, struct store_item *it)
 	    "m.rules, m.mailbox, m.uid, o.status, o.template, o.attempts, "
 	    "o.next_try, o.sent_at, (SELECT a.status FROM outbox a WHERE "
 	    "a.message_id = m.id AND a.kind = '" STORE_KIND_ALERT "' LIMIT 1), "
-	    "m.handled_at, m.handled_how, m.status FROM messages m LEFT JOIN outbox o ON o.message_id = m.id AND "
+	    "m.handled_at, m.handled_how, m.status, m.uidvalidity "
+	    "FROM messages m LEFT JOIN outbox o ON o.message_id = m.id AND "
 	    "o.kind = 'reply' WHERE m.id = ?1 ORDER BY o.id DESC LIMIT 1");
 	if (st == NULL)
 		return (-1);
@@ -1502,6 +1503,7 @@ store_item_get(struct store *s, int64_t id, struct store_item *it)
 		it->row.handled_at = (time_t)sqlite3_column_int64(st, 19);
 		it->row.handled_how = store_col_text(st, 20);
 		it->reply_state = store_col_text0(st, 21);
+		it->uidvalidity = (uint32_t)sqlite3_column_int64(st, 22);
 		rc = 1;
 		break;
 	case SQLITE_DONE:
@@ -1608,6 +1610,38 @@ store_mark_handled_id(struct store *s, int64_t id, const char *how,
 	if (store_done(s, st) == -1)
 		return (-1);
 	return (sqlite3_changes(s->db) > 0);
+}
+
+/* A late reply to message id (store.h): once. */
+int
+store_add_reply(struct store *s, int64_t id, const struct store_outgoing *out)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (store_begin(s) == -1)
+		return (-1);
+	st = store_prepare(s, "SELECT 1 FROM outbox WHERE message_id = ?1 AND "
+	    "kind = 'reply'");
+	if (st == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW) {
+		store_rollback(s);
+		return (0);
+	}
+	if (rc != SQLITE_DONE || store_insert_outbox(s, id, out) == -1 ||
+	    store_step_id(s, "UPDATE messages SET status = 'pending', "
+	    "suppressed = NULL, error = NULL WHERE id = ?1", id, 0,
+	    NULL) == -1)
+		goto fail;
+	return (store_commit(s) == 0 ? 1 : -1);
+
+fail:
+	store_rollback(s);
+	return (-1);
 }
 
 /* Look up what the Sent folder said about sender since a time. */

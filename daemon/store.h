@@ -313,6 +313,7 @@ struct store_item {
 	struct store_row row;
 	char		*rules;		/* comma-separated, may be "" */
 	char		*mailbox;
+	uint32_t	 uidvalidity;
 	int64_t		 uid;
 	/* The reply, when one was queued (reply_status NULL otherwise). */
 	char		*reply_status;	/* pending, sent or failed */
@@ -343,5 +344,12 @@ int		 store_mark_handled(struct store *, const char *mailbox,
 		    time_t now);
 int		 store_mark_handled_id(struct store *, int64_t id,
 		    const char *how, time_t now);
+
+/*
+ * `triaged reply ID`: queue the reply for message id, which had none (its
+ * status becomes pending). 1 queued, 0 it has a reply already, -1.
+ */
+int		 store_add_reply(struct store *, int64_t id,
+		    const struct store_outgoing *);
 
 #endif
