@@ -1238,6 +1238,46 @@ imap_add_keyword(struct imap *im, const uint32_t *uids, size_t n,
 	return (0);
 }
 
+/* One UID STORE -FLAGS.SILENT (keywords) for all the UIDs. */
+int
+imap_remove_keywords(struct imap *im, const uint32_t *uids, size_t n,
+    const char *const *keywords, size_t nkw, char **cause)
+{
+	struct mailimap_flag_list	*fl;
+	struct mailimap_store_att_flags	*sa;
+	struct mailimap_set		*set;
+	size_t				 i;
+	int				 r;
+
+	for (i = 0; i < nkw; i++)
+		if (!imap_keyword_ok(keywords[i])) {
+			*cause = xstrdup("imap: a keyword may only hold atom "
+			    "characters");
+			return (-1);
+		}
+	if (nkw == 0)
+		return (0);
+	if (!imap_usable(im, cause))
+		return (-1);
+	if ((set = imap_sorted_set(uids, n)) == NULL)
+		return (0);
+	if ((fl = mailimap_flag_list_new_empty()) == NULL)
+		fatalx("mailimap_flag_list_new_empty: out of memory");
+	for (i = 0; i < nkw; i++)
+		if (mailimap_flag_list_add(fl, mailimap_flag_new_flag_keyword(
+		    xstrdup(keywords[i]))) != MAILIMAP_NO_ERROR)
+			fatalx("mailimap_flag_list_add: out of memory");
+	if ((sa = mailimap_store_att_flags_new_remove_flags_silent(fl)) ==
+	    NULL)
+		fatalx("mailimap_store_att_flags_new: out of memory");
+	r = mailimap_uid_store(im->m, set, sa);
+	mailimap_store_att_flags_free(sa);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR)
+		return (imap_fail(im, r, "UID STORE -FLAGS", cause));
+	return (0);
+}
+
 /* Is flag (as libetpan parsed it, with or without "\") \Sent? */
 static int
 imap_flag_is_sent(const char *flag)

@@ -44,6 +44,10 @@ int		 imap_search_after(struct imap *, uint32_t after,
 /* Which of the UIDs still exist (UID SEARCH UID set)? Caller frees. */
 int		 imap_search_uids(struct imap *, const uint32_t *uids, size_t n,
 		    uint32_t **out, size_t *nout, char **cause);
+/* Remove the keywords from the UIDs (one UID STORE -FLAGS.SILENT). */
+int		 imap_remove_keywords(struct imap *, const uint32_t *uids,
+		    size_t n, const char *const *keywords, size_t nkw,
+		    char **cause);
 /*
  * Which of the UIDs carry \Answered: a mail client set it when the
  * therapist answered. Caller frees.

@@ -165,6 +165,7 @@ pipeline_free(struct pipeline *p)
 		    "recorded; the next start sends them again",
 		    p->nunrecorded, p->nunrecorded == 1 ? "y" : "ies");
 	free(p->unrecorded);
+	free(p->retriaged);
 	free(p->smtp_failure);
 	store_close(&p->store);
 	store_unlock(&p->lock);
@@ -698,6 +699,50 @@ pipeline_smtp_systemic(const char *why)
 }
 
 /*
+ * A message triaged again (a state that started afresh, rules changed
+ * since) keeps one verdict: the $Triage_ keywords of the other categories
+ * go from those of uids that carried one. 0, or -1 with *cause.
+ */
+static int
+pipeline_unkeyword(struct pipeline *p, const uint32_t *uids, size_t n,
+    const char *category, char **cause)
+{
+	uint32_t	*again;
+	char		**kw;
+	size_t		 i, j, nagain = 0, nkw = 0, ncat;
+	int		 rc;
+
+	if (p->nretriaged == 0)
+		return (0);
+	again = xcalloc(n, sizeof *again);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < p->nretriaged; j++)
+			if (uids[i] == p->retriaged[j]) {
+				again[nagain++] = uids[i];
+				break;
+			}
+	if (nagain == 0) {
+		free(again);
+		return (0);
+	}
+	ncat = rules_ncategories(p->rules);
+	kw = xcalloc(ncat + 1, sizeof *kw);
+	for (i = 0; i < ncat; i++)
+		if (strcmp(rules_category_name(p->rules, i), category) != 0)
+			kw[nkw++] = xasprintf("$Triage_%s",
+			    rules_category_name(p->rules, i));
+	if (strcmp(category, PIPELINE_UNREADABLE) != 0)
+		kw[nkw++] = xstrdup("$Triage_" PIPELINE_UNREADABLE);
+	rc = imap_remove_keywords(p->imap, again, nagain,
+	    (const char *const *)kw, nkw, cause);
+	for (i = 0; i < nkw; i++)
+		free(kw[i]);
+	free(kw);
+	free(again);
+	return (rc);
+}
+
+/*
  * Set $Triage_<category> on every recorded message not yet filed, and
  * \Flagged on those tagged urgent (crisis), so the therapist sees them
  * first in any mail client. A message counts as filed only after both.
@@ -748,7 +793,8 @@ pipeline_file(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 		}
 		keyword = xasprintf("$Triage_%s", u[i].category);
 		if (imap_add_keyword(p->imap, uids, nuids, keyword,
-		    cause) == -1) {
+		    cause) == -1 || pipeline_unkeyword(p, uids, nuids,
+		    u[i].category, cause) == -1) {
 			free(keyword);
 			free(uids);
 			free(done);
@@ -763,6 +809,7 @@ pipeline_file(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 	free(uids);
 	free(done);
 	store_unfiled_free(u, n);
+	p->nretriaged = 0;
 	return (PIPELINE_OK);
 }
 
@@ -1157,8 +1204,14 @@ pipeline_batch(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 		if (pipeline_record(p, mailbox, uidvalidity, &items[k],
 		    boundary, now, cause) == -1)
 			rc = PIPELINE_TEMP;
-		else
+		else {
 			(*done)++;
+			if (items[k].triaged) {
+				p->retriaged = xreallocarray(p->retriaged,
+				    p->nretriaged + 1, sizeof *p->retriaged);
+				p->retriaged[p->nretriaged++] = items[k].uid;
+			}
+		}
 	}
 	for (k = 0; k < nf; k++)
 		pipeline_item_free(&items[k]);

@@ -35,6 +35,9 @@ struct pipeline {
 	uint32_t		 uidvalidity;	/* of the mailbox being read */
 	struct store_lock	*lock;		/* one instance per state */
 	struct pipeline_sent	*unrecorded;	/* sent, record pending */
+	/* Triaged again (they carried a $Triage_ keyword): old ones go. */
+	uint32_t		*retriaged;
+	size_t			 nretriaged;
 	size_t			 nunrecorded;
 	int			 smtp_down;	/* SMTP failed in this pass */
 	time_t			 smtp_probe_at;	/* failed: try it again then */
