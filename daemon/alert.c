@@ -181,6 +181,10 @@ alert_crisis_compose(const struct conf *conf, const struct store_pending *r,
 		buf_addstr(&b, "Reply: an automatic reply with the crisis "
 		    "resources (988 call or text, 911) is on its way to the "
 		    "sender.\r\n");
+	else if (r->suppressed != NULL && strcmp(r->suppressed, "window") == 0)
+		buf_addstr(&b, "Reply: none now; the sender had an automatic "
+		    "reply within the last days. Please reach out yourself."
+		    "\r\n");
 	else {
 		buf_addstr(&b, "Reply: none was sent automatically (");
 		alert_add_clean(&b, r->suppressed != NULL ? r->suppressed :

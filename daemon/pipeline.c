@@ -1574,8 +1574,27 @@ pipeline_reply_item(struct pipeline *p, int64_t id, char **cause, int *sent)
 		goto done;
 	}
 	pipeline_item_init(p, item.mailbox, uidvalidity, &f[0], &it);
+	p->uidvalidity = uidvalidity;
+	/* Answered by hand meanwhile (a reply in Sent), or a known sender. */
+	if (pipeline_wants_reply(p, it.msg, &it.d) &&
+	    it.msg->message_id != NULL) {
+		if ((r = imap_sent_has_reply(p->imap,
+		    p->conf->triage.sent_folder, it.msg->message_id,
+		    cause)) == -1 || pipeline_reselect(p, cause) != PIPELINE_OK) {
+			pipeline_item_free(&it);
+			rc = PIPELINE_UNAVAILABLE;
+			goto done;
+		}
+		it.answered = r;
+	}
+	if ((rc = pipeline_known_sent(p, &it, 1, now, cause)) != PIPELINE_OK) {
+		pipeline_item_free(&it);
+		goto done;
+	}
+	rc = PIPELINE_DATA;
 	memset(&facts, 0, sizeof facts);
-	facts.known_sent = -1;
+	facts.known_sent = it.known_sent;
+	facts.answered = it.answered;
 	if (pipeline_wants_reply(p, it.msg, &it.d))
 		facts.replied = store_replied_since(p->store, it.d.guard.rcpt,
 		    it.d.verdict.template, now - p->conf->triage.reply_window);

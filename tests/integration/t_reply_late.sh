@@ -2,8 +2,9 @@
 # `triaged reply ID`: the reply an item would have had, with the guard's
 # checks, once, through the real binary, Dovecot and the SMTP server:
 # - mail from before the first run is answered on request, and only once;
-# - a newsletter is refused with the guard's reason, and a second inquiry
-#   from the same sender with the reply window's;
+# - a newsletter is refused with the guard's reason, a second inquiry
+#   from the same sender with the reply window's, and one the practice
+#   answered by hand meanwhile (its reply in Sent) as already answered;
 # - while the daemon runs, the reply is queued and the daemon sends it.
 . "$(dirname "$0")/lib.sh"
 tb_need_triaged
@@ -38,6 +39,7 @@ reply()
 inquiry 1 a
 inquiry 1 b
 inquiry 2 a
+inquiry 4 a
 tb_append "$TB_USER" INBOX "$samples/05-newsletter.eml" >/dev/null
 "$TRIAGED" -c "$conf" once || tb_fail "first once failed"
 sleep 0.3
@@ -63,6 +65,15 @@ news=$("$TRIAGED" -c "$conf" queue --json | "$TB_PYTHON" -c '
 import json, sys
 print([r["id"] for r in json.load(sys.stdin) if r["category"] == "not-inquiry"][0])')
 [ "$(reply "$news")" = 65 ] || tb_fail "newsletter: $(cat "$TB_DIR/reply.out")"
+[ "$(tb_smtp_count)" = 1 ] || tb_fail "something else was sent"
+# Answered by hand from the practice's mail client meanwhile: not again.
+printf 'From: hello@practice.example\nTo: writer4@client.example\nSubject: Re: therapy a\nDate: %s\nMessage-ID: <by-hand-4@practice.example>\nIn-Reply-To: <late-4-a@client.example>\n\nCall me on Monday.\n' \
+    "$(date -R)" >"$TB_DIR/byhand.eml"
+tb_append "$TB_USER" Sent "$TB_DIR/byhand.eml" >/dev/null
+[ "$(reply "$(item writer4@client.example "therapy a")")" = 65 ] ||
+    tb_fail "answered by hand: $(cat "$TB_DIR/reply.out")"
+grep -q 'already-answered' "$TB_DIR/reply.out" ||
+    tb_fail "answered by hand said: $(cat "$TB_DIR/reply.out")"
 [ "$(tb_smtp_count)" = 1 ] || tb_fail "something else was sent"
 rc=0
 "$TRIAGED" -c "$conf" reply nope 2>/dev/null || rc=$?
