@@ -121,7 +121,8 @@ digest_add_text(struct buf *b, const char *s, int html)
 /* The plain text part. */
 static void
 digest_text(struct buf *b, const struct conf *conf, const struct store_since
-    *since, const struct store_row *w, size_t nw, const char *from,
+    *since, const struct store_row *w, size_t nw,
+    const struct store_correction *corr, size_t ncorr, const char *from,
     time_t now)
 {
 	char	age[32], span[32];
@@ -133,8 +134,14 @@ digest_text(struct buf *b, const struct conf *conf, const struct store_since
 	for (i = 0; i < since->n; i++)
 		buf_printf(b, "  %-16s %ld\r\n", since->category[i],
 		    since->count[i]);
-	buf_printf(b, "Replies that failed: %ld%s\r\n\r\n", since->failed,
+	buf_printf(b, "Replies that failed: %ld%s\r\n", since->failed,
 	    since->failed > 0 ? " (`triaged queue --status failed`)" : "");
+	buf_printf(b, "Your corrections: %zu", ncorr);
+	for (i = 0; i < ncorr; i++)
+		buf_printf(b, "%s%s to %s", i == 0 ? " (" : ", ", corr[i].from,
+		    corr[i].to);
+	buf_addstr(b, ncorr > 0 ? "; `triaged queue --corrections`)\r\n\r\n" :
+	    "\r\n\r\n");
 	buf_printf(b, "Waiting for you longer than %s (crisis first, "
 	    "oldest first): %zu%s\r\n", span, nw, nw == DIGEST_WAITING_MAX ?
 	    " or more" : "");
@@ -160,8 +167,8 @@ digest_text(struct buf *b, const struct conf *conf, const struct store_since
 /* The HTML part: the same, in two small tables. */
 static void
 digest_html(struct buf *b, const struct conf *conf, const struct store_since
-    *since, const struct store_row *w, size_t nw, const char *from,
-    time_t now)
+    *since, const struct store_row *w, size_t nw, size_t ncorr,
+    const char *from, time_t now)
 {
 	char	age[32], span[32];
 	size_t	i;
@@ -176,8 +183,9 @@ digest_html(struct buf *b, const struct conf *conf, const struct store_since
 		buf_printf(b, "</td><td>%ld</td></tr>\r\n", since->count[i]);
 	}
 	buf_printf(b, "</table>\r\n<p>Replies that failed: %ld</p>\r\n"
+	    "<p>Your corrections: %zu</p>\r\n"
 	    "<p>Waiting for you longer than %s: %zu</p>\r\n", since->failed,
-	    span, nw);
+	    ncorr, span, nw);
 	if (nw > 0)
 		buf_addstr(b, "<table border=\"1\" cellpadding=\"4\">\r\n");
 	for (i = 0; i < nw; i++) {
@@ -205,11 +213,12 @@ digest_compose(const struct conf *conf, struct store *store, time_t since,
 {
 	struct store_since	 s;
 	struct store_row	*w;
+	struct store_correction	*corr;
 	struct buf		 b;
 	char			 date[64], from[32], bound[64];
 	const char		*domain;
 	struct tm		 tm;
-	size_t			 nw, i, crisis = 0;
+	size_t			 nw, ncorr, i, crisis = 0;
 
 	if (store_since(store, since, &s) == -1) {
 		*cause = xstrdup("cannot read the state database");
@@ -217,6 +226,12 @@ digest_compose(const struct conf *conf, struct store *store, time_t since,
 	}
 	if (store_waiting(store, now - conf->digest.unanswered_after,
 	    DIGEST_WAITING_MAX, &w, &nw) == -1) {
+		store_since_free(&s);
+		*cause = xstrdup("cannot read the state database");
+		return (NULL);
+	}
+	if (store_corrections(store, since, &corr, &ncorr) == -1) {
+		store_rows_free(w, nw);
 		store_since_free(&s);
 		*cause = xstrdup("cannot read the state database");
 		return (NULL);
@@ -243,12 +258,13 @@ digest_compose(const struct conf *conf, struct store *store, time_t since,
 	    "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n"
 	    "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
 	    "Content-Transfer-Encoding: 8bit\r\n\r\n", bound, bound);
-	digest_text(&b, conf, &s, w, nw, from, now);
+	digest_text(&b, conf, &s, w, nw, corr, ncorr, from, now);
 	buf_printf(&b, "\r\n-- \r\ntriaged " TRIAGED_VERSION "\r\n\r\n--%s\r\n"
 	    "Content-Type: text/html; charset=utf-8\r\n"
 	    "Content-Transfer-Encoding: 8bit\r\n\r\n", bound);
-	digest_html(&b, conf, &s, w, nw, from, now);
+	digest_html(&b, conf, &s, w, nw, ncorr, from, now);
 	buf_printf(&b, "\r\n--%s--\r\n", bound);
+	store_corrections_free(corr, ncorr);
 	store_rows_free(w, nw);
 	store_since_free(&s);
 	return (buf_detach(&b, lenp));

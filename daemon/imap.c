@@ -897,32 +897,136 @@ imap_search_uids(struct imap *im, const uint32_t *uids, size_t n,
 	    out, nout, cause));
 }
 
-/* Which of the UIDs carry \Answered (UID SEARCH UID set ANSWERED)? */
-int
-imap_search_answered(struct imap *im, const uint32_t *uids, size_t n,
-    uint32_t **out, size_t *nout, char **cause)
+/* The category of a $Triage_ keyword, or NULL. */
+static const char *
+imap_triage_category(const struct mailimap_flag_fetch *ff)
 {
-	struct mailimap_search_key	*key, *answered;
+	const char	*kw;
+
+	if (ff == NULL || ff->fl_type != MAILIMAP_FLAG_FETCH_OTHER ||
+	    ff->fl_flag == NULL || ff->fl_flag->fl_type !=
+	    MAILIMAP_FLAG_KEYWORD ||
+	    (kw = ff->fl_flag->fl_data.fl_keyword) == NULL ||
+	    strncasecmp(kw, "$Triage_", 8) != 0 || kw[8] == '\0')
+		return (NULL);
+	return (kw + 8);
+}
+
+/* One message's flags as imap_fetch_flags reads them. */
+static void
+imap_flags_read(const struct mailimap_msg_att_dynamic *dyn,
+    struct imap_flags *f)
+{
+	struct mailimap_flag_fetch	*ff;
+	clistiter			*it;
+	const char			*cat;
+
+	if (dyn == NULL || dyn->att_list == NULL)
+		return;
+	for (it = clist_begin(dyn->att_list); it != NULL;
+	    it = clist_next(it)) {
+		ff = clist_content(it);
+		if (ff != NULL && ff->fl_type == MAILIMAP_FLAG_FETCH_OTHER &&
+		    ff->fl_flag != NULL &&
+		    ff->fl_flag->fl_type == MAILIMAP_FLAG_ANSWERED)
+			f->answered = 1;
+		if ((cat = imap_triage_category(ff)) == NULL)
+			continue;
+		if (f->ntriage++ == 0)
+			f->triage = xstrdup(cat);
+	}
+}
+
+/* One UID FETCH (UID FLAGS) of the UIDs: what still exists, and how. */
+int
+imap_fetch_flags(struct imap *im, const uint32_t *uids, size_t n,
+    struct imap_flags **out, size_t *nout, char **cause)
+{
+	struct mailimap_fetch_type	*ft;
 	struct mailimap_set		*set;
+	struct mailimap_msg_att		*att;
+	struct mailimap_msg_att_item	*item;
+	struct imap_flags		*r = NULL, f;
+	clist				*list = NULL;
+	clistiter			*it, *jt;
+	uint32_t			*want;
+	size_t				 k = 0, nwant, i;
+	int				 rc;
 
 	*out = NULL;
 	*nout = 0;
 	if (!imap_usable(im, cause))
 		return (-1);
-	if ((set = imap_sorted_set(uids, n)) == NULL)
+	want = xcalloc(n + 1, sizeof *want);
+	if (n > 0)
+		memcpy(want, uids, n * sizeof *want);
+	if ((nwant = imap_uid_sort(want, n)) == 0) {
+		free(want);
 		return (0);
-	answered = mailimap_search_key_new(MAILIMAP_SEARCH_KEY_ANSWERED, NULL,
-	    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-	    NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL,
-	    NULL);
-	if ((key = mailimap_search_key_new_multiple_empty()) == NULL ||
-	    answered == NULL ||
-	    mailimap_search_key_multiple_add(key,
-	    mailimap_search_key_new_uid(set)) != MAILIMAP_NO_ERROR ||
-	    mailimap_search_key_multiple_add(key, answered) !=
-	    MAILIMAP_NO_ERROR)
-		fatalx("mailimap_search_key: out of memory");
-	return (imap_uid_search_key(im, key, 0, out, nout, cause));
+	}
+	if ((ft = mailimap_fetch_type_new_fetch_att_list_empty()) == NULL)
+		fatalx("mailimap_fetch_type_new: out of memory");
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_flags());
+	set = imap_uid_set(want, nwant);
+	rc = mailimap_uid_fetch(im->m, set, ft, &list);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (rc != MAILIMAP_NO_ERROR) {
+		if (list != NULL)
+			mailimap_fetch_list_free(list);
+		free(want);
+		return (imap_fail(im, rc, "UID FETCH FLAGS", cause));
+	}
+	r = xcalloc(nwant, sizeof *r);
+	for (it = clist_begin(list); it != NULL; it = clist_next(it)) {
+		if ((att = clist_content(it)) == NULL || att->att_list == NULL)
+			continue;
+		memset(&f, 0, sizeof f);
+		for (jt = clist_begin(att->att_list); jt != NULL;
+		    jt = clist_next(jt)) {
+			item = clist_content(jt);
+			if (item == NULL)
+				continue;
+			if (item->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC)
+				imap_flags_read(item->att_data.att_dyn, &f);
+			else if (item->att_type ==
+			    MAILIMAP_MSG_ATT_ITEM_STATIC &&
+			    item->att_data.att_static != NULL &&
+			    item->att_data.att_static->att_type ==
+			    MAILIMAP_MSG_ATT_UID)
+				f.uid = item->att_data.att_static->att_data
+				    .att_uid;
+		}
+		/* Only the UIDs asked for, each once (no unsolicited ones). */
+		for (i = 0; i < nwant && want[i] != f.uid; i++)
+			;
+		if (f.uid == 0 || i == nwant || k == nwant) {
+			free(f.triage);
+			continue;
+		}
+		want[i] = 0;
+		r[k++] = f;
+	}
+	mailimap_fetch_list_free(list);
+	free(want);
+	*out = r;
+	*nout = k;
+	return (0);
+}
+
+void
+imap_flags_free(struct imap_flags *f, size_t n)
+{
+	size_t	i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(f[i].triage);
+	free(f);
 }
 
 /* INTERNALDATE with its zone as UTC seconds; 0 if it makes no sense. */

@@ -48,12 +48,20 @@ int		 imap_search_uids(struct imap *, const uint32_t *uids, size_t n,
 int		 imap_remove_keywords(struct imap *, const uint32_t *uids,
 		    size_t n, const char *const *keywords, size_t nkw,
 		    char **cause);
+/* A message's flags that tell what the therapist did with it. */
+struct imap_flags {
+	uint32_t	 uid;
+	int		 answered;	/* \Answered */
+	char		*triage;	/* the category of its $Triage_ keyword */
+	int		 ntriage;	/* how many $Triage_ keywords it has */
+};
 /*
- * Which of the UIDs carry \Answered: a mail client set it when the
- * therapist answered. Caller frees.
+ * One UID FETCH (UID FLAGS) of the UIDs: those that still exist, with
+ * their flags (in no particular order). Caller frees.
  */
-int		 imap_search_answered(struct imap *, const uint32_t *uids,
-		    size_t n, uint32_t **out, size_t *nout, char **cause);
+int		 imap_fetch_flags(struct imap *, const uint32_t *uids, size_t n,
+		    struct imap_flags **out, size_t *nout, char **cause);
+void		 imap_flags_free(struct imap_flags *, size_t);
 /*
  * Is the session still usable after a failed command (a NO or BAD), as
  * opposed to broken (the caller reconnects)?

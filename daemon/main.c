@@ -62,8 +62,8 @@ static const struct cmd_entry cmd_table[] = {
 	{ "classify", cmd_classify,
 	    "classify [--json] [--explain] [FILE.eml ... | -]" },
 	{ "queue", cmd_queue,
-	    "queue [--json] [--category C] [--status S] [--since D] | "
-	    "queue show ID | queue done ID" },
+	    "queue [--json] [--category C] [--status S] [--since D] "
+	    "[--corrections] | queue show ID | queue done ID" },
 	{ "train", cmd_train, "train CORPUS..." },
 	{ "status", cmd_status, "status [--json]" },
 	{ "forget", cmd_forget, "forget ADDRESS" },
@@ -830,6 +830,50 @@ queue_done(const char *state, const char *arg, time_t now)
 	return (EX_OK);
 }
 
+/* `queue --corrections`: what the therapist re-sorted, newest first. */
+static int
+queue_corrections(struct store *st, time_t since, int json, time_t now)
+{
+	struct store_correction	*c;
+	struct buf		 out;
+	char			 when[32];
+	size_t			 n, i;
+
+	if (store_corrections(st, since, &c, &n) == -1) {
+		fprintf(stderr, "triaged: cannot read the corrections\n");
+		return (EX_TEMPFAIL);
+	}
+	buf_init(&out, 0);
+	if (json)
+		buf_addch(&out, '[');
+	else if (n > 0)
+		buf_printf(&out, "%-5s %-13s %-16s %s\n", "ID", "CORRECTED",
+		    "VERDICT", "CORRECTED TO");
+	for (i = 0; i < n; i++) {
+		if (json) {
+			buf_printf(&out, "%s{\"id\":%lld,\"at\":%lld,"
+			    "\"from\":", i > 0 ? "," : "",
+			    (long long)c[i].message, (long long)c[i].at);
+			json_string(&out, c[i].from);
+			buf_addstr(&out, ",\"to\":");
+			json_string(&out, c[i].to);
+			buf_addch(&out, '}');
+			continue;
+		}
+		format_ago(c[i].at, now, when, sizeof when);
+		buf_printf(&out, "%-5lld %-13s %-16s %s\n",
+		    (long long)c[i].message, when, c[i].from, c[i].to);
+	}
+	if (json)
+		buf_addstr(&out, "]\n");
+	else if (n == 0)
+		buf_addstr(&out, "No corrections.\n");
+	fwrite(buf_str(&out), 1, out.len, stdout);
+	buf_free(&out);
+	store_corrections_free(c, n);
+	return (EX_OK);
+}
+
 /* A usage error naming the valid values of a filter; EX_USAGE. */
 static int
 queue_bad_filter(const char *what, const char *arg,
@@ -861,19 +905,23 @@ cmd_queue(const char *confpath, int argc, char **argv)
 	char		 *cause = NULL;
 	time_t		  now = time(NULL), since = 0;
 	size_t		  n, i;
-	int		  json = 0, ch, known, colour;
+	int		  json = 0, ch, known, colour, corrections = 0;
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "category", required_argument, NULL, 'C' },
 		{ "status", required_argument, NULL, 'S' },
 		{ "since", required_argument, NULL, 's' },
+		{ "corrections", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 }
 	};
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "jC:S:s:", longopts,
+	while ((ch = getopt_long(argc, argv, "jC:S:s:K", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case 'K':
+			corrections = 1;
+			break;
 		case 'j':
 			json = 1;
 			break;
@@ -897,8 +945,9 @@ cmd_queue(const char *confpath, int argc, char **argv)
 		done = argv[optind + 1];
 	else if (argc != optind) {
 		fprintf(stderr, "triaged: queue: unexpected \"%s\"; usage: "
-		    "queue [--json] [--category C] [--status S] [--since D] | "
-		    "queue show ID | queue done ID\n", argv[optind]);
+		    "queue [--json] [--category C] [--status S] [--since D] "
+		    "[--corrections] | queue show ID | queue done ID\n",
+		    argv[optind]);
 		return (EX_USAGE);
 	}
 	if (status != NULL) {
@@ -955,6 +1004,11 @@ cmd_queue(const char *confpath, int argc, char **argv)
 	}
 	if (show != NULL) {
 		ch = queue_show(p.store, show, now);
+		pipeline_free(&p);
+		return (ch);
+	}
+	if (corrections) {
+		ch = queue_corrections(p.store, since, json, now);
 		pipeline_free(&p);
 		return (ch);
 	}

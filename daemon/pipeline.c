@@ -814,57 +814,72 @@ pipeline_file(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 }
 
 /*
- * Handled by the therapist, read from the mailbox: \Answered set by their
- * mail client, or the message moved or deleted. One UID SEARCH for the
- * open items of the last PIPELINE_HANDLED_DAYS and one for \Answered.
- * A failure waits for the next pass; only a broken session ends this one.
+ * What the therapist did with the messages of the last
+ * PIPELINE_HANDLED_DAYS not handled yet, read from the mailbox in one UID
+ * FETCH (UID FLAGS): \Answered set by their mail client, or the message
+ * moved or deleted, is handled; a $Triage_ keyword replaced by another
+ * category's is a correction. A failure waits for the next pass; only a
+ * broken session ends this one.
  */
 static enum pipeline_status
 pipeline_handled(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
     time_t now, char **cause)
 {
-	uint32_t	*open, *present = NULL, *answered = NULL;
-	size_t		 nopen, npresent = 0, nanswered = 0, i, j, k;
-	const char	*how;
+	struct store_open	*open;
+	struct imap_flags	*fl = NULL;
+	uint32_t		*uids;
+	size_t			 nopen, nfl = 0, i, j, c;
+	const char		*how;
 
 	if (store_open_items(p->store, mailbox, uidvalidity, now -
 	    PIPELINE_HANDLED_DAYS * 86400, &open, &nopen) == -1)
 		return (PIPELINE_OK);
 	if (nopen == 0)
 		return (PIPELINE_OK);
-	if (imap_search_uids(p->imap, open, nopen, &present, &npresent,
-	    cause) == -1 || imap_search_answered(p->imap, open, nopen,
-	    &answered, &nanswered, cause) == -1) {
-		free(open);
-		free(present);
+	uids = xcalloc(nopen, sizeof *uids);
+	for (i = 0; i < nopen; i++)
+		uids[i] = open[i].uid;
+	if (imap_fetch_flags(p->imap, uids, nopen, &fl, &nfl, cause) == -1) {
+		free(uids);
+		store_open_free(open, nopen);
 		if (!imap_alive(p->imap))
 			return (PIPELINE_UNAVAILABLE);
-		log_warnx("%s: cannot read which messages were answered: %s",
+		log_warnx("%s: cannot read what the therapist did: %s",
 		    mailbox, *cause);
 		free(*cause);
 		*cause = NULL;
 		return (PIPELINE_OK);
 	}
-	/* All three lists are sorted. */
-	for (i = j = k = 0; i < nopen; i++) {
-		while (j < npresent && present[j] < open[i])
-			j++;
-		while (k < nanswered && answered[k] < open[i])
-			k++;
-		if (k < nanswered && answered[k] == open[i])
-			how = STORE_HANDLED_ANSWERED;
-		else if (j >= npresent || present[j] != open[i])
+	free(uids);
+	for (i = 0; i < nopen; i++) {
+		for (j = 0; j < nfl && fl[j].uid != open[i].uid; j++)
+			;
+		how = NULL;
+		if (j == nfl)
 			how = STORE_HANDLED_MOVED;
-		else
-			continue;
-		if (store_mark_handled(p->store, mailbox, uidvalidity, open[i],
-		    how, now) == 0)
-			log_info("%s: uid %u: handled (%s)", mailbox, open[i],
-			    how);
+		else if (fl[j].answered)
+			how = STORE_HANDLED_ANSWERED;
+		/* One other category's keyword alone: the therapist's. */
+		if (j < nfl && fl[j].ntriage == 1 &&
+		    strcmp(fl[j].triage, open[i].category) != 0) {
+			for (c = 0; c < rules_ncategories(p->rules) &&
+			    strcmp(rules_category_name(p->rules, c),
+			    fl[j].triage) != 0; c++)
+				;
+			if (c < rules_ncategories(p->rules) &&
+			    store_correct(p->store, mailbox, uidvalidity,
+			    open[i].uid, fl[j].triage, rules_category_priority(
+			    p->rules, c), now) == 1)
+				log_info("%s: uid %u: corrected to %s",
+				    mailbox, open[i].uid, fl[j].triage);
+		}
+		if (how != NULL && store_mark_handled(p->store, mailbox,
+		    uidvalidity, open[i].uid, how, now) == 0)
+			log_info("%s: uid %u: handled (%s)", mailbox,
+			    open[i].uid, how);
 	}
-	free(open);
-	free(present);
-	free(answered);
+	imap_flags_free(fl, nfl);
+	store_open_free(open, nopen);
 	return (PIPELINE_OK);
 }
 

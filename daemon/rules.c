@@ -2178,6 +2178,20 @@ rules_category_name(const struct ruleset *rs, size_t i)
 	return (i < rs->ncats ? rs->cats[i].name : NULL);
 }
 
+/*
+ * Queue priority of category i as the state keeps it: its priority, less
+ * 1000 when it is never answered (the queue's order, store.h). 0 past
+ * the end.
+ */
+int
+rules_category_priority(const struct ruleset *rs, size_t i)
+{
+	if (i >= rs->ncats)
+		return (0);
+	return (rs->cats[i].template != NULL ? rs->cats[i].priority :
+	    rs->cats[i].priority - 1000);
+}
+
 /* Template of category i, NULL for noreply or past the end. */
 const char *
 rules_category_template(const struct ruleset *rs, size_t i)

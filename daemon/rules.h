@@ -67,5 +67,6 @@ char		**rules_model_features(const struct ruleset *,
 		    const struct msg *, size_t *);
 const char	*rules_category_name(const struct ruleset *, size_t);
 const char	*rules_category_template(const struct ruleset *, size_t);
+int		 rules_category_priority(const struct ruleset *, size_t);
 
 #endif

@@ -23,8 +23,8 @@
 #include "xmalloc.h"
 
 /* Bump with a migration step in store_migrate. */
-#define STORE_VERSION	7
-#define STORE_VERSION_STR "7"
+#define STORE_VERSION	8
+#define STORE_VERSION_STR "8"
 #define STORE_BUSY_MS	5000
 
 struct store {
@@ -163,6 +163,19 @@ static const char store_schema_v7[] =
 	" coalesce(suppressed, 'no-reply') WHERE status = 'handled';"
 	"CREATE INDEX messages_open ON messages (mailbox, uidvalidity,"
 	" handled_at, uid);";
+
+/*
+ * Version 8: corrections. The therapist gave a message another category
+ * (replaced its $Triage_ keyword): the old verdict, the new category and
+ * when; the message takes the new category.
+ */
+static const char store_schema_v8[] =
+	"CREATE TABLE corrections ("
+	" id INTEGER PRIMARY KEY,"
+	" message_id INTEGER NOT NULL REFERENCES messages (id),"
+	" old_category TEXT NOT NULL,"
+	" new_category TEXT NOT NULL,"
+	" at INTEGER NOT NULL);";
 
 /* What queue shows as the status: handled once the therapist has. */
 #define STORE_SHOWN_STATUS \
@@ -387,6 +400,8 @@ store_migrate(struct store *s, char **cause)
 	if (version < 6 && store_exec(s, store_schema_v6) == -1)
 		goto fail;
 	if (version < 7 && store_exec(s, store_schema_v7) == -1)
+		goto fail;
+	if (version < 8 && store_exec(s, store_schema_v8) == -1)
 		goto fail;
 	if (version < STORE_VERSION && store_exec(s,
 	    "PRAGMA user_version = " STORE_VERSION_STR) == -1)
@@ -1538,39 +1553,53 @@ store_item_free(struct store_item *it)
 	memset(it, 0, sizeof *it);
 }
 
-/* Inquiries in mailbox not handled yet, received since (store.h). */
+/* Messages in mailbox not handled yet, received since (store.h). */
 int
 store_open_items(struct store *s, const char *mailbox, uint32_t uidvalidity,
-    time_t since, uint32_t **uids, size_t *n)
+    time_t since, struct store_open **op, size_t *np)
 {
-	sqlite3_stmt	*st;
-	uint32_t	*u = NULL;
-	size_t		 k = 0;
-	int		 rc;
+	sqlite3_stmt		*st;
+	struct store_open	*o = NULL;
+	size_t			 k = 0;
+	int			 rc;
 
-	*uids = NULL;
-	*n = 0;
-	st = store_prepare(s, "SELECT uid FROM messages WHERE mailbox = ?1 AND "
-	    "uidvalidity = ?2 AND handled_at IS NULL AND received >= ?3 "
-	    "ORDER BY uid LIMIT " STORE_OPEN_MAX_STR);
+	*op = NULL;
+	*np = 0;
+	st = store_prepare(s, "SELECT uid, category FROM messages WHERE "
+	    "mailbox = ?1 AND uidvalidity = ?2 AND handled_at IS NULL AND "
+	    "received >= ?3 ORDER BY uid LIMIT " STORE_OPEN_MAX_STR);
 	if (st == NULL)
 		return (-1);
 	store_bind_text(st, 1, mailbox);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)uidvalidity);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)since);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		u = xreallocarray(u, k + 1, sizeof *u);
-		u[k++] = (uint32_t)sqlite3_column_int64(st, 0);
+		o = xreallocarray(o, k + 1, sizeof *o);
+		o[k].uid = (uint32_t)sqlite3_column_int64(st, 0);
+		o[k].category = store_col_text0(st, 1);
+		k++;
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		store_warn(s, "open items");
-		free(u);
+		store_open_free(o, k);
 		return (-1);
 	}
-	*uids = u;
-	*n = k;
+	*op = o;
+	*np = k;
 	return (0);
+}
+
+void
+store_open_free(struct store_open *o, size_t n)
+{
+	size_t	i;
+
+	if (o == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(o[i].category);
+	free(o);
 }
 
 /* Handled, once: the first way it was handled stays. */
@@ -1591,6 +1620,108 @@ store_mark_handled(struct store *s, const char *mailbox, uint32_t uidvalidity,
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
 	store_bind_text(st, 5, how);
 	return (store_done(s, st));
+}
+
+/* A correction (store.h): 1 recorded, 0 the category is the same, -1. */
+int
+store_correct(struct store *s, const char *mailbox, uint32_t uidvalidity,
+    uint32_t uid, const char *category, int priority, time_t now)
+{
+	sqlite3_stmt	*st;
+	int64_t		 id;
+	int		 rc;
+
+	if (store_begin(s) == -1)
+		return (-1);
+	st = store_prepare(s, "SELECT id, category FROM messages WHERE "
+	    "mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3");
+	if (st == NULL)
+		goto fail;
+	store_bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)uidvalidity);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)uid);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW || strcmp((const char *)
+	    sqlite3_column_text(st, 1), category) == 0) {
+		sqlite3_finalize(st);
+		store_rollback(s);
+		return (rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1);
+	}
+	id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = store_prepare(s, "INSERT INTO corrections (message_id, "
+	    "old_category, new_category, at) SELECT id, category, ?2, ?3 "
+	    "FROM messages WHERE id = ?1");
+	if (st == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	store_bind_text(st, 2, category);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	if (store_done(s, st) == -1)
+		goto fail;
+	st = store_prepare(s, "UPDATE messages SET category = ?2, "
+	    "priority = ?3 WHERE id = ?1");
+	if (st == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	store_bind_text(st, 2, category);
+	sqlite3_bind_int(st, 3, priority);
+	if (store_done(s, st) == -1 || store_commit(s) == -1)
+		goto fail;
+	return (1);
+
+fail:
+	store_rollback(s);
+	return (-1);
+}
+
+/* The corrections since a time, newest first (store.h). */
+int
+store_corrections(struct store *s, time_t since, struct store_correction **cp,
+    size_t *np)
+{
+	struct store_correction	*c = NULL;
+	sqlite3_stmt		*st;
+	size_t			 n = 0;
+	int			 rc;
+
+	*cp = NULL;
+	*np = 0;
+	st = store_prepare(s, "SELECT message_id, old_category, new_category, "
+	    "at FROM corrections WHERE at >= ?1 ORDER BY at DESC, id DESC");
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		c = xreallocarray(c, n + 1, sizeof *c);
+		c[n].message = sqlite3_column_int64(st, 0);
+		c[n].from = store_col_text0(st, 1);
+		c[n].to = store_col_text0(st, 2);
+		c[n].at = (time_t)sqlite3_column_int64(st, 3);
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_warn(s, "corrections");
+		store_corrections_free(c, n);
+		return (-1);
+	}
+	*cp = c;
+	*np = n;
+	return (0);
+}
+
+void
+store_corrections_free(struct store_correction *c, size_t n)
+{
+	size_t	i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(c[i].from);
+		free(c[i].to);
+	}
+	free(c);
 }
 
 /* `queue done ID`: 1 marked, 0 no such item or handled already, -1. */

@@ -333,9 +333,14 @@ void		 store_item_free(struct store_item *);
  * mailbox not handled yet, received since, by UID (at most 1000, the
  * oldest first).
  */
+struct store_open {
+	uint32_t	 uid;
+	char		*category;
+};
 int		 store_open_items(struct store *, const char *mailbox,
-		    uint32_t uidvalidity, time_t since, uint32_t **uids,
+		    uint32_t uidvalidity, time_t since, struct store_open **,
 		    size_t *n);
+void		 store_open_free(struct store_open *, size_t);
 #define STORE_HANDLED_ANSWERED	"answered"	/* \Answered, from a client */
 #define STORE_HANDLED_MOVED	"moved"		/* moved or deleted */
 #define STORE_HANDLED_BY_HAND	"by hand"	/* triaged queue done */
@@ -344,6 +349,25 @@ int		 store_mark_handled(struct store *, const char *mailbox,
 		    time_t now);
 int		 store_mark_handled_id(struct store *, int64_t id,
 		    const char *how, time_t now);
+
+/*
+ * Corrections: the therapist replaced the $Triage_ keyword of a message
+ * with another category's. store_correct records it (the old verdict,
+ * the new category, now) and gives the message the new category and
+ * priority: 1 recorded, 0 the same category already, -1.
+ */
+int		 store_correct(struct store *, const char *mailbox,
+		    uint32_t uidvalidity, uint32_t uid, const char *category,
+		    int priority, time_t now);
+struct store_correction {
+	int64_t		 message;	/* the queue id */
+	char		*from;		/* the verdict */
+	char		*to;		/* the therapist's category */
+	time_t		 at;
+};
+int		 store_corrections(struct store *, time_t since,
+		    struct store_correction **, size_t *);
+void		 store_corrections_free(struct store_correction *, size_t);
 
 /*
  * `triaged reply ID`: queue the reply for message id, which had none (its

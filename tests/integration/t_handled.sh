@@ -6,6 +6,9 @@
 # - an inquiry the therapist answered in their mail client (\Answered set
 #   by that client) turns handled ("answered") on the next pass;
 # - one they deleted is handled ("moved"): noted, not an error;
+# - a $Triage_ keyword the therapist replaced with another category's is a
+#   correction (`queue --corrections`, the digest), once, and the queue
+#   follows it;
 # - one left alone stays open; `queue done ID` marks it handled by hand,
 #   once; --status handled lists all three.
 . "$(dirname "$0")/lib.sh"
@@ -68,6 +71,34 @@ grep -q '^writer0@client.example handled answered first-run$' <(queue_lines) ||
     tb_fail "first-run mail answered later"
 grep -q '^writer1@client.example handled answered None$' <(queue_lines) ||
     tb_fail "handled twice"
+
+# The therapist re-sorts writer3 (UID 4) from individual to couples by
+# replacing its keyword: a correction, and the queue follows it; the
+# digest counts it.
+"$TB_PYTHON" "$TB_LIBDIR/tb.py" store "$TB_USER" INBOX 4 '$Triage_individual' \
+    -FLAGS || tb_fail "cannot remove the keyword"
+"$TB_PYTHON" "$TB_LIBDIR/tb.py" store "$TB_USER" INBOX 4 '$Triage_couples' ||
+    tb_fail "cannot set the keyword"
+"$TRIAGED" -c "$conf" once || tb_fail "once failed"
+"$TRIAGED" -c "$conf" queue --corrections --json >"$TB_DIR/corr.json"
+"$TB_PYTHON" -c '
+import json, sys
+c = json.load(open(sys.argv[1]))
+assert len(c) == 1 and c[0]["from"] == "individual" and c[0]["to"] == "couples", c
+' "$TB_DIR/corr.json" || tb_fail "corrections: $(cat "$TB_DIR/corr.json")"
+"$TRIAGED" -c "$conf" queue --json | grep -q '"from":"writer3@client.example","subject":"therapy 3","category":"couples"' ||
+    tb_fail "the queue did not follow the correction"
+"$TRIAGED" -c "$conf" queue --corrections | grep -Eq 'individual +couples' ||
+    tb_fail "corrections table: $("$TRIAGED" -c "$conf" queue --corrections)"
+"$TRIAGED" -c "$conf" once || tb_fail "once failed"
+[ "$("$TRIAGED" -c "$conf" queue --corrections --json | grep -o '"id"' | wc -l)" = 1 ] ||
+    tb_fail "the correction was recorded twice"
+tb_conf "$TB_DIR/digest.conf" digest.to=office@practice.example
+"$TRIAGED" -c "$TB_DIR/digest.conf" digest || tb_fail "digest failed"
+digest=$(grep -l '"<office@practice.example>"' "$TB_SMTP_DIR"/*.json) ||
+    tb_fail "no digest"
+grep -q 'Your corrections: 1 (individual to couples' "${digest%.json}.eml" ||
+    tb_fail "the digest does not count the correction"
 
 # By hand, once.
 id=$("$TRIAGED" -c "$conf" queue --json | "$TB_PYTHON" -c '

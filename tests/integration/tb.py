@@ -180,11 +180,11 @@ def cmd_unkeyword(user, mbox):
     c.logout()
 
 
-def cmd_store(user, mbox, uid, flags):
-    """Add flags to one message, as another mail client would."""
+def cmd_store(user, mbox, uid, flags, op='+FLAGS'):
+    """Add (or with op -FLAGS remove) flags, as another mail client would."""
     c = connect(user)
     check(*c.select(quote(mbox)), what='SELECT ' + mbox)
-    check(*c.uid('STORE', uid, '+FLAGS', '(%s)' % flags), what='UID STORE')
+    check(*c.uid('STORE', uid, op, '(%s)' % flags), what='UID STORE')
     c.logout()
 
 

@@ -554,7 +554,7 @@ test_handled(void **state)
 	struct store_outgoing	 o = outgoing("client@example.org", "individual");
 	struct store_row	*r;
 	struct store_item	 it;
-	uint32_t		*u;
+	struct store_open	*u;
 	size_t			 n;
 
 	e = entry(3, "individual", 40, 1000);
@@ -565,20 +565,21 @@ test_handled(void **state)
 	record(f, &e, NULL);
 	assert_int_equal(store_open_items(f->s, "INBOX", 7, 500, &u, &n), 0);
 	assert_int_equal(n, 2);
-	assert_int_equal(u[0], 3);
-	assert_int_equal(u[1], 4);
-	free(u);
+	assert_int_equal(u[0].uid, 3);
+	assert_int_equal(u[1].uid, 4);
+	assert_string_equal(u[1].category, "individual");
+	store_open_free(u, n);
 	assert_int_equal(store_open_items(f->s, "INBOX", 8, 0, &u, &n), 0);
 	assert_int_equal(n, 0);
-	free(u);
+	store_open_free(u, n);
 	assert_int_equal(store_mark_handled(f->s, "INBOX", 7, 3,
 	    STORE_HANDLED_ANSWERED, 3000), 0);
 	assert_int_equal(store_mark_handled(f->s, "INBOX", 7, 3,
 	    STORE_HANDLED_MOVED, 4000), 0);
 	assert_int_equal(store_open_items(f->s, "INBOX", 7, 500, &u, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(u[0], 4);
-	free(u);
+	assert_int_equal(u[0].uid, 4);
+	store_open_free(u, n);
 	assert_int_equal(queue_count(f, NULL, STORE_HANDLED), 1);
 	assert_int_equal(queue_count(f, NULL, STORE_PENDING), 0);
 	assert_int_equal(store_queue(f->s, NULL, STORE_HANDLED, 0, &r, &n), 0);
@@ -894,7 +895,7 @@ test_file_mode_and_pragmas(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 7);
+	assert_int_equal(sqlite3_column_int(st, 0), 8);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 
@@ -932,7 +933,7 @@ test_newer_schema_refused(void **state)
 	free(cause);
 	/* Leave a usable store for teardown. */
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	sqlite3_exec(db, "PRAGMA user_version = 7", NULL, NULL, NULL);
+	sqlite3_exec(db, "PRAGMA user_version = 8", NULL, NULL, NULL);
 	sqlite3_close(db);
 	reopen(f);
 }
@@ -1037,6 +1038,7 @@ test_migrate_v1(void **state)
 	    "ALTER TABLE outbox DROP COLUMN kind; DROP INDEX messages_open; "
 	    "ALTER TABLE messages DROP COLUMN handled_at; "
 	    "ALTER TABLE messages DROP COLUMN handled_how; "
+	    "DROP TABLE corrections; "
 	    "DROP INDEX messages_retention; "
 	    "ALTER TABLE messages DROP COLUMN erased; "
 	    "DROP TABLE problems; DROP TABLE health; "
@@ -1274,6 +1276,40 @@ test_crisis_alert(void **state)
 	assert_int_equal(queue_count(f, NULL, STORE_REPLIED), 1);
 }
 
+/*
+ * A correction: recorded once, with the old verdict; the message takes
+ * the new category (and its place in the queue).
+ */
+static void
+test_correction(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_entry	 e = entry(9, "individual", 40, 1000);
+	struct store_correction	*c;
+	size_t			 n;
+
+	record(f, &e, NULL);
+	assert_int_equal(store_correct(f->s, "INBOX", 7, 9, "individual", 40,
+	    2000), 0);
+	assert_int_equal(store_correct(f->s, "INBOX", 7, 9, "couples", 60,
+	    2000), 1);
+	assert_int_equal(store_correct(f->s, "INBOX", 7, 9, "couples", 60,
+	    3000), 0);
+	assert_int_equal(store_correct(f->s, "INBOX", 7, 99, "couples", 60,
+	    3000), 0);
+	assert_int_equal(queue_count(f, "couples", NULL), 1);
+	assert_int_equal(queue_count(f, "individual", NULL), 0);
+	assert_int_equal(store_corrections(f->s, 0, &c, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(c[0].from, "individual");
+	assert_string_equal(c[0].to, "couples");
+	assert_int_equal(c[0].at, 2000);
+	store_corrections_free(c, n);
+	assert_int_equal(store_corrections(f->s, 2500, &c, &n), 0);
+	assert_int_equal(n, 0);
+	store_corrections_free(c, n);
+}
+
 int
 main(void)
 {
@@ -1326,6 +1362,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_crisis_alert, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_handled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_correction, setup,
+		    teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
