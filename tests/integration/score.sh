@@ -116,7 +116,7 @@ case ${1:-} in
 	for s in inquiries:"training corpus (the rules were tuned on it)" \
 	    probes:"crisis probes (one clinical sign per message, written with the rules)" \
 	    blind:"blind validation set (never read by whoever edits rules)" \
-	    fresh:"fresh blind batch (written after the last tuning)"; do
+	    fresh:"fresh blind batch (never read, each part scored once before it was added)"; do
 		name=${s%%:*}
 		[ -d "$repo/tests/data/$name" ] || continue
 		echo "## ${s#*:}: tests/data/$name"
