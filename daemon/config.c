@@ -120,6 +120,7 @@ static const struct conf_key conf_keys[] = {
 	K("limits", "mime_parts", CV_UINT, limits.mime_parts),
 	K("limits", "text_bytes", CV_SIZE, limits.text_bytes),
 	K("queue", "file_into", CV_STRING, queue.file_into),
+	{ "queue", "file_noise", CV_PLANNED, 0 },
 	K("alerts", "to", CV_STRING, alerts.to),
 	K("alerts", "after", CV_DURATION, alerts.after),
 	K("alerts", "crisis_to", CV_STRING, alerts.crisis_to),

@@ -937,6 +937,15 @@ imap_flags_read(const struct mailimap_msg_att_dynamic *dyn,
 	}
 }
 
+/* qsort comparison for imap_flags, by UID. */
+static int
+imap_flags_cmp(const void *a, const void *b)
+{
+	const struct imap_flags	*x = a, *y = b;
+
+	return (x->uid < y->uid ? -1 : x->uid > y->uid);
+}
+
 /* One UID FETCH (UID FLAGS) of the UIDs: what still exists, and how. */
 int
 imap_fetch_flags(struct imap *im, const uint32_t *uids, size_t n,
@@ -1012,6 +1021,8 @@ imap_fetch_flags(struct imap *im, const uint32_t *uids, size_t n,
 	}
 	mailimap_fetch_list_free(list);
 	free(want);
+	if (k > 1)
+		qsort(r, k, sizeof *r, imap_flags_cmp);
 	*out = r;
 	*nout = k;
 	return (0);

@@ -57,7 +57,7 @@ struct imap_flags {
 };
 /*
  * One UID FETCH (UID FLAGS) of the UIDs: those that still exist, with
- * their flags (in no particular order). Caller frees.
+ * their flags, by UID. Caller frees.
  */
 int		 imap_fetch_flags(struct imap *, const uint32_t *uids, size_t n,
 		    struct imap_flags **out, size_t *nout, char **cause);

@@ -826,7 +826,7 @@ pipeline_handled(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
     time_t now, char **cause)
 {
 	struct store_open	*open;
-	struct imap_flags	*fl = NULL;
+	struct imap_flags	*fl = NULL, *f;
 	uint32_t		*uids;
 	size_t			 nopen, nfl = 0, i, j, c;
 	const char		*how;
@@ -851,27 +851,29 @@ pipeline_handled(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 		return (PIPELINE_OK);
 	}
 	free(uids);
-	for (i = 0; i < nopen; i++) {
-		for (j = 0; j < nfl && fl[j].uid != open[i].uid; j++)
-			;
+	/* Both lists are by UID: one walk. */
+	for (i = j = 0; i < nopen; i++) {
+		while (j < nfl && fl[j].uid < open[i].uid)
+			j++;
+		f = j < nfl && fl[j].uid == open[i].uid ? &fl[j] : NULL;
 		how = NULL;
-		if (j == nfl)
+		if (f == NULL)
 			how = STORE_HANDLED_MOVED;
-		else if (fl[j].answered)
+		else if (f->answered)
 			how = STORE_HANDLED_ANSWERED;
 		/* One other category's keyword alone: the therapist's. */
-		if (j < nfl && fl[j].ntriage == 1 &&
-		    strcmp(fl[j].triage, open[i].category) != 0) {
+		if (f != NULL && f->ntriage == 1 &&
+		    strcmp(f->triage, open[i].category) != 0) {
 			for (c = 0; c < rules_ncategories(p->rules) &&
 			    strcmp(rules_category_name(p->rules, c),
-			    fl[j].triage) != 0; c++)
+			    f->triage) != 0; c++)
 				;
 			if (c < rules_ncategories(p->rules) &&
 			    store_correct(p->store, mailbox, uidvalidity,
-			    open[i].uid, fl[j].triage, rules_category_priority(
+			    open[i].uid, f->triage, rules_category_priority(
 			    p->rules, c), now) == 1)
 				log_info("%s: uid %u: corrected to %s",
-				    mailbox, open[i].uid, fl[j].triage);
+				    mailbox, open[i].uid, f->triage);
 		}
 		if (how != NULL && store_mark_handled(p->store, mailbox,
 		    uidvalidity, open[i].uid, how, now) == 0)
