@@ -34,6 +34,7 @@ struct model_opinion {
 	int		 cat;		/* index into the model's categories */
 	double		 prob;		/* its probability */
 	int		 evidence;	/* points it adds (0: not confident) */
+	int		 recall;	/* 1: from the recall-first bar */
 	int		 of[MODEL_MAX_CATS];	/* evidence per category */
 	/* Per tag of a choose group: 1 picked, -1 not, 0 not sure. */
 	int		 picked[MODEL_MAX_TAGS];

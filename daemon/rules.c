@@ -134,6 +134,7 @@ struct rules_cat {
 	size_t		 ntags;
 	char		**otags;	/* tags when carried but outranked */
 	size_t		 notags;
+	int		 stops_recall;	/* carried by a rule: no model recall vote */
 };
 
 /* "choose TAG...": tags that exclude each other; the model picks one. */
@@ -399,7 +400,7 @@ parse_category(struct rules_parse *ps, const char *kw)
 	char			**ctags = NULL, **otags = NULL;
 	size_t			 nctags = 0, notags = 0, ti;
 	int			 outranked;
-	int			 noreply = 0, bad = 0;
+	int			 noreply = 0, bad = 0, stops_recall = 0;
 	ssize_t			 dup;
 
 	lex_skip(ps);
@@ -488,10 +489,13 @@ parse_category(struct rules_parse *ps, const char *kw)
 			}
 		} else if (word_is(w, len, "noreply"))
 			noreply = 1;
+		else if (word_is(w, len, "stops-model-recall"))
+			stops_recall = 1;
 		else {
 			lex_error(ps, w, "unexpected \"%.*s\" in category %s "
 			    "(expected priority, threshold, tag, "
-			    "outranked-tag, template or noreply)",
+			    "outranked-tag, template, noreply or "
+			    "stops-model-recall)",
 			    (int)len, w, name);
 			bad = 1;
 		}
@@ -537,6 +541,7 @@ parse_category(struct rules_parse *ps, const char *kw)
 	c->ntags = nctags;
 	c->otags = otags;
 	c->notags = notags;
+	c->stops_recall = stops_recall;
 	c->template = tmpl;
 	c->file = ps->file;
 	c->line = ps->line;
@@ -1926,6 +1931,25 @@ rules_hit_names(const struct ruleset *rs, const char *hit, size_t *n)
 }
 
 /*
+ * A category marked stops-model-recall that its rules carried by
+ * themselves (mail they prove is no inquiry: a list, a vendor, personal
+ * mail sent to the wrong address), or SIZE_MAX. The model's recall-first
+ * vote cannot carry a higher category over it; the rules still can.
+ */
+static size_t
+rules_recall_stopper(const struct ruleset *rs, const struct rules_tally *t)
+{
+	size_t	k;
+
+	for (k = 0; k < rs->ncats; k++)
+		if (rs->cats[k].stops_recall && (t->won[k] != SIZE_MAX ||
+		    (t->first[k] != SIZE_MAX &&
+		    t->sum[k] >= rs->cats[k].threshold)))
+			return (k);
+	return (SIZE_MAX);
+}
+
+/*
  * Run every rule in order (with ex, explain each match). A category is
  * carried by its first matching rule without a score, or by the scored
  * rule whose evidence reaches the category's threshold; the carried
@@ -1938,7 +1962,7 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
 	const struct rule	*r;
 	struct buf		 b;
 	char			**names;
-	size_t			 i, k, nnames;
+	size_t			 i, k, nnames, stopper;
 	ssize_t			 c;
 
 	t->hit = xcalloc(rs->nrules + 1, 1);
@@ -1988,9 +2012,17 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
 		for (k = 0; k < nnames; k++)
 			free(names[k]);
 		free(names);
+		stopper = rules_recall_stopper(rs, t);
+		if (t->op.recall && stopper != SIZE_MAX && ex != NULL)
+			buf_printf(ex, "model: its recall-first vote does not "
+			    "count: category %s (stops-model-recall) was "
+			    "carried by its rules\n", rs->cats[stopper].name);
 		for (k = 0; k < model_ncats(rs->model); k++) {
 			if (t->op.of[k] == 0 || (c = cat_find(rs,
 			    model_cat(rs->model, k))) == -1)
+				continue;
+			if (t->op.recall && stopper != SIZE_MAX &&
+			    t->op.of[k] > 0)
 				continue;
 			t->sum[c] += t->op.of[k];
 			if (t->op.of[k] > 0 && t->first[c] == SIZE_MAX)
