@@ -79,7 +79,7 @@ test_rules_MODS	= rules words scope model mime
 test_template_MODS = template mime distfiles
 test_store_MODS	= store
 test_model_MODS	= model mime
-test_pipeline_MODS = pipeline imap smtp store rules words scope model template mime guard distfiles alert digest \
+test_pipeline_MODS = pipeline folders imap smtp store rules words scope model template mime guard distfiles alert digest \
 		  config json signals
 
 .SECONDEXPANSION:

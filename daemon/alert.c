@@ -170,9 +170,11 @@ alert_crisis_compose(const struct conf *conf, const struct store_pending *r,
 	    "MIME-Version: 1.0\r\n"
 	    "Content-Type: text/plain; charset=utf-8\r\n"
 	    "Content-Transfer-Encoding: 8bit\r\n\r\n");
+	/* The folder's name comes from the configuration, never from mail. */
 	buf_printf(&b, "A message that triaged sorted as crisis arrived %s."
-	    "\r\n\r\nWhere: the %s mailbox, flagged; queue item %lld "
-	    "(`triaged queue show %lld`).\r\n", when, r->mailbox,
+	    "\r\n\r\nWhere: the %s %s, flagged; queue item %lld "
+	    "(`triaged queue show %lld`).\r\n", when, r->folder != NULL ?
+	    r->folder : r->mailbox, r->folder != NULL ? "folder" : "mailbox",
 	    (long long)r->message, (long long)r->message);
 	if (strcmp(r->status, STORE_REPLIED) == 0)
 		buf_addstr(&b, "Reply: the sender was sent the crisis "

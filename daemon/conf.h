@@ -102,6 +102,7 @@ struct conf_limits {
 
 struct conf_queue {
 	char	*file_into;	/* e.g. "Inquiries/%c", or NULL */
+	int	 file_noise;	/* not-inquiry mail moves too */
 };
 
 /* [digest]: the daily summary of the queue. */

@@ -49,6 +49,7 @@ struct conf_parse {
 	unsigned	 line_alerts_to;
 	unsigned	 line_crisis_to;
 	unsigned	 line_digest_to;
+	unsigned	 line_file_into;
 	unsigned	 line_smtp_secret;
 };
 
@@ -120,7 +121,7 @@ static const struct conf_key conf_keys[] = {
 	K("limits", "mime_parts", CV_UINT, limits.mime_parts),
 	K("limits", "text_bytes", CV_SIZE, limits.text_bytes),
 	K("queue", "file_into", CV_STRING, queue.file_into),
-	{ "queue", "file_noise", CV_PLANNED, 0 },
+	K("queue", "file_noise", CV_BOOL, queue.file_noise),
 	K("alerts", "to", CV_STRING, alerts.to),
 	K("alerts", "after", CV_DURATION, alerts.after),
 	K("alerts", "crisis_to", CV_STRING, alerts.crisis_to),
@@ -642,6 +643,8 @@ conf_handler(void *arg, const char *section, const char *name,
 		cp->line_crisis_to = cp->line;
 	if (strcmp(section, "digest") == 0 && strcmp(name, "to") == 0)
 		cp->line_digest_to = cp->line;
+	if (strcmp(section, "queue") == 0 && strcmp(name, "file_into") == 0)
+		cp->line_file_into = cp->line;
 	if (strcmp(name, "password_file") == 0)
 		*(strcmp(section, "imap") == 0 ? &cp->line_imap_secret :
 		    &cp->line_smtp_secret) = cp->line;
@@ -782,6 +785,8 @@ conf_check_secret(struct conf_parse *cp, const char *section,
 	}
 }
 
+static void	conf_check_file_into(struct conf_parse *);
+
 /* Fill defaults and check what only the whole file can tell. */
 static void
 conf_finish(struct conf_parse *cp)
@@ -890,8 +895,41 @@ conf_finish(struct conf_parse *cp)
 	if (conf->triage.known_senders != NULL)
 		conf_known_load(cp);
 	if (conf->queue.file_into != NULL)
-		diag_warning(cp->diag, conf->path, 0,
-		    "[queue] file_into is not implemented yet and is ignored");
+		conf_check_file_into(cp);
+}
+
+/*
+ * [queue] file_into: a folder path, "/" between levels, where %c stands
+ * for the category's name and %% for a percent sign. Names come from the
+ * configuration and the rules only, never from mail.
+ */
+static void
+conf_check_file_into(struct conf_parse *cp)
+{
+	const char	*f = cp->conf->queue.file_into, *p;
+	const char	*why = NULL;
+
+	if (*f == '\0')
+		why = "is empty";
+	else if (*f == '/' || f[strlen(f) - 1] == '/' || strstr(f, "//"))
+		why = "has an empty folder level (a '/' at either end or "
+		    "twice)";
+	for (p = f; why == NULL && *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '"' ||
+		    *p == '\\' || *p == '*')
+			why = "holds a control character, a quote, a "
+			    "backslash or '*'";
+		else if (*p == '%' && p[1] != 'c' && p[1] != '%')
+			why = "has a '%' that is neither %c (the category) "
+			    "nor %%";
+		else if (*p == '%')
+			p++;
+	}
+	if (why == NULL && strcasecmp(f, "INBOX") == 0)
+		why = "is the inbox itself";
+	if (why != NULL)
+		diag_error(cp->diag, cp->conf->path, cp->line_file_into,
+		    "[queue] file_into %s", why);
 }
 
 struct conf *

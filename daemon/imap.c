@@ -52,6 +52,8 @@ struct imap {
 	size_t		 fetch_max;	/* text bytes per message */
 	unsigned	 timeout;	/* [imap] timeout, seconds */
 	int		 dead;		/* the session cannot be used */
+	char		 delim;		/* hierarchy delimiter, once known */
+	int		 delim_known;
 };
 
 /* What one UID FETCH collects, filled by the msg_att handler. */
@@ -726,19 +728,17 @@ imap_close(struct imap **imp)
 	*imp = NULL;
 }
 
-/* SELECT a mailbox and report UIDVALIDITY and UIDNEXT. */
-int
-imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
-    uint32_t *uidnext, char **cause)
+static char	*imap_folder_wire(struct imap *, const char *, char **);
+
+/* SELECT name (as the server spells it; mailbox for causes). */
+static int
+imap_select_wire(struct imap *im, char *name, const char *mailbox,
+    uint32_t *uidvalidity, uint32_t *uidnext, char **cause)
 {
 	struct mailimap_selection_info	*si;
-	char				*name, *what;
+	char				*what;
 	int				 r;
 
-	if (!imap_usable(im, cause))
-		return (-1);
-	if ((name = imap_mutf7(mailbox, cause)) == NULL)
-		return (-1);
 	r = mailimap_select(im->m, name);
 	free(name);
 	if (r != MAILIMAP_NO_ERROR) {
@@ -758,6 +758,36 @@ imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
 	/* From here on, an EXISTS means new mail for imap_wait. */
 	si->sel_has_exists = 0;
 	return (0);
+}
+
+/* SELECT a mailbox and report UIDVALIDITY and UIDNEXT. */
+int
+imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
+    uint32_t *uidnext, char **cause)
+{
+	char	*name;
+
+	if (!imap_usable(im, cause))
+		return (-1);
+	if ((name = imap_mutf7(mailbox, cause)) == NULL)
+		return (-1);
+	return (imap_select_wire(im, name, mailbox, uidvalidity, uidnext,
+	    cause));
+}
+
+/* imap_select of a file_into folder ("/" between levels). */
+int
+imap_select_folder(struct imap *im, const char *folder, uint32_t *uidvalidity,
+    uint32_t *uidnext, char **cause)
+{
+	char	*name;
+
+	if (!imap_usable(im, cause))
+		return (-1);
+	if ((name = imap_folder_wire(im, folder, cause)) == NULL)
+		return (-1);
+	return (imap_select_wire(im, name, folder, uidvalidity, uidnext,
+	    cause));
 }
 
 /* qsort comparison for UIDs. */
@@ -930,6 +960,10 @@ imap_flags_read(const struct mailimap_msg_att_dynamic *dyn,
 		    ff->fl_flag != NULL &&
 		    ff->fl_flag->fl_type == MAILIMAP_FLAG_ANSWERED)
 			f->answered = 1;
+		if (ff != NULL && ff->fl_type == MAILIMAP_FLAG_FETCH_OTHER &&
+		    ff->fl_flag != NULL &&
+		    ff->fl_flag->fl_type == MAILIMAP_FLAG_DELETED)
+			f->deleted = 1;
 		if ((cat = imap_triage_category(ff)) == NULL)
 			continue;
 		if (f->ntriage++ == 0)
@@ -1820,4 +1854,327 @@ imap_sent_has_recipient(struct imap *im, const char *sent_folder,
 	}
 	mailimap_fetch_list_free(list);
 	return (found);
+}
+
+/*
+ * Filing into folders ([queue] file_into). Folder names are given with
+ * "/" between levels and in UTF-8; on the wire "/" becomes the server's
+ * hierarchy delimiter (LIST "" "") and the name modified UTF-7.
+ */
+
+/* The server's hierarchy delimiter, asked once per session. */
+static int
+imap_delimiter(struct imap *im, char *delim, char **cause)
+{
+	struct mailimap_mailbox_list	*mb;
+	clist				*list = NULL;
+	int				 r;
+
+	if (im->delim_known) {
+		*delim = im->delim;
+		return (0);
+	}
+	r = mailimap_list(im->m, "", "", &list);
+	if (r != MAILIMAP_NO_ERROR)
+		return (imap_fail(im, r, "LIST \"\" \"\"", cause));
+	im->delim = '/';
+	if (list != NULL && clist_begin(list) != NULL &&
+	    (mb = clist_content(clist_begin(list))) != NULL &&
+	    mb->mb_delimiter != '\0' && mb->mb_delimiter != '\r' &&
+	    mb->mb_delimiter != '\n')
+		im->delim = mb->mb_delimiter;
+	if (list != NULL)
+		mailimap_list_result_free(list);
+	im->delim_known = 1;
+	*delim = im->delim;
+	return (0);
+}
+
+/* A folder's name as the server spells it; caller frees. */
+static char *
+imap_folder_wire(struct imap *im, const char *folder, char **cause)
+{
+	char	*name, *p, delim = '/';
+
+	if (imap_delimiter(im, &delim, cause) == -1)
+		return (NULL);
+	name = xstrdup(folder);
+	/* A level that holds the delimiter itself would split in two. */
+	if (delim != '/' && strchr(name, delim) != NULL) {
+		*cause = xasprintf("imap: folder %s holds the server's "
+		    "hierarchy delimiter '%c'", folder, delim);
+		free(name);
+		return (NULL);
+	}
+	for (p = name; *p != '\0'; p++)
+		if (*p == '/')
+			*p = delim;
+	p = imap_mutf7(name, cause);
+	free(name);
+	return (p);
+}
+
+/* Can this server file without a plain EXPUNGE (MOVE or UIDPLUS)? */
+int
+imap_can_file(const struct imap *im)
+{
+	return (imap_alive(im) && (mailimap_has_extension(im->m, "MOVE") ||
+	    mailimap_has_uidplus(im->m)));
+}
+
+/*
+ * Create folder and its parents when missing, and subscribe to it, so a
+ * mail client shows it. An existing folder is fine.
+ */
+int
+imap_folder_ensure(struct imap *im, const char *folder, char **cause)
+{
+	clist	*list = NULL;
+	char	*wire, *what;
+	int	 r, exists;
+
+	if (!imap_usable(im, cause))
+		return (-1);
+	if ((wire = imap_folder_wire(im, folder, cause)) == NULL)
+		return (-1);
+	r = mailimap_list(im->m, "", wire, &list);
+	if (r != MAILIMAP_NO_ERROR) {
+		free(wire);
+		return (imap_fail(im, r, "LIST", cause));
+	}
+	exists = list != NULL && clist_count(list) > 0;
+	if (list != NULL)
+		mailimap_list_result_free(list);
+	if (!exists && (r = mailimap_create(im->m, wire)) !=
+	    MAILIMAP_NO_ERROR) {
+		what = xasprintf("CREATE %s", folder);
+		imap_fail(im, r, what, cause);
+		free(what);
+		free(wire);
+		return (-1);
+	}
+	/* Subscribing is a courtesy: a refusal is not an error. */
+	if ((r = mailimap_subscribe(im->m, wire)) != MAILIMAP_NO_ERROR) {
+		if (imap_fatal_error(r)) {
+			free(wire);
+			return (imap_fail(im, r, "SUBSCRIBE", cause));
+		}
+		log_warnx("imap: %s: SUBSCRIBE %s refused", im->host, folder);
+	}
+	if (!exists)
+		log_info("imap: %s: created folder %s", im->host, folder);
+	free(wire);
+	return (0);
+}
+
+/* The UIDs of a set, in its order, at most max; caller frees. */
+static uint32_t *
+imap_set_uids(const struct mailimap_set *set, size_t max, size_t *n)
+{
+	struct mailimap_set_item	*item;
+	clistiter			*it;
+	uint32_t			*u, x;
+
+	u = xcalloc(max + 1, sizeof *u);
+	*n = 0;
+	if (set == NULL || set->set_list == NULL)
+		return (u);
+	for (it = clist_begin(set->set_list); it != NULL;
+	    it = clist_next(it)) {
+		if ((item = clist_content(it)) == NULL)
+			continue;
+		for (x = item->set_first; *n < max; x++) {
+			u[(*n)++] = x;
+			if (x == item->set_last || x == UINT32_MAX)
+				break;
+		}
+	}
+	return (u);
+}
+
+/*
+ * Pair COPYUID's source and destination sets (RFC 4315: in the same
+ * order) into map entries for the UIDs asked for. Sets that do not pair
+ * leave the map empty: the caller then finds the copies itself.
+ */
+static void
+imap_copyuid_map(const struct mailimap_set *src,
+    const struct mailimap_set *dst, size_t max, struct imap_moved **map,
+    size_t *nmap)
+{
+	uint32_t	*s, *d;
+	size_t		 ns, nd, i;
+
+	s = imap_set_uids(src, max, &ns);
+	d = imap_set_uids(dst, max, &nd);
+	if (ns == nd && ns > 0) {
+		*map = xcalloc(ns, sizeof **map);
+		for (i = 0; i < ns; i++) {
+			(*map)[i].src = s[i];
+			(*map)[i].dst = d[i];
+		}
+		*nmap = ns;
+	}
+	free(s);
+	free(d);
+}
+
+/*
+ * Move the UIDs of the selected mailbox into folder: UID MOVE (RFC 6851)
+ * where offered, else UID COPY, after which the caller records the copy
+ * and calls imap_expunge_uids. 1 moved, 0 copied only, -1 with *cause.
+ */
+int
+imap_move_uids(struct imap *im, const uint32_t *uids, size_t n,
+    const char *folder, uint32_t *uidvalidity, struct imap_moved **map,
+    size_t *nmap, char **cause)
+{
+	struct mailimap_set	*set, *src = NULL, *dst = NULL;
+	char			*wire, *what;
+	int			 r, move, uidplus;
+
+	*map = NULL;
+	*nmap = 0;
+	*uidvalidity = 0;
+	if (!imap_usable(im, cause))
+		return (-1);
+	move = mailimap_has_extension(im->m, "MOVE");
+	uidplus = mailimap_has_uidplus(im->m);
+	if (!move && !uidplus) {
+		*cause = xasprintf("imap: %s offers neither MOVE nor UIDPLUS: "
+		    "messages cannot be moved without a plain EXPUNGE",
+		    im->host);
+		return (-1);
+	}
+	if ((set = imap_sorted_set(uids, n)) == NULL)
+		return (move);
+	if ((wire = imap_folder_wire(im, folder, cause)) == NULL) {
+		mailimap_set_free(set);
+		return (-1);
+	}
+	if (move && uidplus)
+		r = mailimap_uidplus_uid_move(im->m, set, wire, uidvalidity,
+		    &src, &dst);
+	else if (move)
+		r = mailimap_uid_move(im->m, set, wire);
+	else
+		r = mailimap_uidplus_uid_copy(im->m, set, wire, uidvalidity,
+		    &src, &dst);
+	mailimap_set_free(set);
+	free(wire);
+	if (r != MAILIMAP_NO_ERROR) {
+		what = xasprintf("UID %s to %s", move ? "MOVE" : "COPY",
+		    folder);
+		imap_fail(im, r, what, cause);
+		free(what);
+		return (-1);
+	}
+	if (src != NULL && dst != NULL)
+		imap_copyuid_map(src, dst, n, map, nmap);
+	if (src != NULL)
+		mailimap_set_free(src);
+	if (dst != NULL)
+		mailimap_set_free(dst);
+	return (move);
+}
+
+/*
+ * Remove exactly these UIDs from the selected mailbox: \Deleted, then UID
+ * EXPUNGE of the same set (UIDPLUS). Never a plain EXPUNGE, which would
+ * also remove what the therapist marked deleted.
+ */
+int
+imap_expunge_uids(struct imap *im, const uint32_t *uids, size_t n,
+    char **cause)
+{
+	struct mailimap_flag_list	*fl;
+	struct mailimap_store_att_flags	*sa;
+	struct mailimap_set		*set;
+	int				 r;
+
+	if (!imap_usable(im, cause))
+		return (-1);
+	if (!mailimap_has_uidplus(im->m)) {
+		*cause = xasprintf("imap: %s lacks UIDPLUS: no UID EXPUNGE",
+		    im->host);
+		return (-1);
+	}
+	if ((set = imap_sorted_set(uids, n)) == NULL)
+		return (0);
+	if ((fl = mailimap_flag_list_new_empty()) == NULL ||
+	    mailimap_flag_list_add(fl, mailimap_flag_new_deleted()) !=
+	    MAILIMAP_NO_ERROR ||
+	    (sa = mailimap_store_att_flags_new_add_flags_silent(fl)) == NULL)
+		fatalx("imap_expunge_uids: out of memory");
+	r = mailimap_uid_store(im->m, set, sa);
+	mailimap_store_att_flags_free(sa);
+	if (r == MAILIMAP_NO_ERROR)
+		r = mailimap_uid_expunge(im->m, set);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR)
+		return (imap_fail(im, r, "UID EXPUNGE", cause));
+	return (0);
+}
+
+/* EXAMINE folder (read-only); it stays selected. */
+static int
+imap_examine_folder(struct imap *im, const char *folder, char **cause)
+{
+	char	*wire, *what;
+	int	 r;
+
+	if (!imap_usable(im, cause))
+		return (-1);
+	if ((wire = imap_folder_wire(im, folder, cause)) == NULL)
+		return (-1);
+	r = mailimap_examine(im->m, wire);
+	free(wire);
+	if (r != MAILIMAP_NO_ERROR) {
+		what = xasprintf("EXAMINE %s", folder);
+		imap_fail(im, r, what, cause);
+		free(what);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Is the message with this Message-ID in folder (a copy made before a
+ * crash)? EXAMINE it, UID SEARCH HEADER Message-ID; *uid is the newest
+ * hit. The folder stays selected. 1, 0, or -1 with *cause.
+ */
+int
+imap_folder_find(struct imap *im, const char *folder, const char *message_id,
+    uint32_t *uid, char **cause)
+{
+	uint32_t	*u = NULL;
+	size_t		 n = 0;
+
+	*uid = 0;
+	if (message_id == NULL || *message_id == '\0' ||
+	    strlen(message_id) > 998 ||
+	    strpbrk(message_id, "\r\n\"\\") != NULL)
+		return (0);
+	if (imap_examine_folder(im, folder, cause) == -1)
+		return (-1);
+	if (imap_uid_search_key(im, mailimap_search_key_new_header(
+	    xstrdup("Message-ID"), xstrdup(message_id)), 0, &u, &n,
+	    cause) == -1)
+		return (-1);
+	if (n > 0)
+		*uid = u[n - 1];
+	free(u);
+	return (n > 0);
+}
+
+/* imap_fetch_flags in folder, which stays selected (read-only). */
+int
+imap_folder_flags(struct imap *im, const char *folder, const uint32_t *uids,
+    size_t n, struct imap_flags **out, size_t *nout, char **cause)
+{
+	*out = NULL;
+	*nout = 0;
+	if (imap_examine_folder(im, folder, cause) == -1)
+		return (-1);
+	return (imap_fetch_flags(im, uids, n, out, nout, cause));
 }

@@ -52,6 +52,7 @@ int		 imap_remove_keywords(struct imap *, const uint32_t *uids,
 struct imap_flags {
 	uint32_t	 uid;
 	int		 answered;	/* \Answered */
+	int		 deleted;	/* \Deleted (the therapist's) */
 	char		*triage;	/* the category of its $Triage_ keyword */
 	int		 ntriage;	/* how many $Triage_ keywords it has */
 };
@@ -116,5 +117,45 @@ int		 imap_sent_has_reply(struct imap *, const char *sent_folder,
  */
 int		 imap_sent_has_recipient(struct imap *, const char *sent_folder,
 		    const char *addr, char **cause);
+
+/*
+ * Filing ([queue] file_into). Folder names have "/" between levels and
+ * are UTF-8; imap.c spells them as the server wants them.
+ */
+struct imap_moved {
+	uint32_t	 src;		/* UID in the mailbox */
+	uint32_t	 dst;		/* UID in the folder */
+};
+/* imap_select of a folder named with "/" between levels. */
+int		 imap_select_folder(struct imap *, const char *folder,
+		    uint32_t *uidvalidity, uint32_t *uidnext, char **cause);
+/* Does the server offer MOVE or UIDPLUS (filing needs one)? */
+int		 imap_can_file(const struct imap *);
+/* Create (parents too) and subscribe folder when missing. 0 or -1. */
+int		 imap_folder_ensure(struct imap *, const char *folder,
+		    char **cause);
+/*
+ * Move UIDs of the selected mailbox into folder with UID MOVE, or UID
+ * COPY where the server lacks MOVE (then the caller records the copy
+ * and calls imap_expunge_uids). *map pairs source and destination UIDs
+ * from COPYUID when the server sends it (caller frees). 1 moved, 0
+ * copied, -1 with *cause.
+ */
+int		 imap_move_uids(struct imap *, const uint32_t *uids, size_t n,
+		    const char *folder, uint32_t *uidvalidity,
+		    struct imap_moved **map, size_t *nmap, char **cause);
+/* \Deleted and UID EXPUNGE of exactly these UIDs (never EXPUNGE). */
+int		 imap_expunge_uids(struct imap *, const uint32_t *uids,
+		    size_t n, char **cause);
+/*
+ * Is the message with message_id in folder? *uid its newest UID there.
+ * The folder stays selected (read-only). 1, 0, or -1 with *cause.
+ */
+int		 imap_folder_find(struct imap *, const char *folder,
+		    const char *message_id, uint32_t *uid, char **cause);
+/* imap_fetch_flags in folder, which stays selected (read-only). */
+int		 imap_folder_flags(struct imap *, const char *folder,
+		    const uint32_t *uids, size_t n, struct imap_flags **out,
+		    size_t *nout, char **cause);
 
 #endif

@@ -675,6 +675,8 @@ queue_json_row(struct buf *out, const struct store_row *r)
 		buf_addstr(out, ",\"handled_at\":null");
 	buf_addstr(out, ",\"handled\":");
 	json_string_or_null(out, r->handled_how);
+	buf_addstr(out, ",\"folder\":");
+	json_string_or_null(out, r->folder);
 	buf_addch(out, '}');
 }
 
@@ -795,6 +797,12 @@ queue_show(struct store *st, const char *arg, time_t now)
 	if (it.row.error != NULL)
 		printf("Error:     %s\n", it.row.error);
 	printf("Mailbox:   %s, UID %lld\n", it.mailbox, (long long)it.uid);
+	if (it.row.folder != NULL && it.row.folder_uid != 0)
+		printf("Folder:    %s, UID %lu (moved by [queue] file_into)\n",
+		    it.row.folder, (unsigned long)it.row.folder_uid);
+	else if (it.row.folder != NULL)
+		printf("Folder:    %s (moved by [queue] file_into)\n",
+		    it.row.folder);
 	store_item_free(&it);
 	return (EX_OK);
 }

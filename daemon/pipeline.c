@@ -16,6 +16,7 @@
 #include "alert.h"
 #include "buf.h"
 #include "digest.h"
+#include "folders.h"
 #include "imap.h"
 #include "log.h"
 #include "pipeline.h"
@@ -411,13 +412,19 @@ pipeline_item_free(struct pipeline_item *it)
 }
 
 /* Back to the mailbox being read, which must not have changed. */
-static enum pipeline_status
+enum pipeline_status
 pipeline_reselect(struct pipeline *p, char **cause)
 {
 	const char	*mailbox = p->conf->imap.mailbox;
 	uint32_t	 validity, next;
 
-	if (imap_select(p->imap, mailbox, &validity, &next, cause) == -1)
+	if (p->reading_folder != NULL) {
+		mailbox = p->reading_folder;
+		if (imap_select_folder(p->imap, mailbox, &validity, &next,
+		    cause) == -1)
+			return (PIPELINE_UNAVAILABLE);
+	} else if (imap_select(p->imap, mailbox, &validity, &next,
+	    cause) == -1)
 		return (PIPELINE_UNAVAILABLE);
 	if (validity != p->uidvalidity) {
 		*cause = xasprintf("%s: UIDVALIDITY changed during the pass",
@@ -814,48 +821,28 @@ pipeline_file(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 }
 
 /*
- * What the therapist did with the messages of the last
- * PIPELINE_HANDLED_DAYS not handled yet, read from the mailbox in one UID
- * FETCH (UID FLAGS): \Answered set by their mail client, or the message
- * moved or deleted, is handled; a $Triage_ keyword replaced by another
- * category's is a correction. A failure waits for the next pass; only a
- * broken session ends this one.
+ * Apply what the mailbox says to open items (pointers, by key: the UID
+ * where they sit), given the flags fetched there (by UID): \Answered set
+ * by a mail client, or the message gone (moved or deleted), is handled;
+ * a $Triage_ keyword replaced by another category's is a correction.
  */
-static enum pipeline_status
-pipeline_handled(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
-    time_t now, char **cause)
+static void
+pipeline_handled_apply(struct pipeline *p, const char *mailbox,
+    uint32_t uidvalidity, struct store_open *const *items,
+    const uint32_t *keys, size_t n, const struct imap_flags *fl, size_t nfl,
+    time_t now)
 {
-	struct store_open	*open;
-	struct imap_flags	*fl = NULL, *f;
-	uint32_t		*uids;
-	size_t			 nopen, nfl = 0, i, j, c;
+	const struct imap_flags	*f;
+	const struct store_open	*o;
 	const char		*how;
+	size_t			 i, j, c;
 
-	if (store_open_items(p->store, mailbox, uidvalidity, now -
-	    PIPELINE_HANDLED_DAYS * 86400, &open, &nopen) == -1)
-		return (PIPELINE_OK);
-	if (nopen == 0)
-		return (PIPELINE_OK);
-	uids = xcalloc(nopen, sizeof *uids);
-	for (i = 0; i < nopen; i++)
-		uids[i] = open[i].uid;
-	if (imap_fetch_flags(p->imap, uids, nopen, &fl, &nfl, cause) == -1) {
-		free(uids);
-		store_open_free(open, nopen);
-		if (!imap_alive(p->imap))
-			return (PIPELINE_UNAVAILABLE);
-		log_warnx("%s: cannot read what the therapist did: %s",
-		    mailbox, *cause);
-		free(*cause);
-		*cause = NULL;
-		return (PIPELINE_OK);
-	}
-	free(uids);
 	/* Both lists are by UID: one walk. */
-	for (i = j = 0; i < nopen; i++) {
-		while (j < nfl && fl[j].uid < open[i].uid)
+	for (i = j = 0; i < n; i++) {
+		o = items[i];
+		while (j < nfl && fl[j].uid < keys[i])
 			j++;
-		f = j < nfl && fl[j].uid == open[i].uid ? &fl[j] : NULL;
+		f = j < nfl && fl[j].uid == keys[i] ? &fl[j] : NULL;
 		how = NULL;
 		if (f == NULL)
 			how = STORE_HANDLED_MOVED;
@@ -863,26 +850,125 @@ pipeline_handled(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 			how = STORE_HANDLED_ANSWERED;
 		/* One other category's keyword alone: the therapist's. */
 		if (f != NULL && f->ntriage == 1 &&
-		    strcmp(f->triage, open[i].category) != 0) {
+		    strcmp(f->triage, o->category) != 0) {
 			for (c = 0; c < rules_ncategories(p->rules) &&
 			    strcmp(rules_category_name(p->rules, c),
 			    f->triage) != 0; c++)
 				;
 			if (c < rules_ncategories(p->rules) &&
 			    store_correct(p->store, mailbox, uidvalidity,
-			    open[i].uid, f->triage, rules_category_priority(
+			    o->uid, f->triage, rules_category_priority(
 			    p->rules, c), now) == 1)
 				log_info("%s: uid %u: corrected to %s",
-				    mailbox, open[i].uid, f->triage);
+				    mailbox, o->uid, f->triage);
 		}
 		if (how != NULL && store_mark_handled(p->store, mailbox,
-		    uidvalidity, open[i].uid, how, now) == 0)
-			log_info("%s: uid %u: handled (%s)", mailbox,
-			    open[i].uid, how);
+		    uidvalidity, o->uid, how, now) == 0)
+			log_info("%s: uid %u: handled (%s)", mailbox, o->uid,
+			    how);
 	}
-	imap_flags_free(fl, nfl);
+}
+
+/* Sort open items of one folder by their UID there. */
+static int
+pipeline_open_cmp(const void *a, const void *b)
+{
+	const struct store_open	*x = *(struct store_open *const *)a;
+	const struct store_open	*y = *(struct store_open *const *)b;
+
+	return (x->folder_uid < y->folder_uid ? -1 :
+	    x->folder_uid > y->folder_uid);
+}
+
+/*
+ * What the therapist did with the messages of the last
+ * PIPELINE_HANDLED_DAYS not handled yet, read where they sit: one UID
+ * FETCH (UID FLAGS) in the mailbox, and one EXAMINE and UID FETCH per
+ * folder that file_into moved some into (the mailbox is selected again
+ * afterwards). A failure waits for the next pass; only a broken session
+ * ends this one.
+ */
+static enum pipeline_status
+pipeline_handled(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
+    time_t now, char **cause)
+{
+	struct store_open	*open, **items;
+	struct imap_flags	*fl = NULL;
+	uint32_t		*keys;
+	size_t			 nopen, nfl = 0, i, j, k;
+	const char		*where;
+	int			 r, examined = 0;
+	enum pipeline_status	 rc = PIPELINE_OK;
+
+	if (store_open_items(p->store, mailbox, uidvalidity, now -
+	    PIPELINE_HANDLED_DAYS * 86400, &open, &nopen) == -1)
+		return (PIPELINE_OK);
+	if (nopen == 0)
+		return (PIPELINE_OK);
+	items = xcalloc(nopen, sizeof *items);
+	keys = xcalloc(nopen, sizeof *keys);
+	/* Those in the mailbox first (by UID already), then each folder. */
+	for (i = 0; i <= nopen; i++) {
+		if (i == 0)
+			where = NULL;
+		else if (open[i - 1].folder == NULL ||
+		    open[i - 1].folder_uid == 0)
+			continue;
+		else {
+			where = open[i - 1].folder;
+			for (j = 0; j < i - 1 && (open[j].folder == NULL ||
+			    open[j].folder_uid == 0 ||
+			    strcmp(open[j].folder, where) != 0); j++)
+				;
+			if (j < i - 1)
+				continue;	/* that folder was read */
+		}
+		for (k = 0, j = 0; j < nopen; j++) {
+			if (where == NULL ? open[j].folder != NULL :
+			    (open[j].folder == NULL || open[j].folder_uid ==
+			    0 || strcmp(open[j].folder, where) != 0))
+				continue;
+			items[k++] = &open[j];
+		}
+		if (k == 0)
+			continue;
+		if (where != NULL && k > 1)
+			qsort(items, k, sizeof *items, pipeline_open_cmp);
+		for (j = 0; j < k; j++)
+			keys[j] = where != NULL ? items[j]->folder_uid :
+			    items[j]->uid;
+		if (where == NULL)
+			r = imap_fetch_flags(p->imap, keys, k, &fl, &nfl,
+			    cause);
+		else {
+			examined = 1;
+			r = imap_folder_flags(p->imap, where, keys, k, &fl,
+			    &nfl, cause);
+		}
+		if (r == -1) {
+			if (!imap_alive(p->imap)) {
+				rc = PIPELINE_UNAVAILABLE;
+				break;
+			}
+			log_warnx("%s: cannot read what the therapist did%s%s: "
+			    "%s", mailbox, where != NULL ? " in " : "",
+			    where != NULL ? where : "", *cause);
+			free(*cause);
+			*cause = NULL;
+			continue;
+		}
+		pipeline_handled_apply(p, mailbox, uidvalidity, items, keys, k,
+		    fl, nfl, now);
+		imap_flags_free(fl, nfl);
+		fl = NULL;
+		nfl = 0;
+	}
+	free(items);
+	free(keys);
 	store_open_free(open, nopen);
-	return (PIPELINE_OK);
+	if (rc == PIPELINE_OK && examined)
+		rc = pipeline_reselect(p, cause);
+	return (rc);
 }
 
 /*
@@ -1515,7 +1601,9 @@ pipeline_pass(struct pipeline *p, char **cause)
 			return (PIPELINE_TEMP);
 		}
 		/* File, then answer, each batch before fetching the next. */
-		if (pipeline_file(p, mailbox, uidvalidity, cause) != 0) {
+		if (pipeline_file(p, mailbox, uidvalidity, cause) != 0 ||
+		    folders_file(p, mailbox, uidvalidity, now, cause) !=
+		    PIPELINE_OK) {
 			free(uids);
 			return (pipeline_end(p, PIPELINE_UNAVAILABLE));
 		}
@@ -1523,7 +1611,9 @@ pipeline_pass(struct pipeline *p, char **cause)
 			pipeline_flush_logged(p);
 	}
 	free(uids);
-	if (nuids == 0 && pipeline_file(p, mailbox, uidvalidity, cause) != 0)
+	if (nuids == 0 && (pipeline_file(p, mailbox, uidvalidity, cause) !=
+	    0 || folders_file(p, mailbox, uidvalidity, now, cause) !=
+	    PIPELINE_OK))
 		return (pipeline_end(p, PIPELINE_UNAVAILABLE));
 	if (!stopped)
 		pipeline_flush_logged(p);
@@ -1580,18 +1670,32 @@ pipeline_reply_item(struct pipeline *p, int64_t id, char **cause, int *sent)
 	if ((rc = pipeline_connect(p, cause)) != PIPELINE_OK)
 		goto done;
 	rc = PIPELINE_UNAVAILABLE;
-	if (imap_select(p->imap, item.mailbox, &uidvalidity, &uidnext,
-	    cause) == -1 || imap_fetch(p->imap, &uid, 1, &f, &nf, cause) == -1)
+	/* Filed by file_into: it is read where it sits now. */
+	if (item.row.folder != NULL && item.row.folder_uid != 0) {
+		p->reading_folder = item.row.folder;
+		uid = item.row.folder_uid;
+		if (imap_select_folder(p->imap, item.row.folder, &uidvalidity,
+		    &uidnext, cause) == -1)
+			goto done;
+	} else if (imap_select(p->imap, item.mailbox, &uidvalidity, &uidnext,
+	    cause) == -1)
+		goto done;
+	if (imap_fetch(p->imap, &uid, 1, &f, &nf, cause) == -1)
 		goto done;
 	rc = PIPELINE_DATA;
-	if (uidvalidity != item.uidvalidity || nf != 1) {
+	if ((p->reading_folder == NULL && uidvalidity != item.uidvalidity) ||
+	    nf != 1) {
 		*cause = xasprintf("item %lld is no longer in %s (moved, "
 		    "deleted, or the mailbox was rebuilt)", (long long)id,
+		    p->reading_folder != NULL ? p->reading_folder :
 		    item.mailbox);
 		goto done;
 	}
-	pipeline_item_init(p, item.mailbox, uidvalidity, &f[0], &it);
+	/* Selected again after the Sent folder: the one it was read from. */
 	p->uidvalidity = uidvalidity;
+	/* Judged as the message it was in the mailbox (the same seed). */
+	f[0].uid = (uint32_t)item.uid;
+	pipeline_item_init(p, item.mailbox, item.uidvalidity, &f[0], &it);
 	/* Answered by hand meanwhile (a reply in Sent), or a known sender. */
 	if (pipeline_wants_reply(p, it.msg, &it.d) &&
 	    it.msg->message_id != NULL) {
@@ -1658,6 +1762,7 @@ pipeline_reply_item(struct pipeline *p, int64_t id, char **cause, int *sent)
 		free(why);
 	}
 done:
+	p->reading_folder = NULL;
 	imap_fetched_free(f, nf);
 	store_item_free(&item);
 	return (rc);

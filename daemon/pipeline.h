@@ -45,6 +45,8 @@ struct pipeline {
 	int			 smtp_worked;	/* a reply went out this pass */
 	char			*smtp_failure;	/* why replies fail, this pass */
 	time_t			 retention_at;	/* last retention sweep */
+	/* A file_into folder read instead of the mailbox, or NULL. */
+	const char		*reading_folder;
 };
 
 /*
@@ -128,6 +130,8 @@ void	decision_free(struct decision *);
 
 /* One pass over new mail, then flush the outbox and file keywords. */
 enum pipeline_status pipeline_once(struct pipeline *, char **cause);
+/* SELECT the mailbox being read again (after another folder was). */
+enum pipeline_status pipeline_reselect(struct pipeline *, char **cause);
 /*
  * `triaged reply ID`: fetch queue item id again, decide as for new mail
  * (every guard, the window, known senders; not first-run nor too-old)

@@ -119,6 +119,7 @@ struct rule {
 	char		**tags;
 	size_t		 ntags;
 	int		 score;		/* evidence; 0: the rule decides */
+	int		 stops_recall;	/* matched: no model recall vote */
 };
 
 struct rules_cat {
@@ -134,7 +135,6 @@ struct rules_cat {
 	size_t		 ntags;
 	char		**otags;	/* tags when carried but outranked */
 	size_t		 notags;
-	int		 stops_recall;	/* carried by a rule: no model recall vote */
 };
 
 /* "choose TAG...": tags that exclude each other; the model picks one. */
@@ -400,7 +400,7 @@ parse_category(struct rules_parse *ps, const char *kw)
 	char			**ctags = NULL, **otags = NULL;
 	size_t			 nctags = 0, notags = 0, ti;
 	int			 outranked;
-	int			 noreply = 0, bad = 0, stops_recall = 0;
+	int			 noreply = 0, bad = 0;
 	ssize_t			 dup;
 
 	lex_skip(ps);
@@ -489,13 +489,10 @@ parse_category(struct rules_parse *ps, const char *kw)
 			}
 		} else if (word_is(w, len, "noreply"))
 			noreply = 1;
-		else if (word_is(w, len, "stops-model-recall"))
-			stops_recall = 1;
 		else {
 			lex_error(ps, w, "unexpected \"%.*s\" in category %s "
 			    "(expected priority, threshold, tag, "
-			    "outranked-tag, template, noreply or "
-			    "stops-model-recall)",
+			    "outranked-tag, template or noreply)",
 			    (int)len, w, name);
 			bad = 1;
 		}
@@ -541,7 +538,6 @@ parse_category(struct rules_parse *ps, const char *kw)
 	c->ntags = nctags;
 	c->otags = otags;
 	c->notags = notags;
-	c->stops_recall = stops_recall;
 	c->template = tmpl;
 	c->file = ps->file;
 	c->line = ps->line;
@@ -994,6 +990,24 @@ parse_score(struct rules_parse *ps, const char *kw)
 }
 
 /*
+ * "stops-model-recall": when the rule matches, the model's recall-first
+ * vote does not count (see rules_recall_stopper).
+ */
+static void
+parse_stops(struct rules_parse *ps, const char *kw)
+{
+	struct rule	*r;
+
+	if ((r = parse_cur(ps)) == NULL) {
+		lex_error(ps, kw, "\"stops-model-recall\" outside a rule: "
+		    "start the rule with \"rule NAME\"");
+		return;
+	}
+	lex_end(ps, "");
+	r->stops_recall = 1;
+}
+
+/*
  * The condition list that match, not and or lines add to: the open rule's
  * or the open conditions block's; NULL outside both.
  */
@@ -1180,7 +1194,8 @@ parse_line(struct rules_parse *ps, const char *line)
 	if (ps->group_open && ((word_is(kw, len, "category") &&
 	    lex_words_left(ps) <= 1) ||
 	    word_is(kw, len, "tag") || word_is(kw, len, "tags") ||
-	    word_is(kw, len, "score") || word_is(kw, len, "if"))) {
+	    word_is(kw, len, "score") || word_is(kw, len, "if") ||
+	    word_is(kw, len, "stops-model-recall"))) {
 		lex_error(ps, kw, "\"%.*s\" inside conditions %s: a "
 		    "conditions block holds only match, not and or lines; "
 		    "start a rule with \"rule NAME\" first", (int)len, kw,
@@ -1212,10 +1227,13 @@ parse_line(struct rules_parse *ps, const char *line)
 		parse_group(ps, kw);
 	else if (word_is(kw, len, "if"))
 		parse_if(ps, kw);
+	else if (word_is(kw, len, "stops-model-recall"))
+		parse_stops(ps, kw);
 	else
 		lex_error(ps, kw, "unknown keyword \"%.*s\" (keywords: "
 		    "category, default, define, choose, conditions, rule, "
-		    "match, not, or, if, tag, score)", (int)len, kw);
+		    "match, not, or, if, tag, score, stops-model-recall)",
+		    (int)len, kw);
 	if (!word_is(kw, len, "match") && !word_is(kw, len, "not"))
 		ps->after_cond = 0;
 }
@@ -1931,21 +1949,19 @@ rules_hit_names(const struct ruleset *rs, const char *hit, size_t *n)
 }
 
 /*
- * A category marked stops-model-recall that its rules carried by
- * themselves (mail they prove is no inquiry: a list, a vendor, personal
- * mail sent to the wrong address), or SIZE_MAX. The model's recall-first
- * vote cannot carry a higher category over it; the rules still can.
+ * The first matching rule marked stops-model-recall (it proves the mail
+ * was sent to a list or to the wrong person, where the words the model
+ * reads as crisis are everyday words), or SIZE_MAX. The model's
+ * recall-first vote then does not count; crisis rules still do.
  */
 static size_t
 rules_recall_stopper(const struct ruleset *rs, const struct rules_tally *t)
 {
-	size_t	k;
+	size_t	i;
 
-	for (k = 0; k < rs->ncats; k++)
-		if (rs->cats[k].stops_recall && (t->won[k] != SIZE_MAX ||
-		    (t->first[k] != SIZE_MAX &&
-		    t->sum[k] >= rs->cats[k].threshold)))
-			return (k);
+	for (i = 0; i < rs->nrules; i++)
+		if (t->hit[i] && rs->rules[i].stops_recall)
+			return (i);
 	return (SIZE_MAX);
 }
 
@@ -2015,8 +2031,8 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
 		stopper = rules_recall_stopper(rs, t);
 		if (t->op.recall && stopper != SIZE_MAX && ex != NULL)
 			buf_printf(ex, "model: its recall-first vote does not "
-			    "count: category %s (stops-model-recall) was "
-			    "carried by its rules\n", rs->cats[stopper].name);
+			    "count: rule %s (stops-model-recall) matched\n",
+			    rs->rules[stopper].name);
 		for (k = 0; k < model_ncats(rs->model); k++) {
 			if (t->op.of[k] == 0 || (c = cat_find(rs,
 			    model_cat(rs->model, k))) == -1)

@@ -23,8 +23,8 @@
 #include "xmalloc.h"
 
 /* Bump with a migration step in store_migrate. */
-#define STORE_VERSION	8
-#define STORE_VERSION_STR "8"
+#define STORE_VERSION	9
+#define STORE_VERSION_STR "9"
 #define STORE_BUSY_MS	5000
 
 struct store {
@@ -177,6 +177,17 @@ static const char store_schema_v8[] =
 	" new_category TEXT NOT NULL,"
 	" at INTEGER NOT NULL);";
 
+/*
+ * Version 9: filing into folders ([queue] file_into). moved: 0 not yet,
+ * 1 a move begun (folder named; after a crash, look there for a copy),
+ * 2 in folder as folder_uid (NULL: the server did not say), 3 stays in
+ * the mailbox.
+ */
+static const char store_schema_v9[] =
+	"ALTER TABLE messages ADD COLUMN moved INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE messages ADD COLUMN folder TEXT;"
+	"ALTER TABLE messages ADD COLUMN folder_uid INTEGER;";
+
 /* What queue shows as the status: handled once the therapist has. */
 #define STORE_SHOWN_STATUS \
 	"(CASE WHEN handled_at IS NOT NULL THEN 'handled' ELSE status END)"
@@ -184,7 +195,8 @@ static const char store_schema_v8[] =
 /* The columns of a store_row, in store_rows_read's order. */
 #define STORE_ROW_COLUMNS "id, received, sender, subject, category, tags, " \
 	STORE_SHOWN_STATUS ", suppressed, error, erased, handled_at, " \
-	"handled_how"
+	"handled_how, CASE WHEN moved = " STORE_MOVE_DONE_STR " THEN folder " \
+	"END, CASE WHEN moved = " STORE_MOVE_DONE_STR " THEN folder_uid END"
 
 static int	store_rows_read(struct store *, sqlite3_stmt *,
 		    struct store_row **, size_t *);
@@ -402,6 +414,8 @@ store_migrate(struct store *s, char **cause)
 	if (version < 7 && store_exec(s, store_schema_v7) == -1)
 		goto fail;
 	if (version < 8 && store_exec(s, store_schema_v8) == -1)
+		goto fail;
+	if (version < 9 && store_exec(s, store_schema_v9) == -1)
 		goto fail;
 	if (version < STORE_VERSION && store_exec(s,
 	    "PRAGMA user_version = " STORE_VERSION_STR) == -1)
@@ -1055,7 +1069,9 @@ store_pending(struct store *s, time_t now, struct store_pending **pp,
 	st = store_prepare(s, "SELECT o.id, o.rcpt, o.envelope_from, "
 	    "o.template, o.data, o.attempts, m.mailbox, m.uidvalidity, m.uid, "
 	    "m.priority, o.kind = '" STORE_KIND_ALERT "', m.id, m.received, "
-	    "m.status, m.suppressed FROM outbox o JOIN messages m ON "
+	    "m.status, m.suppressed, CASE WHEN m.moved = "
+	    STORE_MOVE_DONE_STR " THEN m.folder END FROM outbox o JOIN "
+	    "messages m ON "
 	    "m.id = o.message_id WHERE o.status = 'pending' AND "
 	    "o.claimed IS NULL AND o.next_try <= ? ORDER BY m.priority DESC, "
 	    "m.id, o.kind = '" STORE_KIND_ALERT "' DESC, o.id");
@@ -1087,6 +1103,7 @@ store_pending(struct store *s, time_t now, struct store_pending **pp,
 		r->received = (time_t)sqlite3_column_int64(st, 12);
 		r->status = store_col_text0(st, 13);
 		r->suppressed = store_col_text(st, 14);
+		r->folder = store_col_text(st, 15);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -1115,6 +1132,7 @@ store_pending_free(struct store_pending *p, size_t n)
 		free(p[i].mailbox);
 		free(p[i].status);
 		free(p[i].suppressed);
+		free(p[i].folder);
 	}
 	free(p);
 }
@@ -1381,6 +1399,8 @@ store_rows_read(struct store *s, sqlite3_stmt *st, struct store_row **rp,
 		row->erased = sqlite3_column_int(st, 9);
 		row->handled_at = (time_t)sqlite3_column_int64(st, 10);
 		row->handled_how = store_col_text(st, 11);
+		row->folder = store_col_text(st, 12);
+		row->folder_uid = (uint32_t)sqlite3_column_int64(st, 13);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -1470,6 +1490,7 @@ store_rows_free(struct store_row *r, size_t n)
 		free(r[i].suppressed);
 		free(r[i].error);
 		free(r[i].handled_how);
+		free(r[i].folder);
 	}
 	free(r);
 }
@@ -1488,8 +1509,10 @@ store_item_get(struct store *s, int64_t id, struct store_item *it)
 	    "m.rules, m.mailbox, m.uid, o.status, o.template, o.attempts, "
 	    "o.next_try, o.sent_at, (SELECT a.status FROM outbox a WHERE "
 	    "a.message_id = m.id AND a.kind = '" STORE_KIND_ALERT "' LIMIT 1), "
-	    "m.handled_at, m.handled_how, m.status, m.uidvalidity "
-	    "FROM messages m LEFT JOIN outbox o ON o.message_id = m.id AND "
+	    "m.handled_at, m.handled_how, m.status, m.uidvalidity, "
+	    "CASE WHEN m.moved = " STORE_MOVE_DONE_STR " THEN m.folder END, "
+	    "CASE WHEN m.moved = " STORE_MOVE_DONE_STR " THEN m.folder_uid "
+	    "END FROM messages m LEFT JOIN outbox o ON o.message_id = m.id AND "
 	    "o.kind = 'reply' WHERE m.id = ?1 ORDER BY o.id DESC LIMIT 1");
 	if (st == NULL)
 		return (-1);
@@ -1519,6 +1542,8 @@ store_item_get(struct store *s, int64_t id, struct store_item *it)
 		it->row.handled_how = store_col_text(st, 20);
 		it->reply_state = store_col_text0(st, 21);
 		it->uidvalidity = (uint32_t)sqlite3_column_int64(st, 22);
+		it->row.folder = store_col_text(st, 23);
+		it->row.folder_uid = (uint32_t)sqlite3_column_int64(st, 24);
 		rc = 1;
 		break;
 	case SQLITE_DONE:
@@ -1549,6 +1574,7 @@ store_item_free(struct store_item *it)
 	free(it->reply_template);
 	free(it->alert_status);
 	free(it->row.handled_how);
+	free(it->row.folder);
 	free(it->reply_state);
 	memset(it, 0, sizeof *it);
 }
@@ -1565,9 +1591,12 @@ store_open_items(struct store *s, const char *mailbox, uint32_t uidvalidity,
 
 	*op = NULL;
 	*np = 0;
-	st = store_prepare(s, "SELECT uid, category FROM messages WHERE "
-	    "mailbox = ?1 AND uidvalidity = ?2 AND handled_at IS NULL AND "
-	    "received >= ?3 ORDER BY uid LIMIT " STORE_OPEN_MAX_STR);
+	st = store_prepare(s, "SELECT uid, category, CASE WHEN moved = "
+	    STORE_MOVE_DONE_STR " THEN folder END, CASE WHEN moved = "
+	    STORE_MOVE_DONE_STR " THEN coalesce(folder_uid, 0) ELSE 0 END "
+	    "FROM messages WHERE mailbox = ?1 AND uidvalidity = ?2 AND "
+	    "handled_at IS NULL AND received >= ?3 ORDER BY uid LIMIT "
+	    STORE_OPEN_MAX_STR);
 	if (st == NULL)
 		return (-1);
 	store_bind_text(st, 1, mailbox);
@@ -1577,6 +1606,8 @@ store_open_items(struct store *s, const char *mailbox, uint32_t uidvalidity,
 		o = xreallocarray(o, k + 1, sizeof *o);
 		o[k].uid = (uint32_t)sqlite3_column_int64(st, 0);
 		o[k].category = store_col_text0(st, 1);
+		o[k].folder = store_col_text(st, 2);
+		o[k].folder_uid = (uint32_t)sqlite3_column_int64(st, 3);
 		k++;
 	}
 	sqlite3_finalize(st);
@@ -1597,8 +1628,10 @@ store_open_free(struct store_open *o, size_t n)
 
 	if (o == NULL)
 		return;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(o[i].category);
+		free(o[i].folder);
+	}
 	free(o);
 }
 
@@ -2098,4 +2131,113 @@ store_next_try(struct store *s, time_t *due)
 		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 	sqlite3_finalize(st);
 	return (rc);
+}
+
+/*
+ * Filing into folders: the messages that may still have to move (their
+ * keywords set, not handled, received since since), by UID.
+ */
+int
+store_to_move(struct store *s, const char *mailbox, uint32_t uidvalidity,
+    time_t since, struct store_move **mp, size_t *np)
+{
+	struct store_move	*m = NULL;
+	sqlite3_stmt		*st;
+	size_t			 n = 0;
+	int			 rc;
+
+	*mp = NULL;
+	*np = 0;
+	st = store_prepare(s, "SELECT uid, category, message_id, moved, folder "
+	    "FROM messages WHERE mailbox = ?1 AND uidvalidity = ?2 AND "
+	    "filed = 1 AND moved IN (0, 1) AND handled_at IS NULL AND "
+	    "received >= ?3 ORDER BY uid LIMIT " STORE_OPEN_MAX_STR);
+	if (st == NULL)
+		return (-1);
+	store_bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)uidvalidity);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		m = xreallocarray(m, n + 1, sizeof *m);
+		m[n].uid = (uint32_t)sqlite3_column_int64(st, 0);
+		m[n].category = store_col_text0(st, 1);
+		m[n].message_id = store_col_text(st, 2);
+		m[n].begun = sqlite3_column_int(st, 3) == STORE_MOVE_BEGUN;
+		m[n].folder = store_col_text(st, 4);
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_warn(s, "messages to move");
+		store_move_free(m, n);
+		return (-1);
+	}
+	*mp = m;
+	*np = n;
+	return (0);
+}
+
+void
+store_move_free(struct store_move *m, size_t n)
+{
+	size_t	i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(m[i].category);
+		free(m[i].message_id);
+		free(m[i].folder);
+	}
+	free(m);
+}
+
+/*
+ * Set the filing state of the UIDs in one transaction: STORE_MOVE_BEGUN
+ * with the folder before the server is asked (a crash then leaves a note
+ * to look for a copy), STORE_MOVE_STAYS for mail that stays.
+ */
+int
+store_move_mark(struct store *s, const char *mailbox, uint32_t uidvalidity,
+    const uint32_t *uids, size_t n, int state, const char *folder)
+{
+	sqlite3_stmt	*st;
+	size_t		 i;
+
+	if (store_begin(s) == -1)
+		return (-1);
+	for (i = 0; i < n; i++) {
+		st = store_prepare(s, "UPDATE messages SET moved = ?4, "
+		    "folder = ?5 WHERE mailbox = ?1 AND uidvalidity = ?2 AND "
+		    "uid = ?3");
+		if (st == NULL)
+			goto fail;
+		store_bind_message(st, mailbox, uidvalidity, uids[i]);
+		sqlite3_bind_int(st, 4, state);
+		store_bind_text(st, 5, folder);
+		if (store_done(s, st) == -1)
+			goto fail;
+	}
+	return (store_commit(s));
+
+fail:
+	store_rollback(s);
+	return (-1);
+}
+
+/* The message is in its folder, as folder_uid there (0: not known). */
+int
+store_move_done(struct store *s, const char *mailbox, uint32_t uidvalidity,
+    uint32_t uid, uint32_t folder_uid)
+{
+	sqlite3_stmt	*st;
+
+	st = store_prepare(s, "UPDATE messages SET moved = "
+	    STORE_MOVE_DONE_STR ", folder_uid = nullif(?4, 0) WHERE "
+	    "mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3");
+	if (st == NULL)
+		return (-1);
+	store_bind_message(st, mailbox, uidvalidity, uid);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)folder_uid);
+	return (store_done(s, st));
 }

@@ -150,6 +150,7 @@ struct store_pending {
 	time_t		 received;
 	char		*status;	/* the message's status */
 	char		*suppressed;	/* why it got no reply, or NULL */
+	char		*folder;	/* file_into moved it there, or NULL */
 };
 
 /*
@@ -199,6 +200,31 @@ int		 store_unfiled(struct store *, const char *mailbox,
 void		 store_unfiled_free(struct store_unfiled *, size_t);
 int		 store_mark_filed(struct store *, const char *mailbox,
 		    uint32_t uidvalidity, uint32_t uid);
+
+/* Filing into folders ([queue] file_into): messages.moved. */
+#define STORE_MOVE_BEGUN	1	/* asked; look for a copy after a crash */
+#define STORE_MOVE_DONE		2	/* in the folder */
+#define STORE_MOVE_DONE_STR	"2"
+#define STORE_MOVE_STAYS	3	/* stays in the mailbox */
+struct store_move {
+	uint32_t	 uid;
+	char		*category;
+	char		*message_id;	/* or NULL */
+	int		 begun;		/* a move was begun before */
+	char		*folder;	/* where it was begun, or NULL */
+};
+/* Messages keyworded, not handled, received since since, not filed. */
+int		 store_to_move(struct store *, const char *mailbox,
+		    uint32_t uidvalidity, time_t since, struct store_move **,
+		    size_t *);
+void		 store_move_free(struct store_move *, size_t);
+/* One transaction: the UIDs' state (STORE_MOVE_*) and folder. */
+int		 store_move_mark(struct store *, const char *mailbox,
+		    uint32_t uidvalidity, const uint32_t *uids, size_t n,
+		    int state, const char *folder);
+/* In its folder as folder_uid (0: the server did not say). */
+int		 store_move_done(struct store *, const char *mailbox,
+		    uint32_t uidvalidity, uint32_t uid, uint32_t folder_uid);
 
 /*
  * Retention: erase the personal data (sender, subject, Message-ID, error
@@ -278,6 +304,8 @@ struct store_row {
 	int		 erased;	/* retention erased from, subject */
 	time_t		 handled_at;	/* 0 while not handled */
 	char		*handled_how;	/* answered, moved, by hand; or NULL */
+	char		*folder;	/* file_into moved it there, or NULL */
+	uint32_t	 folder_uid;	/* its UID there (0: not known) */
 };
 /*
  * Rows by category priority (crisis first), newest first within one
@@ -336,6 +364,8 @@ void		 store_item_free(struct store_item *);
 struct store_open {
 	uint32_t	 uid;
 	char		*category;
+	char		*folder;	/* moved there by file_into, or NULL */
+	uint32_t	 folder_uid;	/* its UID there (0: not known) */
 };
 int		 store_open_items(struct store *, const char *mailbox,
 		    uint32_t uidvalidity, time_t since, struct store_open **,

@@ -229,17 +229,33 @@ def cmd_fetch_all(user, mbox, outdir):
     print(n)
 
 
-def cmd_list(user):
-    c = connect(user)
-    typ, data = c.list()
-    check(typ, data, 'LIST')
+def listed(data):
+    """(name, attributes) from LIST or LSUB response lines."""
     for line in data:
         m = re.match(rb'\(([^)]*)\) (?:"[^"]*"|NIL) (.*)$', line)
         if m:
             name = m.group(2).decode()
             if name.startswith('"'):
                 name = name[1:-1].replace('\\"', '"').replace('\\\\', '\\')
-            print(('%s %s' % (name, m.group(1).decode())).rstrip())
+            yield name, m.group(1).decode()
+
+
+def cmd_list(user):
+    c = connect(user)
+    typ, data = c.list()
+    check(typ, data, 'LIST')
+    for name, attrs in listed(data):
+        print(('%s %s' % (name, attrs)).rstrip())
+    c.logout()
+
+
+def cmd_lsub(user):
+    """The subscribed folders, one per line."""
+    c = connect(user)
+    typ, data = c.lsub()
+    check(typ, data, 'LSUB')
+    for name, _ in listed(data):
+        print(name)
     c.logout()
 
 
@@ -320,6 +336,7 @@ COMMANDS = {
     'dates': cmd_dates,
     'fetch-all': cmd_fetch_all,
     'list': cmd_list,
+    'lsub': cmd_lsub,
     'conf': cmd_conf,
     'json': cmd_json,
 }

@@ -14,6 +14,7 @@
 #include "testlib.h"
 
 #include "diag.h"
+#include "folders.h"
 #include "log.h"
 #include "pipeline.h"
 #include "store.h"
@@ -222,12 +223,45 @@ test_decide_deterministic(void **state)
 	msg_free(m);
 }
 
+/*
+ * [queue] file_into: the folder of each category. Names come from the
+ * category only; noise and unreadable mail stay unless asked.
+ */
+static void
+test_folder_names(void **state)
+{
+	struct conf	 conf;
+	char		*f;
+
+	(void)state;
+	memset(&conf, 0, sizeof conf);
+	assert_null(folders_name(&conf, "crisis"));
+	conf.queue.file_into = "Inquiries/%c";
+	f = folders_name(&conf, "crisis");
+	assert_string_equal(f, "Inquiries/Crisis");
+	free(f);
+	f = folders_name(&conf, "existing-client");
+	assert_string_equal(f, "Inquiries/Existing client");
+	free(f);
+	assert_null(folders_name(&conf, "not-inquiry"));
+	assert_null(folders_name(&conf, PIPELINE_UNREADABLE));
+	conf.queue.file_noise = 1;
+	f = folders_name(&conf, "not-inquiry");
+	assert_string_equal(f, "Inquiries/Not inquiry");
+	free(f);
+	conf.queue.file_into = "100%% Triage/%c/new";
+	f = folders_name(&conf, "couples");
+	assert_string_equal(f, "100% Triage/Couples/new");
+	free(f);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_decide_table, setup,
 		    teardown),
+		cmocka_unit_test(test_folder_names),
 		cmocka_unit_test_setup_teardown(test_decide_deterministic,
 		    setup, teardown),
 	};

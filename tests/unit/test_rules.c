@@ -547,16 +547,15 @@ test_model_evidence(void **state)
 	assert_non_null(strstr(buf_str(&ex), "recall-first"));
 	buf_free(&ex);
 	/*
-	 * A category declared stops-model-recall, carried by its own rule,
-	 * keeps the recall-first vote from carrying crisis; crisis rules
-	 * still do.
+	 * A matching rule marked stops-model-recall keeps the recall-first
+	 * vote from carrying crisis; crisis rules still do.
 	 */
 	tmsg_init(&t, "", "alone unsubscribe", "");
 	expect(rs, &t.m, "notice", "notice-word", "");
 	buf_init(&ex, 0);
 	rules_explain(rs, &t.m, &ex);
 	assert_non_null(strstr(buf_str(&ex), "its recall-first vote does not "
-	    "count: category notice (stops-model-recall)"));
+	    "count: rule notice-word (stops-model-recall) matched"));
 	buf_free(&ex);
 	tmsg_init(&t, "", "alone and hopeless unsubscribe", "");
 	expect(rs, &t.m, "crisis", "crisis-word notice-word", "");

@@ -895,7 +895,7 @@ test_file_mode_and_pragmas(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 8);
+	assert_int_equal(sqlite3_column_int(st, 0), 9);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 
@@ -933,7 +933,7 @@ test_newer_schema_refused(void **state)
 	free(cause);
 	/* Leave a usable store for teardown. */
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	sqlite3_exec(db, "PRAGMA user_version = 8", NULL, NULL, NULL);
+	sqlite3_exec(db, "PRAGMA user_version = 9", NULL, NULL, NULL);
 	sqlite3_close(db);
 	reopen(f);
 }
@@ -1039,6 +1039,9 @@ test_migrate_v1(void **state)
 	    "ALTER TABLE messages DROP COLUMN handled_at; "
 	    "ALTER TABLE messages DROP COLUMN handled_how; "
 	    "DROP TABLE corrections; "
+	    "ALTER TABLE messages DROP COLUMN moved; "
+	    "ALTER TABLE messages DROP COLUMN folder; "
+	    "ALTER TABLE messages DROP COLUMN folder_uid; "
 	    "DROP INDEX messages_retention; "
 	    "ALTER TABLE messages DROP COLUMN erased; "
 	    "DROP TABLE problems; DROP TABLE health; "
