@@ -830,7 +830,7 @@ static void
 pipeline_handled_apply(struct pipeline *p, const char *mailbox,
     uint32_t uidvalidity, struct store_open *const *items,
     const uint32_t *keys, size_t n, const struct imap_flags *fl, size_t nfl,
-    time_t now)
+    time_t now, struct store_open **gone, size_t *ngone)
 {
 	const struct imap_flags	*f;
 	const struct store_open	*o;
@@ -844,6 +844,12 @@ pipeline_handled_apply(struct pipeline *p, const char *mailbox,
 			j++;
 		f = j < nfl && fl[j].uid == keys[i] ? &fl[j] : NULL;
 		how = NULL;
+		/* Gone: dragged into another category's folder, or away. */
+		if (f == NULL && p->conf->queue.file_into != NULL &&
+		    o->message_id != NULL) {
+			gone[(*ngone)++] = items[i];
+			continue;
+		}
 		if (f == NULL)
 			how = STORE_HANDLED_MOVED;
 		else if (f->answered)
@@ -869,6 +875,116 @@ pipeline_handled_apply(struct pipeline *p, const char *mailbox,
 	}
 }
 
+/*
+ * The keyword follows a folder correction: $Triage_<to> for
+ * $Triage_<from> on uid in folder (selected read-write), so the mail
+ * client shows it and the next pass reads no other correction. -1 only
+ * for a broken session.
+ */
+static int
+pipeline_rekeyword(struct pipeline *p, const char *folder, uint32_t uid,
+    const char *from, const char *to, char **cause)
+{
+	uint32_t	 validity, next;
+	char		*add, *del;
+	int		 r = 0;
+
+	if (uid == 0)
+		return (0);
+	add = xasprintf("$Triage_%s", to);
+	del = xasprintf("$Triage_%s", from);
+	if (imap_select_folder(p->imap, folder, &validity, &next,
+	    cause) == -1 || imap_add_keyword(p->imap, &uid, 1, add,
+	    cause) == -1 || imap_remove_keywords(p->imap, &uid, 1,
+	    (const char *const *)&del, 1, cause) == -1) {
+		if (!imap_alive(p->imap))
+			r = -1;
+		else {
+			log_warnx("%s: cannot set the corrected keyword: %s",
+			    folder, *cause);
+			free(*cause);
+			*cause = NULL;
+		}
+	}
+	free(add);
+	free(del);
+	return (r);
+}
+
+/*
+ * Open items gone from where they sat, with file_into set: one the
+ * therapist dragged into another category's folder is a correction to
+ * that category and stays open there; one found in no category folder
+ * was moved away or deleted: handled. One EXAMINE and UID SEARCH HEADER
+ * Message-ID per category folder and item; the caller selects the
+ * mailbox again. -1 only for a broken session.
+ */
+static int
+pipeline_follow_drags(struct pipeline *p, const char *mailbox,
+    uint32_t uidvalidity, struct store_open **gone, size_t ngone, time_t now,
+    char **cause)
+{
+	struct store_open	*o;
+	const char		*cat;
+	char			*folder;
+	uint32_t		 dst;
+	size_t			 i, c;
+	int			 r, found;
+
+	for (i = 0; i < ngone; i++) {
+		o = gone[i];
+		found = 0;
+		for (c = 0; c < rules_ncategories(p->rules) && !found; c++) {
+			cat = rules_category_name(p->rules, c);
+			if ((folder = folders_name(p->conf, cat)) == NULL ||
+			    (o->folder != NULL && strcmp(folder,
+			    o->folder) == 0)) {
+				free(folder);
+				continue;
+			}
+			r = imap_folder_find(p->imap, folder, o->message_id,
+			    &dst, cause);
+			if (r == -1) {
+				free(folder);
+				if (!imap_alive(p->imap))
+					return (-1);
+				/* That folder does not exist (yet). */
+				free(*cause);
+				*cause = NULL;
+				continue;
+			}
+			if (r == 1) {
+				found = 1;
+				if (store_correct(p->store, mailbox,
+				    uidvalidity, o->uid, cat,
+				    rules_category_priority(p->rules, c),
+				    now) == 1)
+					log_info("%s: uid %u: moved to %s by "
+					    "the therapist: corrected to %s",
+					    mailbox, o->uid, folder, cat);
+				if (store_move_mark(p->store, mailbox,
+				    uidvalidity, &o->uid, 1, STORE_MOVE_BEGUN,
+				    folder) == -1 || store_move_done(p->store,
+				    mailbox, uidvalidity, o->uid, dst) == -1)
+					log_warnx("%s: uid %u: cannot record "
+					    "where it went", mailbox, o->uid);
+				if (strcmp(cat, o->category) != 0 &&
+				    pipeline_rekeyword(p, folder, dst,
+				    o->category, cat, cause) == -1) {
+					free(folder);
+					return (-1);
+				}
+			}
+			free(folder);
+		}
+		if (!found && store_mark_handled(p->store, mailbox,
+		    uidvalidity, o->uid, STORE_HANDLED_MOVED, now) == 0)
+			log_info("%s: uid %u: handled (%s)", mailbox, o->uid,
+			    STORE_HANDLED_MOVED);
+	}
+	return (0);
+}
+
 /* Sort open items of one folder by their UID there. */
 static int
 pipeline_open_cmp(const void *a, const void *b)
@@ -892,10 +1008,10 @@ static enum pipeline_status
 pipeline_handled(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
     time_t now, char **cause)
 {
-	struct store_open	*open, **items;
+	struct store_open	*open, **items, **gone;
 	struct imap_flags	*fl = NULL;
 	uint32_t		*keys;
-	size_t			 nopen, nfl = 0, i, j, k;
+	size_t			 nopen, nfl = 0, i, j, k, ngone = 0;
 	const char		*where;
 	int			 r, examined = 0;
 	enum pipeline_status	 rc = PIPELINE_OK;
@@ -907,6 +1023,7 @@ pipeline_handled(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 		return (PIPELINE_OK);
 	items = xcalloc(nopen, sizeof *items);
 	keys = xcalloc(nopen, sizeof *keys);
+	gone = xcalloc(nopen, sizeof *gone);
 	/* Those in the mailbox first (by UID already), then each folder. */
 	for (i = 0; i <= nopen; i++) {
 		if (i == 0)
@@ -958,13 +1075,20 @@ pipeline_handled(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 			continue;
 		}
 		pipeline_handled_apply(p, mailbox, uidvalidity, items, keys, k,
-		    fl, nfl, now);
+		    fl, nfl, now, gone, &ngone);
 		imap_flags_free(fl, nfl);
 		fl = NULL;
 		nfl = 0;
 	}
+	if (rc == PIPELINE_OK && ngone > 0) {
+		examined = 1;
+		if (pipeline_follow_drags(p, mailbox, uidvalidity, gone, ngone,
+		    now, cause) == -1)
+			rc = PIPELINE_UNAVAILABLE;
+	}
 	free(items);
 	free(keys);
+	free(gone);
 	store_open_free(open, nopen);
 	if (rc == PIPELINE_OK && examined)
 		rc = pipeline_reselect(p, cause);

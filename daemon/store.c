@@ -1593,8 +1593,8 @@ store_open_items(struct store *s, const char *mailbox, uint32_t uidvalidity,
 	*np = 0;
 	st = store_prepare(s, "SELECT uid, category, CASE WHEN moved = "
 	    STORE_MOVE_DONE_STR " THEN folder END, CASE WHEN moved = "
-	    STORE_MOVE_DONE_STR " THEN coalesce(folder_uid, 0) ELSE 0 END "
-	    "FROM messages WHERE mailbox = ?1 AND uidvalidity = ?2 AND "
+	    STORE_MOVE_DONE_STR " THEN coalesce(folder_uid, 0) ELSE 0 END, "
+	    "message_id FROM messages WHERE mailbox = ?1 AND uidvalidity = ?2 AND "
 	    "handled_at IS NULL AND received >= ?3 ORDER BY uid LIMIT "
 	    STORE_OPEN_MAX_STR);
 	if (st == NULL)
@@ -1608,6 +1608,7 @@ store_open_items(struct store *s, const char *mailbox, uint32_t uidvalidity,
 		o[k].category = store_col_text0(st, 1);
 		o[k].folder = store_col_text(st, 2);
 		o[k].folder_uid = (uint32_t)sqlite3_column_int64(st, 3);
+		o[k].message_id = store_col_text(st, 4);
 		k++;
 	}
 	sqlite3_finalize(st);
@@ -1631,6 +1632,7 @@ store_open_free(struct store_open *o, size_t n)
 	for (i = 0; i < n; i++) {
 		free(o[i].category);
 		free(o[i].folder);
+		free(o[i].message_id);
 	}
 	free(o);
 }

@@ -366,6 +366,7 @@ struct store_open {
 	char		*category;
 	char		*folder;	/* moved there by file_into, or NULL */
 	uint32_t	 folder_uid;	/* its UID there (0: not known) */
+	char		*message_id;	/* or NULL */
 };
 int		 store_open_items(struct store *, const char *mailbox,
 		    uint32_t uidvalidity, time_t since, struct store_open **,

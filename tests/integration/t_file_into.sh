@@ -9,6 +9,8 @@
 # - without MOVE (Dovecot told to hide it), UID COPY + UID EXPUNGE of the
 #   moved UIDs alone;
 # - `triaged reply ID` reads a filed item from its folder;
+# - one the therapist drags into another category's folder is a
+#   correction, its keyword follows, and it stays open there;
 # - a move a crash interrupted (the state says begun; the copy is in the
 #   folder, the original still in the inbox, or already gone) is finished
 #   on the next pass without a duplicate;
@@ -121,6 +123,24 @@ id0=$(q "SELECT id FROM messages WHERE uid = 1")
 tb_wait_smtp 5 10 || tb_fail "the late reply was not sent"
 grep -l 'writer0@client.example' "$TB_SMTP_DIR"/*.json >/dev/null ||
     tb_fail "no reply to writer0"
+
+# The therapist drags that item from Café/Individual into Café/Couples:
+# a correction; the keyword follows and the item stays open there.
+"${tb[@]}" move "$TB_USER" 'Café/Individual' 1 'Café/Couples' ||
+    tb_fail "cannot drag"
+"$TRIAGED" -c "$conf" once 2>"$TB_DIR/drag.log" || tb_fail "once failed"
+cat "$TB_DIR/drag.log"
+[ "$(q "SELECT category, folder, handled_at IS NULL FROM messages WHERE id = $id0")" = 'couples|Café/Couples|1' ] ||
+    tb_fail "drag: $(q "SELECT category, folder, folder_uid, handled_how FROM messages WHERE id = $id0")"
+"$TRIAGED" -c "$conf" queue --corrections | tee "$TB_DIR/corr"
+grep -q 'individual.*couples' "$TB_DIR/corr" || tb_fail "no correction listed"
+"${tb[@]}" flags "$TB_USER" 'Café/Couples' | tee "$TB_DIR/couples.flags"
+grep -q '\$Triage_couples' <(grep -v '\Answered' "$TB_DIR/couples.flags") &&
+    ! grep -q '\$Triage_individual' "$TB_DIR/couples.flags" ||
+    tb_fail "the keyword did not follow"
+"$TRIAGED" -c "$conf" once || tb_fail "once failed"
+[ "$(q "SELECT count(*) FROM corrections")" = 1 ] ||
+    tb_fail "the correction flip-flopped"
 
 # A server without MOVE: UID COPY, then UID EXPUNGE of those alone.
 tb_dovecot_stop

@@ -198,6 +198,14 @@ def cmd_expunge(user, mbox, uid):
     c.logout()
 
 
+def cmd_move(user, mbox, uid, dest):
+    """UID MOVE one message, as a mail client's drag does."""
+    c = connect(user)
+    check(*c.select(quote(mbox)), what='SELECT ' + mbox)
+    check(*c.uid('MOVE', uid, quote(dest)), what='UID MOVE')
+    c.logout()
+
+
 def cmd_dates(user, mbox):
     c = connect(user)
     select(c, mbox)
@@ -333,6 +341,7 @@ COMMANDS = {
     'unkeyword': cmd_unkeyword,
     'store': cmd_store,
     'expunge': cmd_expunge,
+    'move': cmd_move,
     'dates': cmd_dates,
     'fetch-all': cmd_fetch_all,
     'list': cmd_list,
