@@ -1178,10 +1178,32 @@ train_labels_free(char **labels, size_t n)
 	free(labels);
 }
 
+/* What train_corrected needs to add one corrected message. */
+struct train_ctx {
+	struct pipeline		*p;
+	struct model_train	*t;
+};
+
+/* Add one corrected message: its words and rules, never its text. */
+static void
+train_corrected(void *arg, const struct msg *msg, const char *category)
+{
+	struct train_ctx	*ctx = arg;
+	char			**feats;
+	size_t			  nfeats, k;
+
+	feats = rules_model_features(ctx->p->rules, msg, &nfeats);
+	model_train_add(ctx->t, msg, feats, nfeats, category, NULL, 0);
+	for (k = 0; k < nfeats; k++)
+		free(feats[k]);
+	free(feats);
+}
+
 /*
  * Fit the text model from folders of labelled messages (NAME.eml with
- * NAME.expect, as in tests/data/inquiries) and write it beside the rules
- * as triage.model, which the rules then load.
+ * NAME.expect, as in tests/data/inquiries) and from the messages the
+ * therapist corrected (fetched again from the mailbox), and write it
+ * beside the rules as triage.model, which the rules then load.
  */
 static int
 cmd_train(const char *confpath, int argc, char **argv)
@@ -1194,7 +1216,9 @@ cmd_train(const char *confpath, int argc, char **argv)
 	char			*path, *exp, *cat, *raw, *cause = NULL, **feats;
 	char			**labels;
 	const char *const	*group;
+	struct train_ctx	 ctx;
 	size_t			 len, n = 0, skipped = 0, k, nfeats, nlabels;
+	long			 corrected;
 	int			 i, known;
 
 	if (argc < 2) {
@@ -1257,6 +1281,16 @@ cmd_train(const char *confpath, int argc, char **argv)
 		}
 		closedir(dir);
 	}
+	ctx.p = &p;
+	ctx.t = t;
+	if ((corrected = pipeline_corrected(&p, train_corrected, &ctx,
+	    &cause)) == -1) {
+		fprintf(stderr, "triaged: train: the corrections cannot be "
+		    "read (%s); trained without them\n", cause);
+		free(cause);
+		cause = NULL;
+		corrected = 0;
+	}
 	path = xasprintf("%s/triage.model", p.conf->triage.rules);
 	if (n == 0 || model_train_write(t, path,
 	    rules_top_category(p.rules), &cause) == -1) {
@@ -1269,7 +1303,8 @@ cmd_train(const char *confpath, int argc, char **argv)
 		return (n == 0 ? EX_DATAERR : EX_CANTCREAT);
 	}
 	printf("%s: trained on %zu messages (%zu skipped: no .expect or an "
-	    "unknown category)\n", path, n, skipped);
+	    "unknown category) and %ld correction%s\n", path, n, skipped,
+	    corrected, corrected == 1 ? "" : "s");
 	free(path);
 	model_train_free(t);
 	pipeline_free(&p);

@@ -1893,6 +1893,87 @@ done:
 }
 
 /*
+ * `triaged train`: the messages the therapist corrected, fetched again by
+ * UID where they sit now (file_into folders included) and handed to add
+ * with their corrected category, one at a time; their text is never
+ * kept. A state that does not exist has none. Returns how many were
+ * added, or -1 with *cause (nothing was added then).
+ */
+long
+pipeline_corrected(struct pipeline *p,
+    void (*add)(void *, const struct msg *, const char *), void *arg,
+    char **cause)
+{
+	struct store_correction	*c = NULL;
+	struct store_item	 item;
+	struct imap_fetched	*f = NULL;
+	struct msg		*msg;
+	struct stat		 sb;
+	uint32_t		 uid, validity, next;
+	size_t			 n = 0, i, j, nf = 0;
+	long			 added = 0, missing = 0;
+	int			 r;
+
+	if (stat(p->conf->triage.state, &sb) == -1)
+		return (0);
+	if (p->store == NULL && (p->store = store_open(p->conf->triage.state,
+	    cause)) == NULL)
+		return (-1);
+	if (store_corrections(p->store, 0, &c, &n) == -1) {
+		*cause = xstrdup("cannot read the corrections");
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		/* Newest first: a message counts once, as last corrected. */
+		for (j = 0; j < i && c[j].message != c[i].message; j++)
+			;
+		if (j < i || store_item_get(p->store, c[i].message,
+		    &item) != 1)
+			continue;
+		if (p->imap == NULL && pipeline_connect(p, cause) !=
+		    PIPELINE_OK) {
+			store_item_free(&item);
+			store_corrections_free(c, n);
+			return (-1);
+		}
+		uid = (uint32_t)item.uid;
+		if (item.row.folder != NULL && item.row.folder_uid != 0) {
+			uid = item.row.folder_uid;
+			r = imap_select_folder(p->imap, item.row.folder,
+			    &validity, &next, cause);
+		} else if ((r = imap_select(p->imap, item.mailbox, &validity,
+		    &next, cause)) == 0 && validity != item.uidvalidity)
+			uid = 0;	/* the mailbox was rebuilt */
+		if (r == 0 && uid != 0)
+			r = imap_fetch(p->imap, &uid, 1, &f, &nf, cause);
+		if (r == -1 && !imap_alive(p->imap)) {
+			store_item_free(&item);
+			store_corrections_free(c, n);
+			return (-1);
+		}
+		free(*cause);
+		*cause = NULL;
+		if (r == 0 && nf == 1) {
+			msg = mime_parse(f[0].raw, f[0].len, &p->limits);
+			add(arg, msg, c[i].to);
+			msg_free(msg);
+			added++;
+		} else
+			missing++;
+		imap_fetched_free(f, nf);
+		f = NULL;
+		nf = 0;
+		store_item_free(&item);
+	}
+	store_corrections_free(c, n);
+	if (missing > 0)
+		log_warnx("train: %ld corrected message%s no longer in the "
+		    "mailbox or its folders", missing, missing == 1 ? " is" :
+		    "s are");
+	return (added);
+}
+
+/*
  * One pass, and what it says about the machine's health: the figures
  * `triaged status` shows, and the alerts ([alerts] to) when the inbox
  * cannot be read or replies keep failing.

@@ -130,6 +130,13 @@ void	decision_free(struct decision *);
 
 /* One pass over new mail, then flush the outbox and file keywords. */
 enum pipeline_status pipeline_once(struct pipeline *, char **cause);
+/*
+ * The messages the therapist corrected, fetched again and handed to add
+ * with their corrected category (for `triaged train`); how many, or -1.
+ */
+long	pipeline_corrected(struct pipeline *,
+	    void (*add)(void *, const struct msg *, const char *), void *arg,
+	    char **cause);
 /* SELECT the mailbox being read again (after another folder was). */
 enum pipeline_status pipeline_reselect(struct pipeline *, char **cause);
 /*

@@ -10,7 +10,8 @@
 #   moved UIDs alone;
 # - `triaged reply ID` reads a filed item from its folder;
 # - one the therapist drags into another category's folder is a
-#   correction, its keyword follows, and it stays open there;
+#   correction, its keyword follows, it stays open there, and
+#   `triaged train` learns from it;
 # - a move a crash interrupted (the state says begun; the copy is in the
 #   folder, the original still in the inbox, or already gone) is finished
 #   on the next pass without a duplicate;
@@ -141,6 +142,23 @@ grep -q '\$Triage_couples' <(grep -v '\Answered' "$TB_DIR/couples.flags") &&
 "$TRIAGED" -c "$conf" once || tb_fail "once failed"
 [ "$(q "SELECT count(*) FROM corrections")" = 1 ] ||
     tb_fail "the correction flip-flopped"
+# `triaged train` learns from it: fetched again from its folder, counted
+# as a couples message (a copy of the rules, so the shipped model stays).
+cp -r "$TB_REPO/rules" "$TB_DIR/rules"
+rm -f "$TB_DIR/rules/triage.model"
+mkdir "$TB_DIR/corpus"
+cp "$TB_REPO/tests/data/samples/01-crisis.eml" "$TB_REPO/tests/data/samples/03-couples.eml" \
+    "$TB_DIR/corpus/"
+printf 'category: crisis\ntags: urgent\n' >"$TB_DIR/corpus/01-crisis.expect"
+printf 'category: couples\n' >"$TB_DIR/corpus/03-couples.expect"
+tb_conf "$TB_DIR/train.conf" 'queue.file_into=Café/%c' \
+    "triage.rules=$TB_DIR/rules"
+"$TRIAGED" -c "$TB_DIR/train.conf" train "$TB_DIR/corpus" | tee "$TB_DIR/train.out" ||
+    tb_fail "train failed"
+grep -q 'trained on 2 messages .* and 1 correction$' "$TB_DIR/train.out" ||
+    tb_fail "the correction was not trained on"
+grep -q '^category couples 2 ' "$TB_DIR/rules/triage.model" ||
+    tb_fail "model: $(grep '^category' "$TB_DIR/rules/triage.model")"
 
 # A server without MOVE: UID COPY, then UID EXPUNGE of those alone.
 tb_dovecot_stop
