@@ -2178,3 +2178,66 @@ imap_folder_flags(struct imap *im, const char *folder, const uint32_t *uids,
 		return (-1);
 	return (imap_fetch_flags(im, uids, n, out, nout, cause));
 }
+
+/*
+ * STATUS folder (MESSAGES UIDNEXT, and HIGHESTMODSEQ where the server
+ * offers CONDSTORE): what changes when anything in it changes, so the
+ * handled check can skip a quiet folder. sig->modseq is 0 without
+ * CONDSTORE (the signature then says nothing of flags).
+ */
+int
+imap_folder_status(struct imap *im, const char *folder, struct imap_sig *sig,
+    char **cause)
+{
+	struct mailimap_status_att_list		*atts;
+	struct mailimap_mailbox_data_status	*st = NULL;
+	struct mailimap_status_info		*si;
+	struct mailimap_condstore_status_info	*cs;
+	clistiter				*it;
+	char					*wire, *what;
+	int					 r;
+
+	memset(sig, 0, sizeof *sig);
+	if (!imap_usable(im, cause))
+		return (-1);
+	if ((wire = imap_folder_wire(im, folder, cause)) == NULL)
+		return (-1);
+	if ((atts = mailimap_status_att_list_new_empty()) == NULL ||
+	    mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_MESSAGES) !=
+	    MAILIMAP_NO_ERROR ||
+	    mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDNEXT) !=
+	    MAILIMAP_NO_ERROR ||
+	    (mailimap_has_extension(im->m, "CONDSTORE") &&
+	    mailimap_status_att_list_add(atts,
+	    MAILIMAP_STATUS_ATT_HIGHESTMODSEQ) != MAILIMAP_NO_ERROR))
+		fatalx("imap_folder_status: out of memory");
+	r = mailimap_status(im->m, wire, atts, &st);
+	mailimap_status_att_list_free(atts);
+	free(wire);
+	if (r != MAILIMAP_NO_ERROR) {
+		what = xasprintf("STATUS %s", folder);
+		imap_fail(im, r, what, cause);
+		free(what);
+		return (-1);
+	}
+	for (it = st != NULL && st->st_info_list != NULL ?
+	    clist_begin(st->st_info_list) : NULL; it != NULL;
+	    it = clist_next(it)) {
+		if ((si = clist_content(it)) == NULL)
+			continue;
+		if (si->st_att == MAILIMAP_STATUS_ATT_MESSAGES)
+			sig->messages = si->st_value;
+		else if (si->st_att == MAILIMAP_STATUS_ATT_UIDNEXT)
+			sig->uidnext = si->st_value;
+		else if (si->st_ext_data != NULL &&
+		    si->st_ext_data->ext_extension ==
+		    &mailimap_extension_condstore &&
+		    si->st_ext_data->ext_type ==
+		    MAILIMAP_CONDSTORE_TYPE_STATUS_INFO &&
+		    (cs = si->st_ext_data->ext_data) != NULL)
+			sig->modseq = cs->cs_highestmodseq_value;
+	}
+	if (st != NULL)
+		mailimap_mailbox_data_status_free(st);
+	return (0);
+}

@@ -153,6 +153,14 @@ int		 imap_expunge_uids(struct imap *, const uint32_t *uids,
  */
 int		 imap_folder_find(struct imap *, const char *folder,
 		    const char *message_id, uint32_t *uid, char **cause);
+/* What changes when anything in a folder changes (STATUS). */
+struct imap_sig {
+	uint64_t	 modseq;	/* HIGHESTMODSEQ; 0 without CONDSTORE */
+	uint32_t	 messages;
+	uint32_t	 uidnext;
+};
+int		 imap_folder_status(struct imap *, const char *folder,
+		    struct imap_sig *, char **cause);
 /* imap_fetch_flags in folder, which stays selected (read-only). */
 int		 imap_folder_flags(struct imap *, const char *folder,
 		    const uint32_t *uids, size_t n, struct imap_flags **out,

@@ -168,6 +168,9 @@ pipeline_free(struct pipeline *p)
 	free(p->unrecorded);
 	free(p->retriaged);
 	free(p->smtp_failure);
+	while (p->nsigs > 0)
+		free(p->sigs[--p->nsigs].folder);
+	free(p->sigs);
 	store_close(&p->store);
 	store_unlock(&p->lock);
 	rules_free(p->rules);
@@ -985,6 +988,31 @@ pipeline_follow_drags(struct pipeline *p, const char *mailbox,
 	return (0);
 }
 
+/*
+ * Is folder as it was when the handled check last read it (CONDSTORE:
+ * HIGHESTMODSEQ, MESSAGES and UIDNEXT alike)? With set, remember sig.
+ */
+static int
+pipeline_sig(struct pipeline *p, const char *folder, const struct imap_sig *sig,
+    int set)
+{
+	size_t	i;
+
+	for (i = 0; i < p->nsigs && strcmp(p->sigs[i].folder, folder) != 0;
+	    i++)
+		;
+	if (!set)
+		return (i < p->nsigs && sig->modseq != 0 &&
+		    memcmp(&p->sigs[i].sig, sig, sizeof *sig) == 0);
+	if (i == p->nsigs) {
+		p->sigs = xreallocarray(p->sigs, p->nsigs + 1,
+		    sizeof *p->sigs);
+		p->sigs[p->nsigs++].folder = xstrdup(folder);
+	}
+	p->sigs[i].sig = *sig;
+	return (1);
+}
+
 /* Sort open items of one folder by their UID there. */
 static int
 pipeline_open_cmp(const void *a, const void *b)
@@ -1009,6 +1037,7 @@ pipeline_handled(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
     time_t now, char **cause)
 {
 	struct store_open	*open, **items, **gone;
+	struct imap_sig		 sig;
 	struct imap_flags	*fl = NULL;
 	uint32_t		*keys;
 	size_t			 nopen, nfl = 0, i, j, k, ngone = 0;
@@ -1054,10 +1083,19 @@ pipeline_handled(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 		for (j = 0; j < k; j++)
 			keys[j] = where != NULL ? items[j]->folder_uid :
 			    items[j]->uid;
+		memset(&sig, 0, sizeof sig);
 		if (where == NULL)
 			r = imap_fetch_flags(p->imap, keys, k, &fl, &nfl,
 			    cause);
-		else {
+		else if ((r = imap_folder_status(p->imap, where, &sig,
+		    cause)) == 0 && pipeline_sig(p, where, &sig, 0)) {
+			log_debug("%s: unchanged since the last pass "
+			    "(HIGHESTMODSEQ %llu)", where,
+			    (unsigned long long)sig.modseq);
+			continue;
+		} else if (r == 0 || imap_alive(p->imap)) {
+			free(*cause);
+			*cause = NULL;
 			examined = 1;
 			r = imap_folder_flags(p->imap, where, keys, k, &fl,
 			    &nfl, cause);
@@ -1076,6 +1114,8 @@ pipeline_handled(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 		}
 		pipeline_handled_apply(p, mailbox, uidvalidity, items, keys, k,
 		    fl, nfl, now, gone, &ngone);
+		if (where != NULL && sig.modseq != 0)
+			pipeline_sig(p, where, &sig, 1);
 		imap_flags_free(fl, nfl);
 		fl = NULL;
 		nfl = 0;

@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "diag.h"
 #include "guard.h"
+#include "imap.h"
 #include "mime.h"
 #include "rules.h"
 #include "template.h"
@@ -23,6 +24,12 @@ struct smtp;
 struct pipeline_sent {
 	int64_t			 id;
 	time_t			 when;
+};
+
+/* A file_into folder as the handled check last read it. */
+struct pipeline_sig {
+	char			*folder;
+	struct imap_sig		 sig;
 };
 
 struct pipeline {
@@ -47,6 +54,9 @@ struct pipeline {
 	time_t			 retention_at;	/* last retention sweep */
 	/* A file_into folder read instead of the mailbox, or NULL. */
 	const char		*reading_folder;
+	/* With CONDSTORE: folders unchanged since are not read again. */
+	struct pipeline_sig	*sigs;
+	size_t			 nsigs;
 };
 
 /*

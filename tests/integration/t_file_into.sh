@@ -16,6 +16,8 @@
 #   folder, the original still in the inbox, or already gone) is finished
 #   on the next pass without a duplicate;
 # - the crisis alert names the folder;
+# - with CONDSTORE a running daemon skips folders whose STATUS did not
+#   change, and sees the ones that did;
 # - a bad file_into is a config error naming the file and line.
 . "$(dirname "$0")/lib.sh"
 tb_need_triaged
@@ -204,6 +206,42 @@ sed 's/^Message-ID:.*/Message-ID: <file-5@client.example>/' \
 tb_append "$TB_USER" INBOX "$TB_DIR/m5.eml" >/dev/null
 "$TRIAGED" -c "$conf" once || tb_fail "once failed"
 [ "$(copies 'Café/Not inquiry' 5)" = 1 ] || tb_fail "noise not filed"
+
+# With CONDSTORE (Dovecot's own capabilities again) a running daemon
+# does not read a quiet folder again: STATUS says it is unchanged. A
+# flag the therapist sets there changes it, and is seen.
+tb_dovecot_stop
+sed -i '/^imap_capability/d' "$TB_DOVECOT_CONF"
+tb_dovecot_start
+"$TRIAGED" -v -c "$conf" run 2>"$TB_DIR/runv.log" &
+pid=$!
+tb_atexit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+wait_log()
+{
+	local i
+	for i in $(seq $((200 * ${TB_SLOW:-1}))); do
+		[ "$(grep -c "$1" "$TB_DIR/runv.log")" -ge "${2:-1}" ] && return 0
+		sleep 0.05
+	done
+	cat "$TB_DIR/runv.log"
+	return 1
+}
+wait_log 'started' || tb_fail "the daemon did not start"
+mail 6 "I am hoping to find a therapist for my panic attacks." >/dev/null
+wait_log 'Café/Crisis: unchanged since the last pass' ||
+    tb_fail "a quiet folder was read again"
+"${tb[@]}" store "$TB_USER" 'Café/Crisis' 1 '\Answered' ||
+    tb_fail "cannot set \Answered"
+mail 7 "Looking for help with stress at work." >/dev/null
+for i in $(seq 100); do
+	[ "$(q "SELECT handled_how FROM messages WHERE category = 'crisis'")" = answered ] &&
+	    break
+	sleep 0.1
+done
+[ "$(q "SELECT handled_how FROM messages WHERE category = 'crisis'")" = answered ] ||
+    tb_fail "a change in a quiet folder was missed"
+kill "$pid"
+wait "$pid"
 
 # A bad folder name is a config error naming the file and line.
 tb_conf "$TB_DIR/bad.conf" 'queue.file_into=/Inquiries/%c'
