@@ -286,7 +286,7 @@ scope_past_only(const char *text, size_t start, size_t end)
 static const char *const scope_fear[] = {
 	"afraid", "scared", "terrified", "frightened", "worried", "worry",
 	"panic", "panicking", "convinced", "paranoid", "fear", "fears",
-	"feared", NULL
+	"feared", "attack", "stroke", "seizure", NULL	/* "a heart attack" */
 };
 
 /* A wish or a readiness in the match itself: "scared I want to die". */

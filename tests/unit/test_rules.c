@@ -633,6 +633,9 @@ test_asserted(void **state)
 	expect(rs, &t.m, "plain", "", "");
 	tmsg_init(&t, "", "I'm terrified I'm going to die of this.", "");
 	expect(rs, &t.m, "plain", "", "");
+	tmsg_init(&t, "", "I was sure I was having a heart attack and was going "
+	    "to die right there.", "");
+	expect(rs, &t.m, "plain", "", "");
 	tmsg_init(&t, "", "I'm scared because I want to die.", "");
 	expect(rs, &t.m, "danger", "dying-words", "urgent");
 	tmsg_init(&t, "", "I'm afraid I'm going to die by my own hand.", "");
