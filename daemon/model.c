@@ -41,7 +41,7 @@
 #define MODEL_MAGIC		"triaged-model 3"	/* 3: stems */
 #define MODEL_WEIGHT		10	/* evidence when confident */
 #define MODEL_CONFIDENCE	0.60	/* posterior needed for it */
-#define MODEL_RECALL		0.45	/* ... for the recall-first category */
+#define MODEL_RECALL		0.40	/* ... for the recall-first category */
 #define MODEL_AGAINST		0.05	/* below it, evidence against */
 #define MODEL_SMOOTHING		0.10	/* pseudo-count of every feature */
 #define MODEL_TEMPERATURE	5.0	/* divides the log odds */
