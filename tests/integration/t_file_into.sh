@@ -227,12 +227,15 @@ wait_log()
 	return 1
 }
 wait_log 'started' || tb_fail "the daemon did not start"
+# A pass reads every folder once; the pass after it skips the quiet ones.
 mail 6 "I am hoping to find a therapist for my panic attacks." >/dev/null
+wait_log ': reply sent' || tb_fail "the first pass did not end"
+mail 7 "Looking for help with stress at work." >/dev/null
 wait_log 'Café/Crisis: unchanged since the last pass' ||
     tb_fail "a quiet folder was read again"
 "${tb[@]}" store "$TB_USER" 'Café/Crisis' 1 '\Answered' ||
     tb_fail "cannot set \Answered"
-mail 7 "Looking for help with stress at work." >/dev/null
+mail 8 "I would like to talk to someone about my grief." >/dev/null
 for i in $(seq 100); do
 	[ "$(q "SELECT handled_how FROM messages WHERE category = 'crisis'")" = answered ] &&
 	    break
