@@ -2208,18 +2208,23 @@ store_move_mark(struct store *s, const char *mailbox, uint32_t uidvalidity,
 
 	if (store_begin(s) == -1)
 		return (-1);
+	/* One statement for all the UIDs, stepped and reset for each. */
+	if ((st = store_prepare(s, "UPDATE messages SET moved = ?4, "
+	    "folder = ?5 WHERE mailbox = ?1 AND uidvalidity = ?2 AND "
+	    "uid = ?3")) == NULL)
+		goto fail;
+	sqlite3_bind_int(st, 4, state);
+	store_bind_text(st, 5, folder);
 	for (i = 0; i < n; i++) {
-		st = store_prepare(s, "UPDATE messages SET moved = ?4, "
-		    "folder = ?5 WHERE mailbox = ?1 AND uidvalidity = ?2 AND "
-		    "uid = ?3");
-		if (st == NULL)
-			goto fail;
 		store_bind_message(st, mailbox, uidvalidity, uids[i]);
-		sqlite3_bind_int(st, 4, state);
-		store_bind_text(st, 5, folder);
-		if (store_done(s, st) == -1)
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			store_warn(s, "move mark");
+			sqlite3_finalize(st);
 			goto fail;
+		}
+		sqlite3_reset(st);
 	}
+	sqlite3_finalize(st);
 	return (store_commit(s));
 
 fail:
