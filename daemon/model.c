@@ -41,10 +41,10 @@
 #define MODEL_MAGIC		"triaged-model 3"	/* 3: stems */
 #define MODEL_WEIGHT		10	/* evidence when confident */
 #define MODEL_CONFIDENCE	0.60	/* posterior needed for it */
-#define MODEL_RECALL		0.40	/* ... for the recall-first category */
+#define MODEL_RECALL		0.20	/* ... for the recall-first category */
 #define MODEL_AGAINST		0.05	/* below it, evidence against */
 #define MODEL_SMOOTHING		0.10	/* pseudo-count of every feature */
-#define MODEL_TEMPERATURE	5.0	/* divides the log odds */
+#define MODEL_TEMPERATURE	3.0	/* divides the log odds */
 #define MODEL_PICK		0.60	/* posterior to pick a tag */
 #define MODEL_MIN_COUNT		2	/* features seen fewer times drop */
 #define MODEL_HASH		65536	/* buckets (power of two) */
@@ -75,6 +75,13 @@ struct model {
 	double			  against;	/* 0: never */
 	double			  smoothing;
 	double			  temperature;
+	/*
+	 * Complement naive Bayes (Rennie et al. 2003): a category is weighed
+	 * by how unlike the words are to all the other categories' mail,
+	 * which holds up better where categories differ in size and words.
+	 */
+	int			  complement;
+	unsigned long		  alltokens;	/* over the categories */
 	/*
 	 * Tags of the rules' "choose" groups, learned from the labels: the
 	 * model picks one of a group where the rules set any of them. Their
@@ -521,6 +528,16 @@ model_line(struct model *md, char *line, const char *path, unsigned ln,
 		md->confidence = x;
 		return (0);
 	}
+	if (strcmp(tok, "kind") == 0) {
+		if ((name = strtok(NULL, " \t")) == NULL ||
+		    (strcmp(name, "complement") != 0 &&
+		    strcmp(name, "plain") != 0)) {
+			why = "kind: complement or plain";
+			goto bad;
+		}
+		md->complement = strcmp(name, "complement") == 0;
+		return (0);
+	}
 	if (strcmp(tok, "recall") == 0) {
 		if ((name = strtok(NULL, " \t")) == NULL ||
 		    model_number(strtok(NULL, " \t"), &x) == -1 || x <= 0 ||
@@ -611,6 +628,7 @@ model_load(const char *path, struct diag *d)
 	ssize_t		 len;
 	unsigned	 ln = 0;
 	int		 bad = 0;
+	size_t		 c;
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		if (errno != ENOENT)
@@ -649,6 +667,8 @@ model_load(const char *path, struct diag *d)
 		bad = 1;
 	}
 	md->tagbase = md->ncats;
+	for (c = 0; c < md->ncats; c++)
+		md->alltokens += md->tokens[c];
 	if (!bad && model_groups_bad(md)) {
 		diag_error(d, path, ln, "model: a tag group with fewer than "
 		    "two tags (run triaged train again)");
@@ -682,6 +702,34 @@ model_logp(const struct model *md, const struct model_feat *f, size_t c)
 	return (log(num / ((double)tokens + a * ((double)md->feats.n + 1))));
 }
 
+/*
+ * The weight of a feature for category c: its log likelihood, or in a
+ * complement model the negated log likelihood of the other categories'
+ * mail, smoothed alike.
+ */
+static double
+model_catw(const struct model *md, const struct model_feat *f, size_t c)
+{
+	double		 a = md->smoothing, num = a;
+	unsigned long	 tokens;
+	size_t		 k;
+
+	if (!md->complement)
+		return (model_logp(md, f, c));
+	for (k = 0; f != NULL && k < md->ncats; k++)
+		if (k != c)
+			num += f->count[k];
+	tokens = md->alltokens - md->tokens[c];
+	return (-log(num / ((double)tokens + a * ((double)md->feats.n + 1))));
+}
+
+/* The weight of column c: a category's, or a tag's likelihood. */
+static double
+model_colw(const struct model *md, const struct model_feat *f, size_t c)
+{
+	return (c < md->tagbase ? model_catw(md, f, c) : model_logp(md, f, c));
+}
+
 struct model_word {
 	const char	*name;
 	double		 weight;
@@ -713,11 +761,11 @@ model_explain(const struct model *md, char *const *f, size_t n, size_t col,
 		if ((feat = model_find(&md->feats, f[i])) == NULL)
 			continue;
 		for (other = -HUGE_VAL, c = 0; c < ncols; c++)
-			if (cols[c] != col && model_logp(md, feat, cols[c]) >
+			if (cols[c] != col && model_colw(md, feat, cols[c]) >
 			    other)
-				other = model_logp(md, feat, cols[c]);
+				other = model_colw(md, feat, cols[c]);
 		words[nw].name = f[i];
-		words[nw].weight = model_logp(md, feat, col) - other;
+		words[nw].weight = model_colw(md, feat, col) - other;
 		nw++;
 	}
 	qsort(words, nw, sizeof *words, model_word_cmp);
@@ -759,7 +807,7 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 		if ((feat = model_find(&md->feats, f[i])) == NULL)
 			continue;
 		for (c = 0; c < md->ncats; c++)
-			p[c] += model_logp(md, feat, c);
+			p[c] += model_catw(md, feat, c);
 		for (c = 0; c < md->ntags; c++)
 			q[c] += model_logp(md, feat, md->tagbase + c);
 	}
@@ -1017,14 +1065,15 @@ model_train_write(struct model_train *t, const char *path,
 		free(tmp);
 		return (-1);
 	}
-	fprintf(fp, "%s\n# Written by triaged train: a naive Bayes model "
-	    "over words, word pairs and\n# the rules that matched. Train "
+	fprintf(fp, "%s\n# Written by triaged train: a complement naive Bayes "
+	    "model over words, word pairs and\n# the rules that matched. Train "
 	    "again after changing the rules or the\n# corpus; only the "
 	    "evidence, recall, against, smoothing and temperature lines\n"
 	    "# may be tuned.\n", MODEL_MAGIC);
 	fprintf(fp, "evidence %d %.2f\n", MODEL_WEIGHT, MODEL_CONFIDENCE);
 	fprintf(fp, "smoothing %.2f\n", MODEL_SMOOTHING);
 	fprintf(fp, "temperature %.2f\n", MODEL_TEMPERATURE);
+	fprintf(fp, "kind complement\n");
 	if (recall_cat != NULL && model_cat_index(&t->m, recall_cat, 0) != -1)
 		fprintf(fp, "recall %s %.2f\n", recall_cat, MODEL_RECALL);
 	fprintf(fp, "against %.2f\n", MODEL_AGAINST);

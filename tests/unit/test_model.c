@@ -295,6 +295,63 @@ test_smoothing_and_temperature(void **state)
 	unlink(path);
 }
 
+/*
+ * kind complement: a category's weight is the negated log likelihood of
+ * the other categories' mail (their counts and tokens summed); the line
+ * is checked like the others.
+ */
+static void
+test_complement(void **state)
+{
+	struct model_opinion	 op;
+	struct model		*md;
+	struct diag		 d;
+	struct msg		*m;
+	char			 path[] = "/tmp/test_model.XXXXXX";
+	double			 wa, wb, wc, want;
+	int			 fd;
+
+	assert_true((fd = mkstemp(path)) != -1);
+	close(fd);
+	diag_init(&d);
+	write_model(path, "kind complement\nsmoothing 1\nevidence 10 0.60\n"
+	    "category a 10 1000\ncategory b 10 10\ncategory c 10 10\n"
+	    "f w 50 1 0\n");
+	md = model_load(path, &d);
+	assert_int_equal(d.nerrors, 0);
+	assert_non_null(md);
+	m = mk("w", "", "");
+	model_judge(md, m, NULL, 0, &op, NULL);
+	/* One feature, so V + 1 = 2 in each denominator. */
+	wa = -log((1 + 0 + 1.0) / (20 + 2.0));
+	wb = -log((50 + 0 + 1.0) / (1010 + 2.0));
+	wc = -log((50 + 1 + 1.0) / (1010 + 2.0));
+	want = exp(wb) / (exp(wa) + exp(wb) + exp(wc));
+	assert_string_equal(model_cat(md, (size_t)op.cat), "b");
+	assert_true(fabs(op.prob - want) < 1e-9);
+	msg_free(m);
+	model_free(md);
+	/* The same counts read plainly: P(w | b) = 2/12 is the largest. */
+	write_model(path, "kind plain\nsmoothing 1\nevidence 10 0.60\n"
+	    "category a 10 1000\ncategory b 10 10\ncategory c 10 10\n"
+	    "f w 50 1 0\n");
+	md = model_load(path, &d);
+	assert_non_null(md);
+	m = mk("w", "", "");
+	model_judge(md, m, NULL, 0, &op, NULL);
+	want = (2 / 12.0) / (51 / 1002.0 + 2 / 12.0 + 1 / 12.0);
+	assert_true(fabs(op.prob - want) < 1e-9);
+	msg_free(m);
+	model_free(md);
+	write_model(path, "category a 1 1\ncategory b 1 1\nkind fancy\n");
+	assert_null(model_load(path, &d));
+	assert_int_equal(d.nerrors, 1);
+	assert_non_null(strstr(d.items[0].msg, "kind"));
+	assert_non_null(strstr(d.items[0].loc, ":4:"));
+	diag_free(&d);
+	unlink(path);
+}
+
 /* Count the tags of list equal to name. */
 static size_t
 tag_count(char **list, size_t n, const char *name)
@@ -478,6 +535,7 @@ main(void)
 		cmocka_unit_test(test_train_and_judge),
 		cmocka_unit_test(test_recall_and_against),
 		cmocka_unit_test(test_smoothing_and_temperature),
+		cmocka_unit_test(test_complement),
 		cmocka_unit_test(test_choose_tags),
 		cmocka_unit_test(test_bad_files),
 	};
