@@ -18,3 +18,26 @@ if [ -d "$corpus" ]; then
 	"$bin" "$repo/rules" $(( (iter + 9) / 10 )) \
 	    $(find "$corpus" -type f -name '*.eml' | head -300)
 fi
+# Hostile shapes, each measured alone against its own copy: a 1 MiB HTML
+# message reduced to text, and multiparts nested 5,000 and 20,000 deep
+# (refused by the pre-scan). These were wall-clock limits in the unit
+# tests; here they are ratios (a jump of a thousandfold is the bug).
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+python3 - "$tmp" <<'PY'
+import sys
+d = sys.argv[1]
+row = '<div class="x">Hello &amp; welcome, <b>caf\u00e9</b> &#8364;5<br></div>\n'
+body = row * ((1024 * 1024 - 200) // len(row.encode()))
+open(d + '/big-html.eml', 'w').write('Subject: big\nContent-Type: text/html; charset=utf-8\n\n<html><body>' + body + '</body></html>\n')
+for depth in (5000, 20000):
+    parts = ['Subject: deep\n']
+    parts += ['Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (i, i) for i in range(depth)]
+    parts.append('Content-Type: text/plain\n\ndeep text\n')
+    parts += ['--b%d--\n' % i for i in range(depth - 1, -1, -1)]
+    open('%s/nested-%d.eml' % (d, depth), 'w').write(''.join(parts))
+PY
+for f in big-html nested-5000 nested-20000; do
+	echo "== hostile shape: $f"
+	"$bin" "$repo/rules" $(( (iter + 19) / 20 )) "$tmp/$f.eml"
+done

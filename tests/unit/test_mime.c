@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "testlib.h"
 
@@ -555,17 +554,6 @@ test_report(void **state)
 	msg_free(m);
 }
 
-/* Seconds since t0. */
-static double
-elapsed(const struct timespec *t0)
-{
-	struct timespec	t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return ((double)(t1.tv_sec - t0->tv_sec) +
-	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9);
-}
-
 /* A message of depth levels of nested multiparts around "deep text". */
 static char *
 nested_message(int depth)
@@ -588,7 +576,6 @@ static void
 test_limits(void **state)
 {
 	struct mime_limits	 lim;
-	struct timespec		 t0;
 	struct msg		*m;
 	struct buf		 b;
 	char			*raw;
@@ -609,11 +596,9 @@ test_limits(void **state)
 	msg_free(m);
 	free(raw);
 
-	/* 5000 levels: headers only, body as text, quickly. */
+	/* 5000 levels: headers only, body as text (its speed: make bench). */
 	raw = nested_message(5000);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	m = parse(raw);
-	assert_true(elapsed(&t0) < 1.0);
 	assert_int_equal(m->truncated, 1);
 	assert_string_equal(m->subject, "deep");
 	assert_non_null(strstr(m->body, "--b0\n"));
@@ -1048,14 +1033,17 @@ test_line_endings(void **state)
 }
 
 static void
-test_performance(void **state)
+test_hostile_shapes(void **state)
 {
-	struct timespec	 t0;
 	struct msg	*m;
 	struct buf	 b;
 	char		*raw;
 
-	/* A 1 MiB HTML message: reduced to text in well under a second. */
+	/*
+	 * A 1 MiB HTML message reduced to text; how fast this and the deep
+	 * nesting below go is measured by make bench ("hostile shapes"),
+	 * as a ratio, never timed here.
+	 */
 	buf_init(&b, 0);
 	buf_addstr(&b, "Subject: big\nContent-Type: text/html; "
 	    "charset=utf-8\n\n<html><body>");
@@ -1063,9 +1051,7 @@ test_performance(void **state)
 		buf_addstr(&b, "<div class=\"x\">Hello &amp; welcome, "
 		    "<b>caf\xc3\xa9</b> &#8364;5<br></div>\n");
 	buf_addstr(&b, "</body></html>\n");
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	m = mime_parse(b.data, b.len, NULL);
-	assert_true(elapsed(&t0) < 1.0);
 	assert_clean(m);
 	assert_non_null(strstr(m->body, "Hello & welcome, caf\xc3\xa9 "
 	    "\xe2\x82\xac" "5"));
@@ -1073,28 +1059,24 @@ test_performance(void **state)
 	msg_free(m);
 	buf_free(&b);
 
-	/* 20,000 levels: refused by the pre-scan, not parsed for 20 s. */
+	/* 20,000 levels: refused by the pre-scan, not parsed. */
 	raw = nested_message(20000);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	m = mime_parse(raw, strlen(raw), NULL);
-	assert_true(elapsed(&t0) < 1.0);
 	assert_clean(m);
 	assert_int_equal(m->truncated, 1);
 	assert_string_equal(m->subject, "deep");
 	msg_free(m);
 	free(raw);
 
-	/* The same without a byte cap (over 1 MiB): still refused fast. */
+	/* The same without a byte cap (over 1 MiB): still refused. */
 	raw = nested_message(20000);
 	{
 		struct mime_limits	lim;
 
 		mime_limits_default(&lim);
 		lim.max_bytes = 0;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		m = mime_parse(raw, strlen(raw), &lim);
-		assert_true(elapsed(&t0) < 1.0);
-		assert_int_equal(m->truncated, 1);
+			m = mime_parse(raw, strlen(raw), &lim);
+			assert_int_equal(m->truncated, 1);
 		msg_free(m);
 	}
 	free(raw);
@@ -1319,7 +1301,7 @@ main(void)
 		cmocka_unit_test(test_rfc2047_words),
 		cmocka_unit_test(test_structure),
 		cmocka_unit_test(test_line_endings),
-		cmocka_unit_test(test_performance),
+		cmocka_unit_test(test_hostile_shapes),
 		cmocka_unit_test(test_header_safe),
 		cmocka_unit_test(test_valid_address),
 		cmocka_unit_test(test_address_list),
