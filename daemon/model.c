@@ -692,14 +692,21 @@ model_load(const char *path, struct diag *d)
  * category, or from tagbase on a tag.
  */
 static double
+model_smoothed(const struct model *md, double count, unsigned long tokens)
+{
+	double	a = md->smoothing;
+
+	return (log((count + a) / ((double)tokens + a *
+	    ((double)md->feats.n + 1))));
+}
+
+static double
 model_logp(const struct model *md, const struct model_feat *f, size_t c)
 {
-	double		 a = md->smoothing;
-	double		 num = (f != NULL ? f->count[c] : 0) + a;
 	unsigned long	 tokens;
 
 	tokens = c < md->tagbase ? md->tokens[c] : md->ttokens[c - md->tagbase];
-	return (log(num / ((double)tokens + a * ((double)md->feats.n + 1))));
+	return (model_smoothed(md, f != NULL ? f->count[c] : 0, tokens));
 }
 
 /*
@@ -710,17 +717,15 @@ model_logp(const struct model *md, const struct model_feat *f, size_t c)
 static double
 model_catw(const struct model *md, const struct model_feat *f, size_t c)
 {
-	double		 a = md->smoothing, num = a;
-	unsigned long	 tokens;
+	double		 others = 0;
 	size_t		 k;
 
 	if (!md->complement)
 		return (model_logp(md, f, c));
 	for (k = 0; f != NULL && k < md->ncats; k++)
 		if (k != c)
-			num += f->count[k];
-	tokens = md->alltokens - md->tokens[c];
-	return (-log(num / ((double)tokens + a * ((double)md->feats.n + 1))));
+			others += f->count[k];
+	return (-model_smoothed(md, others, md->alltokens - md->tokens[c]));
 }
 
 /* The weight of column c: a category's, or a tag's likelihood. */
@@ -1068,8 +1073,8 @@ model_train_write(struct model_train *t, const char *path,
 	fprintf(fp, "%s\n# Written by triaged train: a complement naive Bayes "
 	    "model over words, word pairs and\n# the rules that matched. Train "
 	    "again after changing the rules or the\n# corpus; only the "
-	    "evidence, recall, against, smoothing and temperature lines\n"
-	    "# may be tuned.\n", MODEL_MAGIC);
+	    "evidence, recall, against, smoothing, temperature and kind\n"
+	    "# lines may be tuned.\n", MODEL_MAGIC);
 	fprintf(fp, "evidence %d %.2f\n", MODEL_WEIGHT, MODEL_CONFIDENCE);
 	fprintf(fp, "smoothing %.2f\n", MODEL_SMOOTHING);
 	fprintf(fp, "temperature %.2f\n", MODEL_TEMPERATURE);
