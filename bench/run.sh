@@ -29,13 +29,13 @@ import sys
 d = sys.argv[1]
 row = '<div class="x">Hello &amp; welcome, <b>caf\u00e9</b> &#8364;5<br></div>\n'
 body = row * ((1024 * 1024 - 200) // len(row.encode()))
-open(d + '/big-html.eml', 'w').write('Subject: big\nContent-Type: text/html; charset=utf-8\n\n<html><body>' + body + '</body></html>\n')
+open(d + '/big-html.eml', 'w', encoding='utf-8').write('Subject: big\nContent-Type: text/html; charset=utf-8\n\n<html><body>' + body + '</body></html>\n')
 for depth in (5000, 20000):
     parts = ['Subject: deep\n']
     parts += ['Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (i, i) for i in range(depth)]
     parts.append('Content-Type: text/plain\n\ndeep text\n')
     parts += ['--b%d--\n' % i for i in range(depth - 1, -1, -1)]
-    open('%s/nested-%d.eml' % (d, depth), 'w').write(''.join(parts))
+    open('%s/nested-%d.eml' % (d, depth), 'w', encoding='utf-8').write(''.join(parts))
 PY
 for f in big-html nested-5000 nested-20000; do
 	echo "== hostile shape: $f"
