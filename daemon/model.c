@@ -15,6 +15,8 @@
  *	against PROBABILITY		a confident model takes the points from
  *					each category below it (never from the
  *					recall-first one)
+ *	besides PROBABILITY		what else the mail reads as, when that
+ *					is this probable (0: never)
  *	category NAME DOCS TOKENS	...
  *	pick PROBABILITY		what the model needs to pick one tag of
  *					a group the rules declared (choose)
@@ -43,6 +45,7 @@
 #define MODEL_CONFIDENCE	0.60	/* posterior needed for it */
 #define MODEL_RECALL		0.20	/* ... for the recall-first category */
 #define MODEL_AGAINST		0.05	/* below it, evidence against */
+#define MODEL_BESIDES		0.05	/* from it, what else the mail is */
 #define MODEL_SMOOTHING		0.10	/* pseudo-count of every feature */
 #define MODEL_TEMPERATURE	3.0	/* divides the log odds */
 #define MODEL_PICK		0.60	/* posterior to pick a tag */
@@ -73,6 +76,7 @@ struct model {
 	int			  recall_cat;	/* -1: none */
 	double			  recall;
 	double			  against;	/* 0: never */
+	double			  besides;	/* 0: never */
 	double			  smoothing;
 	double			  temperature;
 	/*
@@ -487,6 +491,8 @@ static const struct model_setting {
 } model_settings[] = {
 	{ "against", offsetof(struct model, against), 0, 0.5, 0, 1,
 	  "against: a probability from 0 to below 0.5 (0: never)" },
+	{ "besides", offsetof(struct model, besides), 0, 1, 0, 0,
+	  "besides: a probability from 0 to 1 (0: never)" },
 	{ "smoothing", offsetof(struct model, smoothing), 0, 10, 1, 0,
 	  "smoothing: a pseudo-count above 0, at most 10" },
 	{ "temperature", offsetof(struct model, temperature), 1, 100, 0, 0,
@@ -797,7 +803,7 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 	int			 recall = 0;
 
 	memset(op, 0, sizeof *op);
-	op->cat = -1;
+	op->cat = op->besides = -1;
 	if (md == NULL || md->ncats == 0)
 		return;
 	/*
@@ -826,6 +832,16 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 	for (c = 0; c < md->ncats; c++)
 		p[c] /= sum;
 	op->prob = p[op->cat];
+	/*
+	 * What else the mail reads as: its most probable category but the
+	 * recall-first one, even at a low probability, since a crisis vote
+	 * takes most of it.
+	 */
+	for (c = 0; md->besides > 0 && md->recall_cat != -1 && c < md->ncats;
+	    c++)
+		if ((int)c != md->recall_cat && p[c] >= md->besides &&
+		    (op->besides == -1 || p[c] > p[op->besides]))
+			op->besides = (int)c;
 	/*
 	 * The recall-first category gets its points from its own bar alone,
 	 * so that bar and the confidence of the others are tuned apart.
@@ -861,6 +877,10 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 			if (op->of[c] < 0)
 				buf_printf(ex, "; against %s, evidence %+d",
 				    md->cats[c], op->of[c]);
+		if (op->besides != -1)
+			buf_printf(ex, "; besides %s, it reads as %s (%.2f)",
+			    md->cats[md->recall_cat], md->cats[op->besides],
+			    p[op->besides]);
 		for (c = 0; c < md->ncats; c++)
 			cols[c] = c;
 		model_explain(md, f, n, (size_t)op->cat, cols, md->ncats, ex);
@@ -1073,8 +1093,8 @@ model_train_write(struct model_train *t, const char *path,
 	fprintf(fp, "%s\n# Written by triaged train: a complement naive Bayes "
 	    "model over words, word pairs and\n# the rules that matched. Train "
 	    "again after changing the rules or the\n# corpus; only the "
-	    "evidence, recall, against, smoothing, temperature and kind\n"
-	    "# lines may be tuned.\n", MODEL_MAGIC);
+	    "evidence, recall, against, besides, smoothing, temperature\n"
+	    "# and kind lines may be tuned.\n", MODEL_MAGIC);
 	fprintf(fp, "evidence %d %.2f\n", MODEL_WEIGHT, MODEL_CONFIDENCE);
 	fprintf(fp, "smoothing %.2f\n", MODEL_SMOOTHING);
 	fprintf(fp, "temperature %.2f\n", MODEL_TEMPERATURE);
@@ -1082,6 +1102,7 @@ model_train_write(struct model_train *t, const char *path,
 	if (recall_cat != NULL && model_cat_index(&t->m, recall_cat, 0) != -1)
 		fprintf(fp, "recall %s %.2f\n", recall_cat, MODEL_RECALL);
 	fprintf(fp, "against %.2f\n", MODEL_AGAINST);
+	fprintf(fp, "besides %.2f\n", MODEL_BESIDES);
 	if (t->m.ntags > 0)
 		fprintf(fp, "pick %.2f\n", MODEL_PICK);
 	for (c = 0; c < t->m.ncats; c++)

@@ -36,6 +36,11 @@ struct model_opinion {
 	int		 evidence;	/* points it adds (0: not confident) */
 	int		 recall;	/* 1: from the recall-first bar */
 	int		 of[MODEL_MAX_CATS];	/* evidence per category */
+	/*
+	 * What else the mail reads as: the most probable category but the
+	 * recall-first one, when probable enough ("besides"); -1: none.
+	 */
+	int		 besides;
 	/* Per tag of a choose group: 1 picked, -1 not, 0 not sure. */
 	int		 picked[MODEL_MAX_TAGS];
 };

@@ -2071,6 +2071,25 @@ rules_tally_free(struct rules_tally *t)
 }
 
 /*
+ * What the model reads the mail as besides a crisis counts like a carried
+ * category for the outranked-tag: crisis mail the model reads as an
+ * existing client's gets the resources without the new-client part.
+ * Returns that category when it adds its outranked-tag, else -1.
+ */
+static ssize_t
+rules_besides(const struct ruleset *rs, const struct rules_tally *t)
+{
+	ssize_t	c;
+
+	if (rs->model == NULL || t->best == SIZE_MAX || t->op.besides == -1 ||
+	    (c = cat_find(rs, model_cat(rs->model,
+	    (size_t)t->op.besides))) == -1 || rs->cats[c].notags == 0 ||
+	    rs->cats[c].priority >= rs->cats[t->best].priority)
+		return (-1);
+	return (c);
+}
+
+/*
  * Classify: the winning category (rules_tally), else the default. Tags
  * come from every matching rule that decides alone, and from scored
  * rules whose category was carried.
@@ -2084,6 +2103,7 @@ rules_classify(const struct ruleset *rs, const struct msg *orig,
 	struct rules_tally	 t;
 	struct msg		 flat;
 	size_t			 i, j;
+	ssize_t			 besides;
 
 	memset(v, 0, sizeof *v);
 	msg_flatten(orig, &flat);
@@ -2113,6 +2133,10 @@ rules_classify(const struct ruleset *rs, const struct msg *orig,
 		for (j = 0; j < rs->cats[i].notags; j++)
 			list_add(&v->tags, &v->ntags, rs->cats[i].otags[j]);
 	}
+	if ((besides = rules_besides(rs, &t)) != -1)
+		for (j = 0; j < rs->cats[besides].notags; j++)
+			list_add(&v->tags, &v->ntags,
+			    rs->cats[besides].otags[j]);
 	rules_tally_free(&t);
 	for (j = 0; j < c->ntags; j++)
 		list_add(&v->tags, &v->ntags, c->tags[j]);
@@ -2134,6 +2158,7 @@ rules_explain(const struct ruleset *rs, const struct msg *orig,
 	struct rules_tally	 t;
 	struct msg		 flat;
 	size_t			 i, win;
+	ssize_t			 besides;
 	int			 n = 0;
 
 	msg_flatten(orig, &flat);
@@ -2170,6 +2195,10 @@ rules_explain(const struct ruleset *rs, const struct msg *orig,
 			    rs->cats[win].priority, rs->cats[i].notags > 0 ?
 			    ", which adds its outranked-tag" : "");
 	}
+	if ((besides = rules_besides(rs, &t)) != -1)
+		buf_printf(out, "category %s: the model reads the mail as it "
+		    "besides %s, which adds its outranked-tag\n",
+		    rs->cats[besides].name, rs->cats[win].name);
 	if (win == SIZE_MAX)
 		buf_printf(out, "verdict: %s, the default: no rule matched\n",
 		    rs->cats[rs->def].name);

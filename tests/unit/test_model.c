@@ -174,7 +174,8 @@ test_recall_and_against(void **state)
 	 * individual 5; "money": billing.
 	 */
 	write_model(path, "evidence 10 0.90\nrecall crisis 0.30\n"
-	    "against 0.05\ncategory crisis 10 20\ncategory individual 10 20\n"
+	    "against 0.05\nbesides 0.05\ncategory crisis 10 20\n"
+	    "category individual 10 20\n"
 	    "category billing 10 100\nf sad 3 5 0\nf money 0 0 99\n");
 	md = model_load(path, &d);
 	assert_int_equal(d.nerrors, 0);
@@ -189,6 +190,10 @@ test_recall_and_against(void **state)
 	assert_int_equal(op.of[1], 0);
 	assert_int_equal(op.of[2], 0);
 	assert_non_null(strstr(buf_str(&ex), "recall-first"));
+	/* Besides crisis it reads as individual (5 of 10 "sad"). */
+	assert_string_equal(model_cat(md, (size_t)op.besides), "individual");
+	assert_non_null(strstr(buf_str(&ex), "besides crisis, it reads as "
+	    "individual"));
 	buf_free(&ex);
 	msg_free(m);
 
@@ -213,6 +218,10 @@ test_recall_and_against(void **state)
 	assert_int_equal(d.nerrors, 2);
 	assert_non_null(strstr(d.items[1].msg, "against"));
 	assert_non_null(strstr(d.items[1].loc, ":2:"));
+	write_model(path, "besides 1.5\ncategory a 1 1\ncategory b 1 1\n");
+	assert_null(model_load(path, &d));
+	assert_int_equal(d.nerrors, 3);
+	assert_non_null(strstr(d.items[2].msg, "besides"));
 	unlink(path);
 	diag_free(&d);
 }

@@ -514,8 +514,8 @@ test_words_and_evidence(void **state)
 /*
  * The model beside the rules: its rule features, its evidence for a
  * confident choice, its evidence against an improbable category (one
- * scored rule then no longer carries it), never against crisis, and the
- * recall-first bar.
+ * scored rule then no longer carries it), never against crisis, the
+ * recall-first bar, and what it reads crisis mail as besides.
  */
 static void
 test_model_evidence(void **state)
@@ -559,6 +559,23 @@ test_model_evidence(void **state)
 	buf_free(&ex);
 	tmsg_init(&t, "", "alone and hopeless unsubscribe", "");
 	expect(rs, &t.m, "crisis", "crisis-word notice-word", "");
+	/*
+	 * Crisis mail the model reads as billing besides (receipt) carries
+	 * billing's outranked-tag, though no billing rule matched.
+	 */
+	tmsg_init(&t, "", "hopeless, where is my receipt", "");
+	expect(rs, &t.m, "crisis", "crisis-word", "billing-too");
+	buf_init(&ex, 0);
+	rules_explain(rs, &t.m, &ex);
+	assert_non_null(strstr(buf_str(&ex), "category billing: the model "
+	    "reads the mail as it besides crisis, which adds its "
+	    "outranked-tag"));
+	assert_non_null(strstr(buf_str(&ex), "besides crisis, it reads as "
+	    "billing"));
+	buf_free(&ex);
+	/* Not when billing itself wins: it is not outranked then. */
+	tmsg_init(&t, "", "invoice and receipt", "");
+	expect(rs, &t.m, "billing", "billing-word", "");
 	rules_free(rs);
 }
 
