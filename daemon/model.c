@@ -17,6 +17,8 @@
  *					recall-first one)
  *	besides PROBABILITY		what else the mail reads as, when that
  *					is this probable (0: never)
+ *	fallback PROBABILITY		the model's choice stands where no rule
+ *					carried a category, from this (0: never)
  *	category NAME DOCS TOKENS	...
  *	pick PROBABILITY		what the model needs to pick one tag of
  *					a group the rules declared (choose)
@@ -46,6 +48,7 @@
 #define MODEL_RECALL		0.20	/* ... for the recall-first category */
 #define MODEL_AGAINST		0.05	/* below it, evidence against */
 #define MODEL_BESIDES		0.05	/* from it, what else the mail is */
+#define MODEL_FALLBACK		0.25	/* from it, the choice stands alone */
 #define MODEL_SMOOTHING		0.10	/* pseudo-count of every feature */
 #define MODEL_TEMPERATURE	3.0	/* divides the log odds */
 #define MODEL_PICK		0.60	/* posterior to pick a tag */
@@ -77,6 +80,7 @@ struct model {
 	double			  recall;
 	double			  against;	/* 0: never */
 	double			  besides;	/* 0: never */
+	double			  fallback;	/* 0: never */
 	double			  smoothing;
 	double			  temperature;
 	/*
@@ -493,6 +497,8 @@ static const struct model_setting {
 	  "against: a probability from 0 to below 0.5 (0: never)" },
 	{ "besides", offsetof(struct model, besides), 0, 1, 0, 0,
 	  "besides: a probability from 0 to 1 (0: never)" },
+	{ "fallback", offsetof(struct model, fallback), 0, 1, 0, 0,
+	  "fallback: a probability from 0 to 1 (0: never)" },
 	{ "smoothing", offsetof(struct model, smoothing), 0, 10, 1, 0,
 	  "smoothing: a pseudo-count above 0, at most 10" },
 	{ "temperature", offsetof(struct model, temperature), 1, 100, 0, 0,
@@ -803,7 +809,7 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 	int			 recall = 0;
 
 	memset(op, 0, sizeof *op);
-	op->cat = op->besides = -1;
+	op->cat = op->besides = op->fallback = -1;
 	if (md == NULL || md->ncats == 0)
 		return;
 	/*
@@ -832,6 +838,15 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 	for (c = 0; c < md->ncats; c++)
 		p[c] /= sum;
 	op->prob = p[op->cat];
+	/*
+	 * Where no rule carries a category, a likely choice beats the
+	 * default: mail the model reads as a client's, at 0.30, is no
+	 * new-client inquiry. Never the recall-first one: its own bar
+	 * decides that.
+	 */
+	if (md->fallback > 0 && op->cat != md->recall_cat &&
+	    op->prob >= md->fallback)
+		op->fallback = op->cat;
 	/*
 	 * What else the mail reads as: its most probable category but the
 	 * recall-first one, even at a low probability, since a crisis vote
@@ -1093,8 +1108,8 @@ model_train_write(struct model_train *t, const char *path,
 	fprintf(fp, "%s\n# Written by triaged train: a complement naive Bayes "
 	    "model over words, word pairs and\n# the rules that matched. Train "
 	    "again after changing the rules or the\n# corpus; only the "
-	    "evidence, recall, against, besides, smoothing, temperature\n"
-	    "# and kind lines may be tuned.\n", MODEL_MAGIC);
+	    "evidence, recall, against, besides, fallback, smoothing,\n"
+	    "# temperature and kind lines may be tuned.\n", MODEL_MAGIC);
 	fprintf(fp, "evidence %d %.2f\n", MODEL_WEIGHT, MODEL_CONFIDENCE);
 	fprintf(fp, "smoothing %.2f\n", MODEL_SMOOTHING);
 	fprintf(fp, "temperature %.2f\n", MODEL_TEMPERATURE);
@@ -1103,6 +1118,7 @@ model_train_write(struct model_train *t, const char *path,
 		fprintf(fp, "recall %s %.2f\n", recall_cat, MODEL_RECALL);
 	fprintf(fp, "against %.2f\n", MODEL_AGAINST);
 	fprintf(fp, "besides %.2f\n", MODEL_BESIDES);
+	fprintf(fp, "fallback %.2f\n", MODEL_FALLBACK);
 	if (t->m.ntags > 0)
 		fprintf(fp, "pick %.2f\n", MODEL_PICK);
 	for (c = 0; c < t->m.ncats; c++)

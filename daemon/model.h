@@ -41,6 +41,12 @@ struct model_opinion {
 	 * recall-first one, when probable enough ("besides"); -1: none.
 	 */
 	int		 besides;
+	/*
+	 * Its choice, other than the recall-first category, when probable
+	 * enough ("fallback") to stand where no rule carried a category; -1:
+	 * none.
+	 */
+	int		 fallback;
 	/* Per tag of a choose group: 1 picked, -1 not, 0 not sure. */
 	int		 picked[MODEL_MAX_TAGS];
 };

@@ -1932,6 +1932,7 @@ struct rules_tally {
 	size_t		*won;	/* per category: the rule that carried it */
 	size_t		*first;	/* per category: its first evidence */
 	size_t		 best;	/* the winning category, or SIZE_MAX */
+	int		 fallback;	/* best is the model's alone */
 };
 
 /* "r:NAME" for each rule that matched: the model's rule features. */
@@ -1988,6 +1989,7 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
 	for (i = 0; i < rs->ncats; i++)
 		t->won[i] = t->first[i] = SIZE_MAX;
 	t->best = SIZE_MAX;
+	t->fallback = 0;
 	buf_init(&b, 0);
 	for (i = 0; i < rs->nrules; i++) {
 		r = &rs->rules[i];
@@ -2022,6 +2024,7 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
 	 * the rules that matched are features of it.
 	 */
 	memset(&t->op, 0, sizeof t->op);
+	t->op.cat = t->op.besides = t->op.fallback = -1;
 	if (rs->model != NULL) {
 		names = rules_hit_names(rs, t->hit, &nnames);
 		model_judge(rs->model, m, names, nnames, &t->op, ex);
@@ -2058,6 +2061,13 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
 		    (rs->cats[k].priority == rs->cats[t->best].priority &&
 		    t->won[k] < t->won[t->best]))
 			t->best = k;
+	}
+	/* No rule carried a category: the model's likely choice, if any. */
+	if (t->best == SIZE_MAX && rs->model != NULL &&
+	    t->op.fallback != -1 && (c = cat_find(rs, model_cat(rs->model,
+	    (size_t)t->op.fallback))) != -1) {
+		t->best = (size_t)c;
+		t->fallback = 1;
 	}
 }
 
@@ -2202,6 +2212,11 @@ rules_explain(const struct ruleset *rs, const struct msg *orig,
 	if (win == SIZE_MAX)
 		buf_printf(out, "verdict: %s, the default: no rule matched\n",
 		    rs->cats[rs->def].name);
+	else if (t.fallback)
+		buf_printf(out, "verdict: %s, the learned model's choice "
+		    "(probability %.2f), since no rule carried a category and "
+		    "it is above its fallback bar\n", rs->cats[win].name,
+		    t.op.prob);
 	else
 		buf_printf(out, "verdict: %s (priority %d)\n",
 		    rs->cats[win].name, rs->cats[win].priority);

@@ -174,7 +174,7 @@ test_recall_and_against(void **state)
 	 * individual 5; "money": billing.
 	 */
 	write_model(path, "evidence 10 0.90\nrecall crisis 0.30\n"
-	    "against 0.05\nbesides 0.05\ncategory crisis 10 20\n"
+	    "against 0.05\nbesides 0.05\nfallback 0.5\ncategory crisis 10 20\n"
 	    "category individual 10 20\n"
 	    "category billing 10 100\nf sad 3 5 0\nf money 0 0 99\n");
 	md = model_load(path, &d);
@@ -192,6 +192,11 @@ test_recall_and_against(void **state)
 	assert_non_null(strstr(buf_str(&ex), "recall-first"));
 	/* Besides crisis it reads as individual (5 of 10 "sad"). */
 	assert_string_equal(model_cat(md, (size_t)op.besides), "individual");
+	/*
+	 * Its own choice is individual, which would stand where no rule
+	 * carried a category; the recall vote carries crisis here anyway.
+	 */
+	assert_string_equal(model_cat(md, (size_t)op.fallback), "individual");
 	assert_non_null(strstr(buf_str(&ex), "besides crisis, it reads as "
 	    "individual"));
 	buf_free(&ex);
@@ -201,6 +206,7 @@ test_recall_and_against(void **state)
 	m = mk("money", "", "");
 	model_judge(md, m, NULL, 0, &op, NULL);
 	assert_string_equal(model_cat(md, (size_t)op.cat), "billing");
+	assert_string_equal(model_cat(md, (size_t)op.fallback), "billing");
 	assert_int_equal(op.of[2], 10);
 	assert_int_equal(op.of[1], -10);
 	assert_int_equal(op.of[0], 0);
@@ -222,6 +228,10 @@ test_recall_and_against(void **state)
 	assert_null(model_load(path, &d));
 	assert_int_equal(d.nerrors, 3);
 	assert_non_null(strstr(d.items[2].msg, "besides"));
+	write_model(path, "fallback -1\ncategory a 1 1\ncategory b 1 1\n");
+	assert_null(model_load(path, &d));
+	assert_int_equal(d.nerrors, 4);
+	assert_non_null(strstr(d.items[3].msg, "fallback"));
 	unlink(path);
 	diag_free(&d);
 }

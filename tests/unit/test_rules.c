@@ -515,7 +515,8 @@ test_words_and_evidence(void **state)
  * The model beside the rules: its rule features, its evidence for a
  * confident choice, its evidence against an improbable category (one
  * scored rule then no longer carries it), never against crisis, the
- * recall-first bar, and what it reads crisis mail as besides.
+ * recall-first bar, what it reads crisis mail as besides, and its
+ * choice where no rule carried a category (fallback).
  */
 static void
 test_model_evidence(void **state)
@@ -576,6 +577,18 @@ test_model_evidence(void **state)
 	/* Not when billing itself wins: it is not outranked then. */
 	tmsg_init(&t, "", "invoice and receipt", "");
 	expect(rs, &t.m, "billing", "billing-word", "");
+	/*
+	 * No rule carried a category: the model's choice stands from its
+	 * fallback bar (0.50), below the 0.90 it needs for evidence, instead
+	 * of the default plain.
+	 */
+	tmsg_init(&t, "", "the ledger", "");
+	expect(rs, &t.m, "billing", "", "");
+	buf_init(&ex, 0);
+	rules_explain(rs, &t.m, &ex);
+	assert_non_null(strstr(buf_str(&ex), "verdict: billing, the learned "
+	    "model's choice"));
+	buf_free(&ex);
 	rules_free(rs);
 }
 
