@@ -840,13 +840,15 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 	op->prob = p[op->cat];
 	/*
 	 * Where no rule carries a category, a likely choice beats the
-	 * default: mail the model reads as a client's, at 0.30, is no
-	 * new-client inquiry. Never the recall-first one: its own bar
-	 * decides that.
+	 * default: a one-line cancellation the model reads as a client's
+	 * note is no new-client inquiry. Never the recall-first one: its
+	 * own bar decides that.
 	 */
 	if (md->fallback > 0 && op->cat != md->recall_cat &&
-	    op->prob >= md->fallback)
+	    op->prob >= md->fallback) {
 		op->fallback = op->cat;
+		op->fallback_prob = op->prob;
+	}
 	/*
 	 * What else the mail reads as: its most probable category but the
 	 * recall-first one, even at a low probability, since a crisis vote

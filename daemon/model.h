@@ -47,6 +47,7 @@ struct model_opinion {
 	 * none.
 	 */
 	int		 fallback;
+	double		 fallback_prob;
 	/* Per tag of a choose group: 1 picked, -1 not, 0 not sure. */
 	int		 picked[MODEL_MAX_TAGS];
 };

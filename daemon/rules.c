@@ -2216,7 +2216,7 @@ rules_explain(const struct ruleset *rs, const struct msg *orig,
 		buf_printf(out, "verdict: %s, the learned model's choice "
 		    "(probability %.2f), since no rule carried a category and "
 		    "it is above its fallback bar\n", rs->cats[win].name,
-		    t.op.prob);
+		    t.op.fallback_prob);
 	else
 		buf_printf(out, "verdict: %s (priority %d)\n",
 		    rs->cats[win].name, rs->cats[win].priority);
