@@ -61,6 +61,7 @@ if [ -z "${TB_PYTHON:-}" ]; then
 fi
 TB_ATEXIT=()
 TB_STARTED=0
+TB_TRAPPED=0
 
 # Print a message and fail the test.
 tb_fail()
@@ -86,6 +87,19 @@ tb_need_triaged()
 tb_atexit()
 {
 	TB_ATEXIT+=("$*")
+	tb_trap_exit
+}
+
+# Set the EXIT trap once: a test that never starts the bed (t_install)
+# still runs its tb_atexit hooks and removes its temporary folder.
+tb_trap_exit()
+{
+	[ "$TB_TRAPPED" = 0 ] || return 0
+	TB_TRAPPED=1
+	trap tb_exit EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
 }
 
 # Is process PID alive (a zombie counts as gone)?
@@ -295,10 +309,7 @@ tb_start()
 	TB_DIR=$(mktemp -d "${TB_TMP:-/tmp}/triaged-tb.XXXXXX") ||
 	    tb_fail "mktemp"
 	TB_STARTED=1
-	trap tb_exit EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
-	trap 'exit 129' HUP
+	tb_trap_exit
 	# dovecot and dovenull must traverse every folder above the config:
 	# open our own folder, and refuse (never chmod) a closed parent.
 	chmod go+rx "$TB_DIR"
