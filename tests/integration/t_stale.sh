@@ -26,6 +26,12 @@ imap_pids()
 "$TRIAGED" -c "$conf" once || tb_fail "first once failed"
 tb_run_daemon --started "$conf"
 pid=$TB_DAEMON_PID
+# The daemon's session: wait for it to log in (slow under valgrind).
+for i in $(seq $((20 * slow))); do
+	session=$(imap_pids)
+	[ -n "$session" ] && break
+	sleep 0.5
+done
 sleep 1
 session=$(imap_pids)
 [ "$(echo "$session" | wc -w)" = 1 ] ||
