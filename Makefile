@@ -210,14 +210,16 @@ clean:
 
 .PHONY: accuracy all unit integration check demo install install-service clean
 
-# Unit tests, then the integration tests with the binary under valgrind.
+# Unit tests, then the integration tests with the binary under valgrind
+# (each bounded at 30 minutes: t_crash's thousand-message case alone takes
+# about 16 under valgrind on two cores).
 valgrind: $(BIN) $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== valgrind $$t"; \
 	    (cd tests/unit && valgrind -q --error-exitcode=99 \
 	    --leak-check=full --child-silent-after-fork=yes \
 	    --suppressions=../valgrind.supp ../../$$t \
 	    >/dev/null); done
-	@TRIAGED=$(CURDIR)/tests/valgrind-triaged.sh TB_TEST_TIMEOUT=900 TB_SLOW=4 \
+	@TRIAGED=$(CURDIR)/tests/valgrind-triaged.sh TB_TEST_TIMEOUT=1800 TB_SLOW=4 \
 	    TB_CORPUS_TIMEOUT=60 TB_CORPUS_EVERY=10 ACCURACY_EVERY=20 \
 	    bash tests/integration/run.sh
 
