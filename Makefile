@@ -211,8 +211,8 @@ clean:
 .PHONY: accuracy all unit integration check demo install install-service clean
 
 # Unit tests, then the integration tests with the binary under valgrind
-# (each bounded at 30 minutes: t_crash's thousand-message case alone takes
-# about 16 under valgrind on two cores).
+# (each bounded at 30 minutes: t_crash alone, with its 600-message signal
+# case, takes about 16 under valgrind on two cores).
 valgrind: $(BIN) $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== valgrind $$t"; \
 	    (cd tests/unit && valgrind -q --error-exitcode=99 \
