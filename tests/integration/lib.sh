@@ -61,7 +61,7 @@ if [ -z "${TB_PYTHON:-}" ]; then
 fi
 TB_ATEXIT=()
 TB_STARTED=0
-TB_TRAPPED=0
+TB_TRAPPED=-1
 
 # Print a message and fail the test.
 tb_fail()
@@ -90,12 +90,14 @@ tb_atexit()
 	tb_trap_exit
 }
 
-# Set the EXIT trap once: a test that never starts the bed (t_install)
-# still runs its tb_atexit hooks and removes its temporary folder.
+# Set the EXIT trap once per shell: a test that never starts the bed
+# (t_install) still runs its tb_atexit hooks and removes its temporary
+# folder. A subshell starts without the traps (a second bed started in
+# "( ... )" needs its own), so the level it was set at is remembered.
 tb_trap_exit()
 {
-	[ "$TB_TRAPPED" = 0 ] || return 0
-	TB_TRAPPED=1
+	[ "$TB_TRAPPED" = "$BASH_SUBSHELL" ] && return 0
+	TB_TRAPPED=$BASH_SUBSHELL
 	trap tb_exit EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
