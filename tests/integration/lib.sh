@@ -62,6 +62,7 @@ fi
 TB_ATEXIT=()
 TB_STARTED=0
 TB_TRAPPED=-1
+TB_OWNER=	# the shell ($BASHPID) that started this bed; never exported
 
 # Print a message and fail the test.
 tb_fail()
@@ -311,6 +312,7 @@ tb_start()
 	TB_DIR=$(mktemp -d "${TB_TMP:-/tmp}/triaged-tb.XXXXXX") ||
 	    tb_fail "mktemp"
 	TB_STARTED=1
+	TB_OWNER=$BASHPID
 	tb_trap_exit
 	# dovecot and dovenull must traverse every folder above the config:
 	# open our own folder, and refuse (never chmod) a closed parent.
@@ -445,6 +447,9 @@ tb_exit()
 	for c in "${TB_ATEXIT[@]}"; do
 		eval "$c"
 	done
+	# TB_DIR is exported for the test's child scripts, and a subshell
+	# inherits it: only the shell that started the bed stops it here.
+	[ "$TB_OWNER" = "$BASHPID" ] || exit "$rc"
 	tb_stop
 	if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ -d "${TB_DIR:-}" ]; then
 		echo "--- dovecot.log (tail)" >&2

@@ -225,14 +225,24 @@ EOF
 )
 [ "$(tb_smtp_count)" = 3 ] || tb_fail "second bed wrote into the first"
 
-# --- Cleanup leaves no processes and no folder, also when killed.
-for how in exit term; do
+# --- Cleanup leaves no processes and no folder, also when killed, and also
+# for a bed started in a subshell after the outer shell set its own trap
+# (a subshell starts without traps: it needs one of its own).
+for how in exit term subshell; do
 	bash -c '
 		. "$1/lib.sh"
-		tb_start 2>/dev/null
-		echo "$TB_DIR $TB_INSTANCE $(cat "$TB_DIR/dovecot.pid")" \
-		    "$(cat "$TB_DIR/smtpd.pid")" \
-		    $(tb_tree "$(cat "$TB_DIR/dovecot.pid")") >"$2"
+		bed() {
+			tb_start 2>/dev/null
+			echo "$TB_DIR $TB_INSTANCE $(cat "$TB_DIR/dovecot.pid")" \
+			    "$(cat "$TB_DIR/smtpd.pid")" \
+			    $(tb_tree "$(cat "$TB_DIR/dovecot.pid")") >"$2"
+		}
+		if [ "$3" = subshell ]; then
+			tb_atexit :
+			(bed "$@")
+			exit 0
+		fi
+		bed "$@"
 		[ "$3" = exit ] && exit 0
 		sleep 60 & wait $!
 	' child "$TB_LIBDIR" "$W/child" "$how" &
@@ -253,6 +263,19 @@ for how in exit term; do
 	    tb_fail "processes of $cinst left behind ($how)"
 	rm -f "$W/child"
 done
+
+# A tb_atexit hook runs at exit also in a test that starts no bed.
+# The child inherits this bed's exported TB_DIR; its exit must leave the
+# bed alone (only the shell that started a bed stops it).
+hooked=$(mktemp -d)
+bash -c '
+	. "$1/lib.sh"
+	tb_atexit "rmdir \"$2\""
+' child "$TB_LIBDIR" "$hooked"
+[ ! -e "$hooked" ] || tb_fail "tb_atexit hook did not run without a bed"
+[ -d "$W" ] || tb_fail "a child's exit removed this bed's folder"
+tb_alive "$(cat "$TB_DIR/dovecot.pid")" ||
+    tb_fail "a child's exit stopped this bed's Dovecot"
 
 # And this bed's own stop.
 pids="$(cat "$TB_DIR/smtpd.pid") $(tb_tree "$(cat "$TB_DIR/dovecot.pid")")"
