@@ -1335,7 +1335,12 @@ rule_covers(const struct rule *a, const struct rule *b)
 	return (1);
 }
 
-/* Warn about rules that can never change a verdict. */
+/*
+ * Warn about rules that can never change a verdict. Only a rule without a
+ * score decides alone, so only such a rule can shadow another; a rule
+ * scored against its category never wins, by design, and changes
+ * verdicts all the same.
+ */
 static void
 rules_check_shadowed(struct rules_parse *ps)
 {
@@ -1346,11 +1351,14 @@ rules_check_shadowed(struct rules_parse *ps)
 
 	for (j = 0; j < rs->nrules; j++) {
 		b = &rs->rules[j];
+		if (b->score < 0)
+			continue;
 		pb = rs->cats[b->cat].priority;
 		for (i = 0; i < rs->nrules; i++) {
 			a = &rs->rules[i];
 			pa = rs->cats[a->cat].priority;
-			if (i == j || pa < pb || (pa == pb && i > j))
+			if (i == j || a->score != 0 || pa < pb ||
+			    (pa == pb && i > j))
 				continue;
 			if (!rule_covers(a, b))
 				continue;
@@ -1931,8 +1939,10 @@ struct rules_tally {
 	int		*sum;	/* per category: evidence of scored rules */
 	size_t		*won;	/* per category: the rule that carried it */
 	size_t		*first;	/* per category: its first evidence */
+	size_t		*against;	/* per category: first rule scored against */
 	size_t		 best;	/* the winning category, or SIZE_MAX */
 	int		 fallback;	/* best is the model's alone */
+	ssize_t		 refused;	/* the model's choice a rule argued against */
 };
 
 /* "r:NAME" for each rule that matched: the model's rule features. */
@@ -1986,10 +1996,12 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
 	t->sum = xcalloc(rs->ncats + 1, sizeof *t->sum);
 	t->won = xcalloc(rs->ncats + 1, sizeof *t->won);
 	t->first = xcalloc(rs->ncats + 1, sizeof *t->first);
+	t->against = xcalloc(rs->ncats + 1, sizeof *t->against);
 	for (i = 0; i < rs->ncats; i++)
-		t->won[i] = t->first[i] = SIZE_MAX;
+		t->won[i] = t->first[i] = t->against[i] = SIZE_MAX;
 	t->best = SIZE_MAX;
 	t->fallback = 0;
+	t->refused = -1;
 	buf_init(&b, 0);
 	for (i = 0; i < rs->nrules; i++) {
 		r = &rs->rules[i];
@@ -2017,6 +2029,8 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
 		t->sum[r->cat] += r->score;
 		if (t->first[r->cat] == SIZE_MAX)
 			t->first[r->cat] = i;
+		if (r->score < 0 && t->against[r->cat] == SIZE_MAX)
+			t->against[r->cat] = i;
 	}
 	buf_free(&b);
 	/*
@@ -2062,12 +2076,20 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
 		    t->won[k] < t->won[t->best]))
 			t->best = k;
 	}
-	/* No rule carried a category: the model's likely choice, if any. */
+	/*
+	 * No rule carried a category: the model's likely choice, if any,
+	 * unless a rule scored against that very category (a professional's
+	 * referral is an inquiry, though its words read as a colleague's).
+	 */
 	if (t->best == SIZE_MAX && rs->model != NULL &&
 	    t->op.fallback != -1 && (c = cat_find(rs, model_cat(rs->model,
 	    (size_t)t->op.fallback))) != -1) {
-		t->best = (size_t)c;
-		t->fallback = 1;
+		if (t->against[c] != SIZE_MAX)
+			t->refused = c;
+		else {
+			t->best = (size_t)c;
+			t->fallback = 1;
+		}
 	}
 }
 
@@ -2078,6 +2100,7 @@ rules_tally_free(struct rules_tally *t)
 	free(t->sum);
 	free(t->won);
 	free(t->first);
+	free(t->against);
 }
 
 /*
@@ -2209,7 +2232,13 @@ rules_explain(const struct ruleset *rs, const struct msg *orig,
 		buf_printf(out, "category %s: the model reads the mail as it "
 		    "besides %s, which adds its outranked-tag\n",
 		    rs->cats[besides].name, rs->cats[win].name);
-	if (win == SIZE_MAX)
+	if (win == SIZE_MAX && t.refused != -1)
+		buf_printf(out, "verdict: %s, the default: no rule carried a "
+		    "category, and rule %s scored against the learned model's "
+		    "choice, %s\n", rs->cats[rs->def].name,
+		    rs->rules[t.against[t.refused]].name,
+		    rs->cats[t.refused].name);
+	else if (win == SIZE_MAX)
 		buf_printf(out, "verdict: %s, the default: no rule matched\n",
 		    rs->cats[rs->def].name);
 	else if (t.fallback)

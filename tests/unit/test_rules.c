@@ -530,7 +530,8 @@ explains(const struct ruleset *rs, const struct msg *m, const char *text)
  * confident choice, its evidence against an improbable category (one
  * scored rule then no longer carries it), never against crisis, the
  * recall-first bar, what it reads crisis mail as besides, and its
- * choice where no rule carried a category (fallback).
+ * choice where no rule carried a category (fallback), unless a rule
+ * scored against it.
  */
 static void
 test_model_evidence(void **state)
@@ -594,6 +595,12 @@ test_model_evidence(void **state)
 	tmsg_init(&t, "", "the ledger", "");
 	expect(rs, &t.m, "billing", "", "");
 	explains(rs, &t.m, "verdict: billing, the learned model's choice");
+	/* Not against a rule that scored against that very category. */
+	tmsg_init(&t, "", "my own ledger", "");
+	expect(rs, &t.m, "plain", "not-billing", "");
+	explains(rs, &t.m, "verdict: plain, the default: no rule carried a "
+	    "category, and rule not-billing scored against the learned "
+	    "model's choice, billing");
 	rules_free(rs);
 }
 
