@@ -511,18 +511,34 @@ test_words_and_evidence(void **state)
 	rules_free(rs);
 }
 
-/* Does --explain of m say text? */
+/* Does --explain of m say text (want 1) or not (want 0)? */
 static void
-explains(const struct ruleset *rs, const struct msg *m, const char *text)
+explain_says(const struct ruleset *rs, const struct msg *m,
+    const char *text, int want)
 {
 	struct buf	ex;
+	int		has;
 
 	buf_init(&ex, 0);
 	rules_explain(rs, m, &ex);
-	if (strstr(buf_str(&ex), text) == NULL)
-		fprintf(stderr, "explain lacks \"%s\":\n%s", text, buf_str(&ex));
-	assert_non_null(strstr(buf_str(&ex), text));
+	has = strstr(buf_str(&ex), text) != NULL;
+	if (has != want)
+		fprintf(stderr, "explain %s \"%s\":\n%s", has ? "has" : "lacks",
+		    text, buf_str(&ex));
+	assert_int_equal(has, want);
 	buf_free(&ex);
+}
+
+static void
+explains(const struct ruleset *rs, const struct msg *m, const char *text)
+{
+	explain_says(rs, m, text, 1);
+}
+
+static void
+lacks(const struct ruleset *rs, const struct msg *m, const char *text)
+{
+	explain_says(rs, m, text, 0);
 }
 
 /*
@@ -874,6 +890,34 @@ test_categories(void **state)
 	rules_free(rs);
 }
 
+/*
+ * The shipped referral rules score against the two unanswered categories
+ * for a professional's referral, and not for a client's "I am referring
+ * to what you said", which would otherwise lose its existing-client
+ * evidence and get the new-client reply.
+ */
+static void
+test_shipped_referral(void **state)
+{
+	struct ruleset	*rs = load_ok(SHIPPED);
+	struct tmsg	 t;
+
+	tmsg_init(&t, "New patient", "Dear colleague, I would like to refer "
+	    "a patient of mine for therapy. Do you have capacity to see her "
+	    "this month?", "");
+	explains(rs, &t.m, "rule referral-is-inquiry: category not-inquiry, "
+	    "score -20");
+	explains(rs, &t.m, "rule referral-not-client-note: category "
+	    "existing-client, score -20");
+	tmsg_init(&t, "journaling", "Hi, I am referring to what you said in "
+	    "our session about journaling. See you Thursday.", "");
+	lacks(rs, &t.m, "rule referral-");
+	tmsg_init(&t, "Re: invoice", "I'm referring to the invoice from my "
+	    "last session.", "");
+	lacks(rs, &t.m, "rule referral-");
+	rules_free(rs);
+}
+
 /* The shipped rules load without a single error or warning. */
 static void
 test_shipped_clean(void **state)
@@ -1066,6 +1110,11 @@ static const struct inquiry {
 	{ "", "My daughter said she refuses therapy", NULL, NULL,
 	  "individual", NULL, "partner-refuses" },
 
+	/* A professional's referral is an inquiry (test_shipped_referral). */
+	{ "New patient", "Dear colleague, I would like to refer a patient of "
+	  "mine, a teacher in her forties with panic attacks, for therapy. "
+	  "Do you have capacity to see her this month?", NULL, NULL,
+	  "individual", "anxiety", NULL },
 	/* Not an inquiry. */
 	{ "March newsletter", "Five tips for anxiety this spring.\n"
 	  "Unsubscribe | View in browser", NULL, NULL, "not-inquiry",
@@ -1378,6 +1427,7 @@ main(void)
 		cmocka_unit_test(test_shared_conditions),
 		cmocka_unit_test(test_categories),
 		cmocka_unit_test(test_shipped_clean),
+		cmocka_unit_test(test_shipped_referral),
 		cmocka_unit_test(test_shipped_inquiries),
 	};
 
