@@ -454,13 +454,42 @@ test_limits(void **state)
 	rules_free(rs);
 }
 
+/* Does --explain of m say text (want 1) or not (want 0)? */
+static void
+explain_says(const struct ruleset *rs, const struct msg *m,
+    const char *text, int want)
+{
+	struct buf	ex;
+	int		has;
+
+	buf_init(&ex, 0);
+	rules_explain(rs, m, &ex);
+	has = strstr(buf_str(&ex), text) != NULL;
+	if (has != want)
+		fprintf(stderr, "explain %s \"%s\":\n%s", has ? "has" : "lacks",
+		    text, buf_str(&ex));
+	assert_int_equal(has, want);
+	buf_free(&ex);
+}
+
+static void
+explains(const struct ruleset *rs, const struct msg *m, const char *text)
+{
+	explain_says(rs, m, text, 1);
+}
+
+static void
+lacks(const struct ruleset *rs, const struct msg *m, const char *text)
+{
+	explain_says(rs, m, text, 0);
+}
+
 /* define, near and score: lists, proximity, evidence and its tags. */
 static void
 test_words_and_evidence(void **state)
 {
 	struct ruleset	*rs = load_ok(DATA "/good/evidence");
 	struct tmsg	 t;
-	struct buf	 ex;
 
 	/* near: either order, within four words, through lists of lists. */
 	tmsg_init(&t, "", "I have saved up all of my pills", "");
@@ -502,43 +531,9 @@ test_words_and_evidence(void **state)
 
 	/* --explain shows the scores and the evidence against the need. */
 	tmsg_init(&t, "", "so tired and alone", "");
-	buf_init(&ex, 0);
-	rules_explain(rs, &t.m, &ex);
-	assert_non_null(strstr(buf_str(&ex), "score +3"));
-	assert_non_null(strstr(buf_str(&ex),
-	    "category worry: evidence 6 of 6 needed\n"));
-	buf_free(&ex);
+	explains(rs, &t.m, "score +3");
+	explains(rs, &t.m, "category worry: evidence 6 of 6 needed\n");
 	rules_free(rs);
-}
-
-/* Does --explain of m say text (want 1) or not (want 0)? */
-static void
-explain_says(const struct ruleset *rs, const struct msg *m,
-    const char *text, int want)
-{
-	struct buf	ex;
-	int		has;
-
-	buf_init(&ex, 0);
-	rules_explain(rs, m, &ex);
-	has = strstr(buf_str(&ex), text) != NULL;
-	if (has != want)
-		fprintf(stderr, "explain %s \"%s\":\n%s", has ? "has" : "lacks",
-		    text, buf_str(&ex));
-	assert_int_equal(has, want);
-	buf_free(&ex);
-}
-
-static void
-explains(const struct ruleset *rs, const struct msg *m, const char *text)
-{
-	explain_says(rs, m, text, 1);
-}
-
-static void
-lacks(const struct ruleset *rs, const struct msg *m, const char *text)
-{
-	explain_says(rs, m, text, 0);
 }
 
 /*
@@ -554,17 +549,13 @@ test_model_evidence(void **state)
 {
 	struct ruleset	*rs = load_ok(DATA "/good/model");
 	struct tmsg	 t;
-	struct buf	 ex;
 
 	/* Confident for plain: against billing, whose one rule gives 10. */
 	tmsg_init(&t, "", "the invoice for the garden roses", "");
 	expect(rs, &t.m, "plain", "billing-word", "");
-	buf_init(&ex, 0);
-	rules_explain(rs, &t.m, &ex);
-	assert_non_null(strstr(buf_str(&ex), "against billing, evidence -10"));
-	assert_non_null(strstr(buf_str(&ex),
-	    "category billing: evidence 0 of 10 needed, not enough\n"));
-	buf_free(&ex);
+	explains(rs, &t.m, "against billing, evidence -10");
+	explains(rs, &t.m, "category billing: evidence 0 of 10 needed, "
+	    "not enough\n");
 	/* The same model never speaks against crisis. */
 	tmsg_init(&t, "", "hopeless about the garden roses", "");
 	expect(rs, &t.m, "crisis", "crisis-word", "");
@@ -574,21 +565,15 @@ test_model_evidence(void **state)
 	/* Crisis is recall-first: from probability 0.50, not 0.90. */
 	tmsg_init(&t, "", "alone", "");
 	expect(rs, &t.m, "crisis", "", "");
-	buf_init(&ex, 0);
-	rules_explain(rs, &t.m, &ex);
-	assert_non_null(strstr(buf_str(&ex), "recall-first"));
-	buf_free(&ex);
+	explains(rs, &t.m, "recall-first");
 	/*
 	 * A matching rule marked stops-model-recall keeps the recall-first
 	 * vote from carrying crisis; crisis rules still do.
 	 */
 	tmsg_init(&t, "", "alone unsubscribe", "");
 	expect(rs, &t.m, "notice", "notice-word", "");
-	buf_init(&ex, 0);
-	rules_explain(rs, &t.m, &ex);
-	assert_non_null(strstr(buf_str(&ex), "its recall-first vote does not "
-	    "count: rule notice-word (stops-model-recall) matched"));
-	buf_free(&ex);
+	explains(rs, &t.m, "its recall-first vote does not count: rule "
+	    "notice-word (stops-model-recall) matched");
 	tmsg_init(&t, "", "alone and hopeless unsubscribe", "");
 	expect(rs, &t.m, "crisis", "crisis-word notice-word", "");
 	/*
