@@ -28,6 +28,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -968,15 +969,33 @@ model_has_group(const struct model *md, const char *const *tags, size_t n)
 	return (n > 0 && k == n);
 }
 
+unsigned long
+model_groups_whole(const struct model *md, char *const *tags, size_t ntags)
+{
+	unsigned long	 whole = 0;
+	unsigned	 n[MODEL_MAX_TAGS + 1] = { 0 };
+	size_t		 i, t;
+
+	for (i = 0; md != NULL && i < ntags; i++)
+		for (t = 0; t < md->ntags; t++)
+			if (strcmp(tags[i], md->tags[t]) == 0 &&
+			    ++n[md->group[t]] == 2 &&
+			    md->group[t] < sizeof whole * CHAR_BIT)
+				whole |= 1UL << md->group[t];
+	return (whole);
+}
+
 void
 model_apply_picks(const struct model *md, const struct model_opinion *op,
-    char ***tags, size_t *ntags)
+    unsigned long keep, char ***tags, size_t *ntags)
 {
 	size_t		 i, k, t, win;
 	unsigned	 g;
 	int		 seen;
 
 	for (g = 1; md != NULL && g <= md->ngroups; g++) {
+		if (g < sizeof keep * CHAR_BIT && (keep & (1UL << g)) != 0)
+			continue;
 		for (win = SIZE_MAX, seen = 0, t = 0; t < md->ntags; t++) {
 			if (md->group[t] != g)
 				continue;

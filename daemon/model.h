@@ -70,11 +70,20 @@ void		 model_judge(const struct model *, const struct msg *,
 int		 model_has_group(const struct model *, const char *const *,
 		    size_t);
 /*
+ * The choose groups of which tags names two or more, one bit per group
+ * (bit g for group g): a rule that sets both tags of a group says both
+ * apply ("we both drink").
+ */
+unsigned long	 model_groups_whole(const struct model *, char *const *tags,
+		    size_t ntags);
+/*
  * Where the opinion picked a tag of a group and *tags holds any tag of
- * that group, leave the picked one alone of the group in *tags.
+ * that group, leave the picked one alone of the group in *tags; groups
+ * whose bit is set in keep (model_groups_whole) are left as they are.
  */
 void		 model_apply_picks(const struct model *,
-		    const struct model_opinion *, char ***tags, size_t *ntags);
+		    const struct model_opinion *, unsigned long keep,
+		    char ***tags, size_t *ntags);
 
 /*
  * Training: declare the choose groups (each before any message; -1 when

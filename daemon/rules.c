@@ -2137,6 +2137,7 @@ rules_classify(const struct ruleset *rs, const struct msg *orig,
 	struct msg		 flat;
 	size_t			 i, j;
 	ssize_t			 besides;
+	unsigned long		 whole = 0;
 
 	memset(v, 0, sizeof *v);
 	msg_flatten(orig, &flat);
@@ -2150,11 +2151,15 @@ rules_classify(const struct ruleset *rs, const struct msg *orig,
 			continue;
 		for (j = 0; j < r->ntags; j++)
 			list_add(&v->tags, &v->ntags, r->tags[j]);
+		whole |= model_groups_whole(rs->model, r->tags, r->ntags);
 	}
 	msg_flat_free(&flat);
 	c = &rs->cats[t.best == SIZE_MAX ? rs->def : t.best];
-	/* Whose use it is: the model's pick among tags the rules set. */
-	model_apply_picks(rs->model, &t.op, &v->tags, &v->ntags);
+	/*
+	 * Whose use it is: the model's pick among tags the rules set, unless
+	 * one rule set the whole group ("we both drink": both apply).
+	 */
+	model_apply_picks(rs->model, &t.op, whole, &v->tags, &v->ntags);
 	/*
 	 * A category that was carried but lost to a higher one says so
 	 * (outranked-tag): crisis mail that also reads as an existing
@@ -2188,6 +2193,7 @@ int
 rules_explain(const struct ruleset *rs, const struct msg *orig,
     struct buf *out)
 {
+	const struct rule	*r;
 	struct rules_tally	 t;
 	struct msg		 flat;
 	size_t			 i, win;
@@ -2232,6 +2238,14 @@ rules_explain(const struct ruleset *rs, const struct msg *orig,
 		buf_printf(out, "category %s: the model reads the mail as it "
 		    "besides %s, which adds its outranked-tag\n",
 		    rs->cats[besides].name, rs->cats[win].name);
+	for (i = 0; i < rs->nrules; i++) {
+		r = &rs->rules[i];
+		if (t.hit[i] && (r->score == 0 || t.won[r->cat] != SIZE_MAX) &&
+		    model_groups_whole(rs->model, r->tags, r->ntags) != 0)
+			buf_printf(out, "tags: rule %s sets a choose group "
+			    "whole, so the model's pick leaves its tags\n",
+			    r->name);
+	}
 	if (win == SIZE_MAX && t.refused != -1)
 		buf_printf(out, "verdict: %s, the default: no rule carried a "
 		    "category, and rule %s scored against the learned model's "

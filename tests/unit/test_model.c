@@ -468,7 +468,7 @@ test_choose_tags(void **state)
 	tags[1] = xstrdup("alcohol");
 	tags[2] = xstrdup("self");
 	ntags = 3;
-	model_apply_picks(md, &op, &tags, &ntags);
+	model_apply_picks(md, &op, 0, &tags, &ntags);
 	assert_int_equal(ntags, 2);
 	assert_int_equal(tag_count(tags, ntags, "self"), 1);
 	assert_int_equal(tag_count(tags, ntags, "family"), 0);
@@ -477,11 +477,33 @@ test_choose_tags(void **state)
 		free(tags[i]);
 	free(tags);
 
+	/*
+	 * One rule set both tags of the group ("we both drink"): they stay
+	 * whatever the model picked. Tags of two groups or of none say
+	 * nothing whole.
+	 */
+	assert_int_equal(model_groups_whole(md, lab_both, 2), 1UL << 1);
+	assert_int_equal(model_groups_whole(md, lab_both, 1), 0);
+	assert_int_equal(model_groups_whole(NULL, lab_both, 2), 0);
+	tags = xcalloc(3, sizeof *tags);
+	tags[0] = xstrdup("family");
+	tags[1] = xstrdup("alcohol");
+	tags[2] = xstrdup("self");
+	ntags = 3;
+	model_apply_picks(md, &op, model_groups_whole(md, lab_both, 2), &tags,
+	    &ntags);
+	assert_int_equal(ntags, 3);
+	assert_int_equal(tag_count(tags, ntags, "self"), 1);
+	assert_int_equal(tag_count(tags, ntags, "family"), 1);
+	for (i = 0; i < ntags; i++)
+		free(tags[i]);
+	free(tags);
+
 	/* Rules that set no tag of the group get none from the model. */
 	tags = xcalloc(1, sizeof *tags);
 	tags[0] = xstrdup("urgent");
 	ntags = 1;
-	model_apply_picks(md, &op, &tags, &ntags);
+	model_apply_picks(md, &op, 0, &tags, &ntags);
 	assert_int_equal(ntags, 1);
 	assert_string_equal(tags[0], "urgent");
 	free(tags[0]);

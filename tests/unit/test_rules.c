@@ -1387,6 +1387,20 @@ test_shipped_model_picks(void **state)
 		assert_false(verdict_has_tag(&v, cases[i].unwanted));
 		verdict_free(&v);
 	}
+	/*
+	 * Both drink, and the writer says so: one rule sets self and family
+	 * together, and the model's pick leaves both.
+	 */
+	tmsg_init(&t, "question", "My husband and I have been each other's "
+	    "drinking buddy for thirty years, and now it is a bottle of red "
+	    "every afternoon. I want to cut back; he doesn't.", NULL);
+	rules_classify(rs, &t.m, &v);
+	assert_string_equal(v.category, "substance");
+	assert_true(verdict_has_tag(&v, "self"));
+	assert_true(verdict_has_tag(&v, "family"));
+	verdict_free(&v);
+	explains(rs, &t.m, "tags: rule substance-both-use sets a choose group "
+	    "whole, so the model's pick leaves its tags");
 	rules_free(rs);
 }
 
