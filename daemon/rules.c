@@ -2147,7 +2147,12 @@ rules_classify(const struct ruleset *rs, const struct msg *orig,
 			continue;
 		r = &rs->rules[i];
 		list_add(&v->rules, &v->nrules, r->name);
-		if (r->score != 0 && t.won[r->cat] == SIZE_MAX)
+		/*
+		 * A scored rule tags only where its category was carried, by
+		 * the rules or by the model's choice standing in (fallback).
+		 */
+		if (r->score != 0 && t.won[r->cat] == SIZE_MAX &&
+		    !(t.fallback && (size_t)r->cat == t.best))
 			continue;
 		for (j = 0; j < r->ntags; j++)
 			list_add(&v->tags, &v->ntags, r->tags[j]);

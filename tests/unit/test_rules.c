@@ -596,6 +596,12 @@ test_model_evidence(void **state)
 	tmsg_init(&t, "", "the ledger", "");
 	expect(rs, &t.m, "billing", "", "");
 	explains(rs, &t.m, "verdict: billing, the learned model's choice");
+	/* The tags of a scored rule of the category it chose follow it. */
+	tmsg_init(&t, "", "the ledger statement", "");
+	expect(rs, &t.m, "billing", "billing-hint", "paper");
+	/* Not those of a category it did not choose. */
+	tmsg_init(&t, "", "a statement", "");
+	expect(rs, &t.m, "plain", "billing-hint", "");
 	/* Not against a rule that scored against that very category. */
 	tmsg_init(&t, "", "my own ledger", "");
 	expect(rs, &t.m, "plain", "not-billing", "");
