@@ -974,14 +974,18 @@ model_groups_whole(const struct model *md, char *const *tags, size_t ntags)
 {
 	unsigned long	 whole = 0;
 	unsigned	 n[MODEL_MAX_TAGS + 1] = { 0 };
+	int		 seen[MODEL_MAX_TAGS] = { 0 };
 	size_t		 i, t;
 
+	/* Distinct tags of each group: "tag self self" is not both. */
 	for (i = 0; md != NULL && i < ntags; i++)
 		for (t = 0; t < md->ntags; t++)
-			if (strcmp(tags[i], md->tags[t]) == 0 &&
-			    ++n[md->group[t]] == 2 &&
-			    md->group[t] < sizeof whole * CHAR_BIT)
-				whole |= 1UL << md->group[t];
+			if (!seen[t] && strcmp(tags[i], md->tags[t]) == 0) {
+				seen[t] = 1;
+				if (++n[md->group[t]] == 2 &&
+				    md->group[t] < sizeof whole * CHAR_BIT)
+					whole |= 1UL << md->group[t];
+			}
 	return (whole);
 }
 

@@ -2123,6 +2123,18 @@ rules_besides(const struct ruleset *rs, const struct rules_tally *t)
 }
 
 /*
+ * Does a matching rule add its tags? One that decides alone does; a
+ * scored one only where its category was carried, by the rules or by the
+ * model's choice standing in for them (fallback).
+ */
+static int
+rule_adds_tags(const struct rules_tally *t, const struct rule *r)
+{
+	return (r->score == 0 || t->won[r->cat] != SIZE_MAX ||
+	    (t->fallback && (size_t)r->cat == t->best));
+}
+
+/*
  * Classify: the winning category (rules_tally), else the default. Tags
  * come from every matching rule that decides alone, and from scored
  * rules whose category was carried.
@@ -2147,12 +2159,7 @@ rules_classify(const struct ruleset *rs, const struct msg *orig,
 			continue;
 		r = &rs->rules[i];
 		list_add(&v->rules, &v->nrules, r->name);
-		/*
-		 * A scored rule tags only where its category was carried, by
-		 * the rules or by the model's choice standing in (fallback).
-		 */
-		if (r->score != 0 && t.won[r->cat] == SIZE_MAX &&
-		    !(t.fallback && (size_t)r->cat == t.best))
+		if (!rule_adds_tags(&t, r))
 			continue;
 		for (j = 0; j < r->ntags; j++)
 			list_add(&v->tags, &v->ntags, r->tags[j]);
@@ -2245,7 +2252,7 @@ rules_explain(const struct ruleset *rs, const struct msg *orig,
 		    rs->cats[besides].name, rs->cats[win].name);
 	for (i = 0; i < rs->nrules; i++) {
 		r = &rs->rules[i];
-		if (t.hit[i] && (r->score == 0 || t.won[r->cat] != SIZE_MAX) &&
+		if (t.hit[i] && rule_adds_tags(&t, r) &&
 		    model_groups_whole(rs->model, r->tags, r->ntags) != 0)
 			buf_printf(out, "tags: rule %s sets a choose group "
 			    "whole, so the model's pick leaves its tags\n",

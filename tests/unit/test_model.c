@@ -400,6 +400,7 @@ test_choose_tags(void **state)
 	static char *lab_self[] = { "alcohol", "self" };
 	static char *lab_fam[] = { "alcohol", "family" };
 	static char *lab_both[] = { "self", "family" };
+	static char *lab_twice[] = { "self", "self" };
 	struct model_train	*t;
 	struct model_opinion	 op;
 	struct model		*md;
@@ -485,6 +486,7 @@ test_choose_tags(void **state)
 	assert_int_equal(model_groups_whole(md, lab_both, 2), 1UL << 1);
 	assert_int_equal(model_groups_whole(md, lab_both, 1), 0);
 	assert_int_equal(model_groups_whole(NULL, lab_both, 2), 0);
+	assert_int_equal(model_groups_whole(md, lab_twice, 2), 0);
 	tags = xcalloc(3, sizeof *tags);
 	tags[0] = xstrdup("family");
 	tags[1] = xstrdup("alcohol");

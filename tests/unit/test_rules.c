@@ -1101,6 +1101,29 @@ static const struct inquiry {
 	{ "", "My daughter said she refuses therapy", NULL, NULL,
 	  "individual", NULL, "partner-refuses" },
 
+	/*
+	 * Quiet crises in another inquiry or a client's note (rules
+	 * 19-crisis-understated), and look-alikes that are none.
+	 */
+	{ "burnout", "On bad nights I catch myself working out how much of "
+	  "what's in our med room it would take. I'm off Thursdays.", NULL,
+	  NULL, "crisis", "urgent", NULL },
+	{ "Re: Wednesday", "Sorry I missed Wednesday, I ended up in A&E after "
+	  "swallowing the whole strip of my zopiclone on Tuesday. Are we "
+	  "still on for next week?", NULL, NULL, "crisis", "urgent", NULL },
+	{ "A note of thanks", "I've been keeping back a few of my sleeping "
+	  "tablets each week so I'll have enough when I decide the time is "
+	  "right. Thank you for everything.", NULL, NULL, "crisis", "urgent",
+	  NULL },
+	{ "he found the new apartment, car parked outside again last night",
+	  "I'm looking for a therapist to help me through my divorce.", NULL,
+	  NULL, "crisis", "urgent violence", NULL },
+	{ "Anxiety", "We walked over the bridge wondering how far it was to "
+	  "the harbour, and I'd like help with my anxiety.", NULL, NULL,
+	  "individual", NULL, "urgent" },
+	{ "Starting", "I've made the decision to start therapy and I'm at "
+	  "peace with it. Do you have evening appointments?", NULL, NULL,
+	  "individual", NULL, "urgent" },
 	/* A professional's referral is an inquiry (test_shipped_referral). */
 	{ "New patient", "Dear colleague, I would like to refer a patient of "
 	  "mine, a teacher in her forties with panic attacks, for therapy. "
