@@ -16,6 +16,10 @@ denials, long-past history and grief about someone else's suicide. The
 strict figure, which counts those verdicts as wrong, is printed too.
 
 With --summary (the training set in a report) only the aggregates too.
+With --record (after a rules change was scored) only the aggregates, and
+INQUIRIES_DIR/accuracy.floor is rewritten at the measured figures (a
+tenth of a point below each, at most 99.9), its comments kept: the
+figures a later change must not lower.
 With --blind (a validation set the rules must never be tuned on) only
 aggregates are printed: per-category figures, the confusion table, crisis
 recall and how many non-inquiries would get a reply; never a message's
@@ -66,11 +70,37 @@ def pct(a, b):
     return 100.0 * a / b if b else 100.0
 
 
+def floor_of(a, b):
+    # Cut to a tenth, then a tenth below: printing's rounding never fails
+    # the very run that recorded it; 100% records as 99.9.
+    return max(0.0, min(99.9, int(pct(a, b) * 10 + 1e-6) / 10.0 - 0.1))
+
+
+def write_floor(path, cats, stats):
+    """Rewrite path at the measured figures, keeping its comments."""
+    head = []
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as fp:
+            head = [line.rstrip("\n") for line in fp
+                    if not line.split("#", 1)[0].strip()]
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fp:
+        for line in head:
+            fp.write(line + "\n")
+        for c in cats:
+            n, ok, tok = stats[c]
+            fp.write("%s\t\t%.1f\t\t%.1f\n" % (c, floor_of(ok, n),
+                                                floor_of(tok, n)))
+    os.replace(tmp, path)
+
+
 def main():
     args = sys.argv[1:]
-    blind = bool(args) and args[0] in ("--blind", "--summary", "--sample")
+    blind = bool(args) and args[0] in ("--blind", "--summary", "--sample",
+                                       "--record")
     summary = bool(args) and args[0] == "--summary"
     sample = bool(args) and args[0] == "--sample"
+    record = bool(args) and args[0] == "--record"
     if blind:
         args = args[1:]
     if len(args) != 2:
@@ -153,6 +183,8 @@ def main():
 
     cats.sort(key=lambda c: (order.index(c) if c in order else 99, c))
     allcats = cats + sorted({g for _, g in confusion if g not in cats})
+    if record:
+        write_floor(os.path.join(idir, "accuracy.floor"), cats, stats)
     floor = read_floor(os.path.join(idir, "accuracy.floor"))
     fails = []
     print("%-12s %5s %9s %7s %9s %7s" % ("category", "n", "category", "floor",

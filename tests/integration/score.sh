@@ -4,6 +4,9 @@
 #
 #   score.sh [--blind] DIR...   score each DIR (the .eml and .expect files in
 #                               it); --blind prints aggregates only
+#   score.sh --record DIR...    score each DIR, aggregates only, and
+#                               rewrite DIR/accuracy.floor at the
+#                               measured figures (after a rules change)
 #   score.sh --report           the figures of README.md's "Triage
 #                               quality": training corpus
 #                               (tests/data/inquiries), crisis probes
@@ -127,9 +130,10 @@ case ${1:-} in
 		echo
 	done
 	;;
---blind)
+--blind|--record)
+	mode=$1
 	shift
-	for s in "$@"; do score_one --blind "$s" || rc=1; done
+	for s in "$@"; do score_one "$mode" "$s" || rc=1; done
 	;;
 *)
 	for s in "$@"; do score_one "" "$s" || rc=1; done

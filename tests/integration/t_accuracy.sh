@@ -36,6 +36,33 @@ if [ "$batch_rc" != 66 ] || ! grep -q absent.eml "$tmp/err" ||
 	rc=1
 fi
 
+# score.sh --record rewrites a set's floors at the measured figures and
+# keeps its comments: a copy of a few probes under floors none can meet
+# fails, then passes after --record, with every floor below 100.
+mkdir "$tmp/rec"
+for f in $(ls "$repo"/tests/data/probes/*.eml | sed -n '1~40p'); do
+	cp "$f" "${f%.eml}.expect" "$tmp/rec/"
+done
+{
+	echo "# floors no set meets"
+	for c in crisis substance couples individual existing-client \
+	    not-inquiry; do
+		grep -qx "category: $c" "$tmp"/rec/*.expect && echo "$c 100.1 100.1"
+	done
+} >"$tmp/rec/accuracy.floor"
+if bash "$dir/score.sh" --blind "$tmp/rec" >"$tmp/rec.out" 2>&1; then
+	echo "FAIL: floors above 100% did not fail" >&2
+	rc=1
+elif ! bash "$dir/score.sh" --record "$tmp/rec" >"$tmp/rec.out" 2>&1 ||
+    ! bash "$dir/score.sh" --blind "$tmp/rec" >"$tmp/rec.out" 2>&1 ||
+    ! grep -qx "# floors no set meets" "$tmp/rec/accuracy.floor" ||
+    awk '!/^#/ && NF == 3 && ($2 > 99.9 || $3 > 99.9) { bad = 1 }
+	END { exit !bad }' "$tmp/rec/accuracy.floor"; then
+	echo "FAIL: score.sh --record did not record passing floors:" >&2
+	cat "$tmp/rec.out" "$tmp/rec/accuracy.floor" >&2
+	rc=1
+fi
+
 bash "$dir/score.sh" "$repo/tests/data/inquiries" || rc=1
 # One clinical sign per message (tests/data/probes/README): every one
 # must stay crisis, every ordinary strong word must not.
