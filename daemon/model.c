@@ -1,17 +1,19 @@
 /*
  * Naive Bayes over the features of a message (see model.h): the
- * lower-cased words of the subject and the new text (letters and digits,
- * any script) cut to their Snowball stems, so that "overdosed" and
- * "overdosing" are one word, each pair of them as "a_b", a few header
- * facts ("h:list",
- * "h:auto") and the rules that matched ("r:NAME"). A message counts each
- * feature once. The model file is text:
+ * lower-cased words of the subject, the new text and any forwarded text
+ * (letters and digits, any script) cut to their Snowball stems, so that
+ * "overdosed" and "overdosing" are one word, each pair of them as "a_b",
+ * a few header facts ("h:list", "h:auto") and the rules that matched
+ * ("r:NAME"). A message counts each feature once. The model file is text:
  *
- *	triaged-model 2
+ *	triaged-model 4
  *	evidence WEIGHT CONFIDENCE	points for the model's choice, and the
  *					probability it needs for them
  *	recall CATEGORY PROBABILITY	the category that gets the points from
  *					a lower probability (recall-first)
+ *	window WORDS PROBABILITY	... and from any run of WORDS words of
+ *					the text that reads as it this
+ *					probably (0 words: never)
  *	against PROBABILITY		a confident model takes the points from
  *					each category below it (never from the
  *					recall-first one)
@@ -43,10 +45,12 @@
 #include "model.h"
 #include "xmalloc.h"
 
-#define MODEL_MAGIC		"triaged-model 3"	/* 3: stems */
+#define MODEL_MAGIC		"triaged-model 4"	/* 3: stems, 4: forwards */
 #define MODEL_WEIGHT		10	/* evidence when confident */
 #define MODEL_CONFIDENCE	0.60	/* posterior needed for it */
 #define MODEL_RECALL		0.20	/* ... for the recall-first category */
+#define MODEL_WINDOW		20	/* words in a window of the text */
+#define MODEL_WINDOW_BAR	0.90	/* ... that alone reads as crisis */
 #define MODEL_AGAINST		0.05	/* below it, evidence against */
 #define MODEL_BESIDES		0.05	/* from it, what else the mail is */
 #define MODEL_FALLBACK		0.25	/* from it, the choice stands alone */
@@ -79,6 +83,8 @@ struct model {
 	char			 *recall_name;	/* or NULL */
 	int			  recall_cat;	/* -1: none */
 	double			  recall;
+	size_t			  window;	/* words; 0: no window vote */
+	double			  window_bar;
 	double			  against;	/* 0: never */
 	double			  besides;	/* 0: never */
 	double			  fallback;	/* 0: never */
@@ -307,31 +313,53 @@ model_strcmp(const void *a, const void *b)
 }
 
 /*
- * The distinct features of m and the extra ones (the rules that matched),
- * sorted; caller frees each and the array.
+ * The words of the subject, the new text and any forwarded text, in order:
+ * what a writer forwards ("what I wrote to my pastor") is their message,
+ * as the rules read it too; quoted history is not.
  */
 static char **
-model_feats(const struct msg *m, char *const *extra, size_t nextra,
-    size_t *np)
+model_text_words(const struct msg *m, size_t *nw)
 {
 	struct sb_stemmer	 *stem;
-	char			**w = NULL, **f = NULL;
-	size_t			  nw = 0, nf = 0, i, k;
+	char			**w = NULL;
 
+	*nw = 0;
 	/* NULL only when out of memory: the words then stay whole. */
 	stem = sb_stemmer_new("english", "UTF_8");
-	model_words(stem, m->subject, &w, &nw, 4096);
-	model_words(stem, m->body, &w, &nw, 4096);
+	model_words(stem, m->subject, &w, nw, 4096);
+	model_words(stem, m->body, &w, nw, 4096);
+	model_words(stem, m->forwarded, &w, nw, 4096);
 	sb_stemmer_delete(stem);
+	return (w);
+}
+
+static void
+model_free_words(char **w, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(w[i]);
+	free(w);
+}
+
+/*
+ * The distinct features of m (its words w) and the extra ones (the rules
+ * that matched), sorted; caller frees each and the array.
+ */
+static char **
+model_feats(const struct msg *m, char *const *w, size_t nw,
+    char *const *extra, size_t nextra, size_t *np)
+{
+	char			**f = NULL;
+	size_t			  nf = 0, i, k;
+
 	for (i = 0; i < nw; i++) {
 		f = xreallocarray(f, nf + 2, sizeof *f);
 		f[nf++] = xstrdup(w[i]);
 		if (i + 1 < nw)
 			f[nf++] = xasprintf("%s_%s", w[i], w[i + 1]);
 	}
-	for (i = 0; i < nw; i++)
-		free(w[i]);
-	free(w);
 	model_header_feats(m, &f, &nf);
 	for (i = 0; i < nextra; i++) {
 		f = xreallocarray(f, nf + 1, sizeof *f);
@@ -354,10 +382,12 @@ char *
 model_features(const struct msg *m)
 {
 	struct buf	  b;
-	char		**f;
-	size_t		  n, i;
+	char		**w, **f;
+	size_t		  nw, n, i;
 
-	f = model_feats(m, NULL, 0, &n);
+	w = model_text_words(m, &nw);
+	f = model_feats(m, w, nw, NULL, 0, &n);
+	model_free_words(w, nw);
 	buf_init(&b, 0);
 	for (i = 0; i < n; i++) {
 		buf_printf(&b, "%s%s", i > 0 ? " " : "", f[i]);
@@ -519,7 +549,7 @@ model_line(struct model *md, char *line, const char *path, unsigned ln,
 				    "again)";
 	char			*name, *tok, *end;
 	unsigned long		 v;
-	double			 x;
+	double			 x, v2;
 	size_t			 i;
 	int			 c;
 
@@ -563,6 +593,19 @@ model_line(struct model *md, char *line, const char *path, unsigned ln,
 		md->recall = x;
 		free(md->recall_name);
 		md->recall_name = xstrdup(name);
+		return (0);
+	}
+	if (strcmp(tok, "window") == 0) {
+		if (model_number(strtok(NULL, " \t"), &x) == -1 || x < 0 ||
+		    x > 1000 || x != floor(x) ||
+		    model_number(strtok(NULL, " \t"), &v2) == -1 ||
+		    v2 < 0.5 || v2 > 1) {
+			why = "window: a whole number of words from 0 to 1000 "
+			    "(0: never), then a probability from 0.5 to 1";
+			goto bad;
+		}
+		md->window = (size_t)x;
+		md->window_bar = v2;
 		return (0);
 	}
 	for (i = 0; i < sizeof model_settings / sizeof model_settings[0];
@@ -795,6 +838,53 @@ model_explain(const struct model *md, char *const *f, size_t n, size_t col,
 	free(words);
 }
 
+/*
+ * The recall-first category's probability in the run of md->window words
+ * (and the pairs inside it) that reads most like it, runs overlapping by
+ * half; *at is the first word of that run. A crisis said in one sentence
+ * of a long note about something else is outvoted in the whole message
+ * but not in its own few words.
+ */
+static double
+model_window_recall(const struct model *md, char *const *w, size_t nw,
+    size_t *at)
+{
+	const struct model_feat	*feat;
+	char			*pair;
+	size_t			 W = md->window, step, s, i, c;
+	double			 p[MODEL_MAX_CATS], best, sum, maxp = 0;
+
+	step = W / 2 > 0 ? W / 2 : 1;
+	*at = 0;
+	for (s = 0; s < nw; s += step) {
+		memset(p, 0, sizeof p);
+		for (i = s; i < nw && i < s + W; i++) {
+			if ((feat = model_find(&md->feats, w[i])) != NULL)
+				for (c = 0; c < md->ncats; c++)
+					p[c] += model_catw(md, feat, c);
+			if (i + 1 >= nw || i + 1 >= s + W)
+				continue;
+			pair = xasprintf("%s_%s", w[i], w[i + 1]);
+			if ((feat = model_find(&md->feats, pair)) != NULL)
+				for (c = 0; c < md->ncats; c++)
+					p[c] += model_catw(md, feat, c);
+			free(pair);
+		}
+		for (best = p[0], c = 1; c < md->ncats; c++)
+			if (p[c] > best)
+				best = p[c];
+		for (sum = 0, c = 0; c < md->ncats; c++)
+			sum += (p[c] = exp((p[c] - best) / md->temperature));
+		if (p[md->recall_cat] / sum > maxp) {
+			maxp = p[md->recall_cat] / sum;
+			*at = s;
+		}
+		if (s + W >= nw)
+			break;
+	}
+	return (maxp);
+}
+
 static void	model_pick_group(const struct model *, unsigned, const double *,
 		    struct model_opinion *, char *const *, size_t, struct buf *);
 
@@ -804,9 +894,9 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 {
 	const struct model_feat	*feat;
 	double			 p[MODEL_MAX_CATS] = { 0 }, best, sum;
-	double			 q[MODEL_MAX_TAGS] = { 0 };
-	char			**f;
-	size_t			 n, i, c, cols[MODEL_MAX_CATS];
+	double			 q[MODEL_MAX_TAGS] = { 0 }, wp = 0;
+	char			**w, **f;
+	size_t			 nw, n, i, c, at = 0, cols[MODEL_MAX_CATS];
 	int			 recall = 0;
 
 	memset(op, 0, sizeof *op);
@@ -819,7 +909,11 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 	 * clients?" must not lean to crisis because crisis was common in
 	 * training.
 	 */
-	f = model_feats(m, extra, nextra, &n);
+	w = model_text_words(m, &nw);
+	f = model_feats(m, w, nw, extra, nextra, &n);
+	if (md->recall_cat != -1 && md->window > 0)
+		wp = model_window_recall(md, w, nw, &at);
+	model_free_words(w, nw);
 	for (i = 0; i < n; i++) {
 		/* Features the model never saw say nothing. */
 		if ((feat = model_find(&md->feats, f[i])) == NULL)
@@ -862,9 +956,15 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 			op->besides = (int)c;
 	/*
 	 * The recall-first category gets its points from its own bar alone,
-	 * so that bar and the confidence of the others are tuned apart.
+	 * so that bar and the confidence of the others are tuned apart; or
+	 * from a window of the text that reads as it, whatever the rest says.
 	 */
-	if (op->cat != md->recall_cat && op->prob >= md->confidence)
+	if (md->window > 0 && wp >= md->window_bar) {
+		op->cat = md->recall_cat;
+		op->prob = p[md->recall_cat];
+		op->evidence = md->weight;
+		op->recall = recall = 2;
+	} else if (op->cat != md->recall_cat && op->prob >= md->confidence)
 		op->evidence = md->weight;
 	else if (md->recall_cat != -1 && p[md->recall_cat] >= md->recall) {
 		op->cat = md->recall_cat;
@@ -882,7 +982,14 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 	if (ex != NULL) {
 		buf_printf(ex, "model: %s, probability %.2f", md->cats[op->cat],
 		    op->prob);
-		if (recall)
+		if (recall == 2)
+			buf_printf(ex, " (recall-first: words %zu to %zu of the "
+			    "subject and text read as %s, %.2f; a window of "
+			    "%zu words needs %.2f)", at + 1,
+			    at + md->window < nw ? at + md->window : nw,
+			    md->cats[md->recall_cat], wp, md->window,
+			    md->window_bar);
+		else if (recall)
 			buf_printf(ex, " (recall-first: it needs %.2f)",
 			    md->recall);
 		else if (!op->evidence)
@@ -1087,8 +1194,8 @@ model_train_add(struct model_train *t, const struct msg *m,
 {
 	struct model		*md = &t->m;
 	struct model_feat	*feat;
-	char			**f;
-	size_t			 n, i, k, ntag = 0;
+	char			**w, **f;
+	size_t			 nw, n, i, k, ntag = 0;
 	int			 c, tag[MODEL_MAX_TAGS];
 	unsigned		 g;
 
@@ -1099,7 +1206,9 @@ model_train_add(struct model_train *t, const struct msg *m,
 	for (g = 1; g <= md->ngroups; g++)
 		if ((tag[ntag] = model_label_tag(md, g, labels, nlabels)) != -1)
 			md->tdocs[tag[ntag++]]++;
-	f = model_feats(m, extra, nextra, &n);
+	w = model_text_words(m, &nw);
+	f = model_feats(m, w, nw, extra, nextra, &n);
+	model_free_words(w, nw);
 	for (i = 0; i < n; i++) {
 		feat = model_add(&md->feats, f[i],
 		    MODEL_MAX_CATS + MODEL_MAX_TAGS);
@@ -1134,13 +1243,14 @@ model_train_write(struct model_train *t, const char *path,
 	    "model over words, word pairs and\n# the rules that matched. Train "
 	    "again after changing the rules or the\n# corpus; only the "
 	    "evidence, recall, against, besides, fallback, smoothing,\n"
-	    "# temperature and kind lines may be tuned.\n", MODEL_MAGIC);
+	    "# temperature, kind and window lines may be tuned.\n", MODEL_MAGIC);
 	fprintf(fp, "evidence %d %.2f\n", MODEL_WEIGHT, MODEL_CONFIDENCE);
 	fprintf(fp, "smoothing %.2f\n", MODEL_SMOOTHING);
 	fprintf(fp, "temperature %.2f\n", MODEL_TEMPERATURE);
 	fprintf(fp, "kind complement\n");
 	if (recall_cat != NULL && model_cat_index(&t->m, recall_cat, 0) != -1)
-		fprintf(fp, "recall %s %.2f\n", recall_cat, MODEL_RECALL);
+		fprintf(fp, "recall %s %.2f\nwindow %d %.2f\n", recall_cat,
+		    MODEL_RECALL, MODEL_WINDOW, MODEL_WINDOW_BAR);
 	fprintf(fp, "against %.2f\n", MODEL_AGAINST);
 	fprintf(fp, "besides %.2f\n", MODEL_BESIDES);
 	fprintf(fp, "fallback %.2f\n", MODEL_FALLBACK);

@@ -34,7 +34,8 @@ struct model_opinion {
 	int		 cat;		/* index into the model's categories */
 	double		 prob;		/* its probability */
 	int		 evidence;	/* points it adds (0: not confident) */
-	int		 recall;	/* 1: from the recall-first bar */
+	int		 recall;	/* 1: from the recall-first bar, 2: from
+					   a window of the text (window) */
 	int		 of[MODEL_MAX_CATS];	/* evidence per category */
 	/*
 	 * What else the mail reads as: the most probable category but the

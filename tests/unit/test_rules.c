@@ -1124,6 +1124,39 @@ static const struct inquiry {
 	{ "Starting", "I've made the decision to start therapy and I'm at "
 	  "peace with it. Do you have evening appointments?", NULL, NULL,
 	  "individual", NULL, "urgent" },
+	/*
+	 * A date settled with everything lined up, nothing billed after it
+	 * (two weak signs); an overdose in a referral's words; a protective
+	 * order with a partner who followed her car (two weak signs); and
+	 * their look-alikes.
+	 */
+	{ "insurance card", "New member number is SHX 440. I've settled on "
+	  "the 20th of March. It feels right to go then, everything's lined "
+	  "up. So just bill through then and don't chase them for anything "
+	  "after.", NULL, NULL, "crisis", "urgent", NULL },
+	{ "Referral", "Ms. R. was seen at St. Brendan's Emergency Department "
+	  "on Sunday after taking what she estimates was fourteen of her "
+	  "prescribed zolpidem tablets with wine. Could you offer her an "
+	  "intake?", NULL, NULL, "crisis", "urgent", NULL },
+	{ "Referral for my client", "We obtained a temporary protective "
+	  "order yesterday. Last Thursday he appeared unannounced at her "
+	  "workplace. She is seeking individual therapy.", NULL, NULL,
+	  "crisis", "urgent violence", NULL },
+	{ "Surgery", "I've settled on the 20th of March for my knee surgery, "
+	  "so I'd like to start therapy before then. Do you have Tuesday "
+	  "evenings?", NULL, NULL, "individual", NULL, "urgent" },
+	{ "Divorce", "My divorce was final in 2019 and the protective order "
+	  "expired long ago. I'd like help with my anxiety at work.", NULL,
+	  NULL, "individual", NULL, "urgent" },
+	/* A former client coming back is an existing client. */
+	{ "Starting therapy again?", "I saw you for a few months back in "
+	  "spring 2025, and now the anxiety about classes has piled up "
+	  "again. Do you still have openings?", NULL, NULL, "existing-client",
+	  NULL, "urgent" },
+	/* Trained in the Columbia protocol: an applicant's skill. */
+	{ "Associate counselor", "I am trained in the Columbia suicide "
+	  "severity protocol and in safety planning. My CV is available on "
+	  "request.", NULL, NULL, "not-inquiry", "applicant", "urgent" },
 	/* A professional's referral is an inquiry (test_shipped_referral). */
 	{ "New patient", "Dear colleague, I would like to refer a patient of "
 	  "mine, a teacher in her forties with panic attacks, for therapy. "
