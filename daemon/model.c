@@ -56,7 +56,8 @@
 #define MODEL_FALLBACK		0.25	/* from it, the choice stands alone */
 #define MODEL_SMOOTHING		0.10	/* pseudo-count of every feature */
 #define MODEL_TEMPERATURE	3.0	/* divides the log odds */
-#define MODEL_PICK		0.60	/* posterior to pick a tag */
+#define MODEL_PICK		0.95	/* posterior to pick a tag: the rules'
+					   own tag stays unless it is sure */
 #define MODEL_MIN_COUNT		2	/* features seen fewer times drop */
 #define MODEL_HASH		65536	/* buckets (power of two) */
 #define MODEL_EXPLAIN_WORDS	6

@@ -1148,6 +1148,37 @@ static const struct inquiry {
 	{ "Divorce", "My divorce was final in 2019 and the protective order "
 	  "expired long ago. I'd like help with my anxiety at work.", NULL,
 	  NULL, "individual", NULL, "urgent" },
+	/* A passive wish at bedtime; a method picked out in thought. */
+	{ "burnout", "Most nights I go to sleep kind of hoping I just... "
+	  "don't have to do the next morning. I can do lunch hours.", NULL,
+	  NULL, "crisis", "urgent", NULL },
+	{ "Marriage counseling", "We fight about logistics. On the drive "
+	  "home I've started picking out which overpass railing would be "
+	  "the one. Tuesdays work for both of us.", NULL, NULL, "crisis",
+	  "urgent", NULL },
+	{ "mi hijo", "Anoche lo encontré en el piso del baño, estaba morado "
+	  "de los labios y no respiraba bien. Los paramédicos le pusieron el "
+	  "spray en la nariz.", NULL, NULL, "crisis", "urgent", NULL },
+	/* A ride is no threat. */
+	{ "saturday", "I cried in the bathroom at school and my friend had "
+	  "to come get me. Can we move my session to Monday?", NULL, NULL,
+	  "existing-client", NULL, "violence" },
+	/* Drinking in other words; the rescuer's money. */
+	{ "wife", "My wife mixes her anxiety meds with wine. I'm worried sick "
+	  "about what it's doing to her.", NULL, NULL, "substance",
+	  "alcohol", NULL },
+	{ "ayuda", "Después del turno nos vamos a chupar con las compañeras y "
+	  "los domingos me tomo unas solita para la cruda. ¿Atienden en "
+	  "español?", NULL, NULL, "substance", "alcohol self", NULL },
+	{ "my sister", "My sister has been hooked on percocets for years. I "
+	  "want to stop being her ATM without feeling like I'm abandoning "
+	  "her.", NULL, NULL, "substance", "narcotics codependency family",
+	  NULL },
+	/* A grandmother's letter is personal mail sent to the wrong place. */
+	{ "Thank you for the photographs", "My dear Helen,\n\nThank you for "
+	  "the photographs of the baby. Your Uncle Ted has been at the "
+	  "bottle again since Christmas.", NULL, NULL, "not-inquiry",
+	  "misdirected", NULL },
 	/* A former client coming back is an existing client. */
 	{ "Starting therapy again?", "I saw you for a few months back in "
 	  "spring 2025, and now the anxiety about classes has piled up "
