@@ -1568,33 +1568,59 @@ is_forward_marker(const char *p, size_t len)
 	return (prefix_ci(p, len, "Begin forwarded message"));
 }
 
+static int	is_outlook_head(const struct mime_line *, size_t, size_t);
+
 /* Is line i where the quoted history or the signature begins? */
 static int
 is_cut(const struct mime_line *l, size_t n, size_t i)
 {
 	const char	*p = l[i].p;
-	size_t		 len = l[i].len, j;
+	size_t		 len = l[i].len;
 
 	if (l[i].rawlen == 3 && memcmp(p, "-- ", 3) == 0)
 		return (1);
 	if (is_forward_marker(p, len))
 		return (1);
+	if (is_outlook_head(l, n, i))
+		return (1);
+	while (len > 0 && (*p == ' ' || *p == '\t'))
+		p++, len--;
+	if (prefix_ci(p, len, "From:") || prefix_ci(p, len, "Von:"))
+		return (0);
+	return (is_attribution(l, n, i));
+}
+
+/*
+ * Does line i open the head of an earlier message the Outlook way (an
+ * "Original Message" line, or "From:" with "Sent:" or "Date:" just
+ * under it)? In a reply that is history; in mail whose subject says it
+ * is a forward, it is the forwarded message.
+ */
+static int
+is_outlook_head(const struct mime_line *l, size_t n, size_t i)
+{
+	const char	*p = l[i].p;
+	size_t		 len = l[i].len, j;
+
 	while (len > 0 && (*p == ' ' || *p == '\t'))
 		p++, len--;
 	if (prefix_ci(p, len, "--") &&
 	    (find_ci(p, len, "original message") != NULL ||
-	    find_ci(p, len, "urspr\xc3\xbc" "ngliche nachricht") != NULL))
+	    find_ci(p, len, "urspr\xc3\xbc" "ngliche nachricht") != NULL ||
+	    find_ci(p, len, "mensaje original") != NULL))
 		return (1);
-	if (prefix_ci(p, len, "From:") || prefix_ci(p, len, "Von:")) {
+	if (prefix_ci(p, len, "From:") || prefix_ci(p, len, "Von:") ||
+	    prefix_ci(p, len, "De:")) {
 		for (j = i + 1; j < n && j < i + 3; j++)
 			if (prefix_ci(l[j].p, l[j].len, "Sent:") ||
 			    prefix_ci(l[j].p, l[j].len, "Date:") ||
 			    prefix_ci(l[j].p, l[j].len, "Gesendet:") ||
-			    prefix_ci(l[j].p, l[j].len, "Datum:"))
+			    prefix_ci(l[j].p, l[j].len, "Datum:") ||
+			    prefix_ci(l[j].p, l[j].len, "Enviado:") ||
+			    prefix_ci(l[j].p, l[j].len, "Fecha:"))
 				return (1);
-		return (0);
 	}
-	return (is_attribution(l, n, i));
+	return (0);
 }
 
 /* A header line of a forwarded message's head: "From: ...", "Date: ...". */
@@ -1648,16 +1674,22 @@ enum split_state {
  * a line after them that is not quoted is the writer's again (an answer
  * under the quote, as many older writers put it). History without "> "
  * runs to the end, as does anything after a signature or an Outlook
- * header block.
+ * header block, but where the subject says the mail is a forward
+ * (forward set): there an Outlook header block opens the forwarded
+ * message, as "Forwarded message" does, and Apple Mail's forward, every
+ * line under "Begin forwarded message:" quoted with "> ", is forwarded
+ * text one level down.
  */
 static void
 split_quoted(const char *text, size_t tlen, struct buf *body,
-    struct buf *quoted, struct buf *fwd)
+    struct buf *quoted, struct buf *fwd, int forward)
 {
 	struct mime_line	*l;
 	char			*t;
-	size_t			 n = 0, i, j, len, attr = 0;
+	size_t			 n = 0, i, j, len, attr = 0, qlen;
 	int			 bb = 0, qb = 0, fb = 0, seen_quote = 0;
+	int			 fwd_quoted = 0;
+	const char		*q;
 	enum split_state	 st = SPLIT_NEW, resume = SPLIT_NEW, st_before;
 	const char		*p;
 
@@ -1711,6 +1743,16 @@ split_quoted(const char *text, size_t tlen, struct buf *body,
 			st = resume;
 			break;
 		case SPLIT_FORWARD_HEAD:
+			if (len > 0 && *p == '>') {
+				for (q = p + 1, qlen = len - 1; qlen > 0 &&
+				    *q == ' '; q++, qlen--)
+					;
+				if (qlen == 0 || is_forward_header(q, qlen)) {
+					fwd_quoted = 1;
+					add_line(quoted, &qb, l[i].p, l[i].len);
+					continue;
+				}
+			}
 			if (len == 0 || is_forward_header(p, len)) {
 				add_line(quoted, &qb, l[i].p, l[i].len);
 				continue;
@@ -1723,7 +1765,8 @@ split_quoted(const char *text, size_t tlen, struct buf *body,
 		default:
 			break;
 		}
-		if (is_forward_marker(p, len)) {
+		if (is_forward_marker(p, len) || (forward && st == SPLIT_NEW &&
+		    is_outlook_head(l, n, i))) {
 			add_line(quoted, &qb, l[i].p, l[i].len);
 			st = SPLIT_FORWARD_HEAD;
 			continue;
@@ -1742,7 +1785,16 @@ split_quoted(const char *text, size_t tlen, struct buf *body,
 			}
 			continue;
 		}
-		if (len > 0 && *p == '>')
+		for (q = p + 1, qlen = len > 0 ? len - 1 : 0; qlen > 0 &&
+		    *q == ' '; q++, qlen--)
+			;
+		if (len > 0 && *p == '>' && st == SPLIT_FORWARD && fwd_quoted &&
+		    (qlen == 0 || *q != '>')) {
+			/* Apple Mail's forward: one level of "> " is its. */
+			add_line(quoted, &qb, l[i].p, l[i].len);
+			if (fwd != NULL)
+				add_line(fwd, &fb, q, qlen);
+		} else if (len > 0 && *p == '>')
 			add_line(quoted, &qb, l[i].p, l[i].len);
 		else if (st == SPLIT_FORWARD) {
 			add_line(quoted, &qb, l[i].p, l[i].len);
@@ -1753,6 +1805,39 @@ split_quoted(const char *text, size_t tlen, struct buf *body,
 	}
 	free(l);
 	free(t);
+}
+
+/*
+ * Does the subject say the mail is a forward ("Fwd:", "FW:", Spanish
+ * "RV:", French "TR:", German "WG:", "ENC:"; only its first prefix
+ * counts: "Re: Fwd: ..." is a reply), or a client portal's relay of
+ * someone's message ("New secure message from Tamsin H.")?
+ */
+static int
+subject_says_forward(const char *s)
+{
+	static const char *const pre[] = { "fwd", "fw", "rv", "tr", "wg",
+	    "enc", NULL };
+	size_t	k, n;
+
+	if (s == NULL)
+		return (0);
+	if (strcasestr(s, "new secure message from") != NULL ||
+	    strcasestr(s, "new message from") != NULL ||
+	    strcasestr(s, "new private message from") != NULL)
+		return (1);
+	while (*s == ' ' || *s == '\t')
+		s++;
+	for (k = 0; pre[k] != NULL; k++) {
+		n = strlen(pre[k]);
+		if (strncasecmp(s, pre[k], n) != 0)
+			continue;
+		s += n;
+		while (*s == ' ')
+			s++;
+		return (*s == ':');
+	}
+	return (0);
 }
 
 /* Back len off so s[0..len) does not end inside a UTF-8 sequence. */
@@ -2301,18 +2386,19 @@ mime_parse(const char *raw, size_t len, const struct mime_limits *limp)
 	buf_init(&body, 0);
 	buf_init(&quoted, 0);
 	buf_init(&forwarded, 0);
-	split_quoted(buf_str(&w.text), w.text.len, &body, &quoted, &forwarded);
+	split_quoted(buf_str(&w.text), w.text.len, &body, &quoted, &forwarded,
+	    subject_says_forward(m->subject));
 	if (w.fwd.len > 0) {
 		if (quoted.len > 0)
 			buf_addch(&quoted, '\n');
 		split_quoted(buf_str(&w.fwd), w.fwd.len, &quoted, &quoted,
-		    NULL);
+		    NULL, 0);
 		/* An attached message: its new text is forwarded text. */
 		buf_init(&history, 0);
 		if (forwarded.len > 0)
 			buf_addch(&forwarded, '\n');
 		split_quoted(buf_str(&w.fwd), w.fwd.len, &forwarded, &history,
-		    &forwarded);
+		    &forwarded, 0);
 		buf_free(&history);
 	}
 	m->body = buf_detach(&body, &blen);

@@ -512,6 +512,47 @@ test_quote_split(void **state)
 	assert_string_equal(m->body, "");
 	assert_string_equal(m->forwarded, "this is it\n\nstill hers");
 	msg_free(m);
+
+	/*
+	 * Outlook forwards with a header block, not a marker: where the
+	 * subject says forward, the block opens the forwarded message; in a
+	 * reply the same block is history.
+	 */
+	m = parse("Subject: FW: from my sister\n\nSee below.\n\nFrom: Ana "
+	    "<a@x.org>\nSent: Monday, November 2, 2026\nTo: me\nSubject: "
+	    "hi\n\nTake care of Milo.\n");
+	assert_string_equal(m->body, "See below.");
+	assert_string_equal(m->forwarded, "Take care of Milo.");
+	assert_non_null(strstr(m->quoted, "Sent: Monday"));
+	msg_free(m);
+	m = parse("Subject: RE: from my sister\n\nSee below.\n\nFrom: Ana "
+	    "<a@x.org>\nSent: Monday, November 2, 2026\nTo: me\nSubject: "
+	    "hi\n\nTake care of Milo.\n");
+	assert_string_equal(m->body, "See below.");
+	assert_string_equal(m->forwarded, "");
+	assert_non_null(strstr(m->quoted, "Take care of Milo."));
+	msg_free(m);
+	/* Spanish Outlook: "RV:", "Mensaje original", "De:" and "Enviado:". */
+	m = parse("Subject: RV: mi hijo\n\nLe reenvio.\n\n-----Mensaje "
+	    "original-----\nDe: Rosa <r@x.org>\nEnviado: lunes\n\nYa no "
+	    "aguanto.\n");
+	assert_string_equal(m->body, "Le reenvio.");
+	assert_string_equal(m->forwarded, "Ya no aguanto.");
+	msg_free(m);
+	/* Apple Mail quotes the whole forward one level down. */
+	m = parse("Subject: Fwd: Dad\n\nFrom my brother.\n\nBegin "
+	    "forwarded message:\n\n> From: Hal <h@x.org>\n> Date: Sunday"
+	    "\n> \n> He drinks all day now.\n> > older history\n");
+	assert_string_equal(m->body, "From my brother.");
+	assert_string_equal(m->forwarded, "He drinks all day now.");
+	assert_non_null(strstr(m->quoted, "> > older history"));
+	msg_free(m);
+	/* A client portal's relay of a message. */
+	m = parse("Subject: New secure message from Tamsin H.\n\nYou have a "
+	    "new secure message.\n\nFrom: Tamsin H. (client)\nSent: Sunday"
+	    "\n\nI won't be rebooking.\n");
+	assert_string_equal(m->forwarded, "I won't be rebooking.");
+	msg_free(m);
 }
 
 static void

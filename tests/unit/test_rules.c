@@ -1159,6 +1159,30 @@ static const struct inquiry {
 	{ "mi hijo", "Anoche lo encontré en el piso del baño, estaba morado "
 	  "de los labios y no respiraba bien. Los paramédicos le pusieron el "
 	  "spray en la nariz.", NULL, NULL, "crisis", "urgent", NULL },
+	/* Inside a substance inquiry: a passive wish, means kept back. */
+	{ "Question about counseling for drinking", "It's most of a bottle "
+	  "now. The point of the bottle has been that I'd be okay not waking "
+	  "up in the morning.", NULL, NULL, "crisis", "urgent", NULL },
+	{ "confidential question", "I've been keeping some back, not taking "
+	  "them, and there's a bottle in my closet now that I know is more "
+	  "than enough.", NULL, NULL, "crisis", "urgent", NULL },
+	{ "the gin, and I don't much want to be here anymore", "I am 74 and "
+	  "I drink gin in the afternoons. Do I need a referral?", NULL, NULL,
+	  "crisis", "urgent", NULL },
+	{ "consult", "i've been quietly collecting nan's sleeping tablets out "
+	  "of her dosette box, one a night.", NULL, NULL, "crisis", "urgent",
+	  NULL },
+	/* The last arrangements of a client's note: two weak signs. */
+	{ "Tuesday", "Please release my regular slot, I won't be rebooking. "
+	  "Don't charge the card, I've closed that account. There's nothing "
+	  "left hanging.", NULL, NULL, "crisis", "urgent", NULL },
+	/* A teenager's figure of speech. */
+	{ "14yo daughter", "Would you want me in the first session or is "
+	  "that social suicide for her? Do you see girls her age?", NULL,
+	  NULL, "individual", NULL, "urgent" },
+	{ "Mum", "I've spent thirty years managing my mum's drinking and "
+	  "organising my whole week around a bottle that isn't even mine.",
+	  NULL, NULL, "substance", "alcohol codependency family", NULL },
 	/* A ride is no threat. */
 	{ "saturday", "I cried in the bathroom at school and my friend had "
 	  "to come get me. Can we move my session to Monday?", NULL, NULL,
