@@ -854,22 +854,37 @@ model_window_recall(const struct model *md, char *const *w, size_t nw,
 	char			*pair;
 	size_t			 W = md->window, step, s, i, c;
 	double			 p[MODEL_MAX_CATS], best, sum, maxp = 0;
+	double			(*ww)[MODEL_MAX_CATS], (*pw)[MODEL_MAX_CATS];
 
+	/*
+	 * The weights of each word and of each pair (a word and the next)
+	 * once, since the runs overlap: a run sums them in the same order.
+	 */
+	ww = xcalloc(nw + 1, sizeof *ww);
+	pw = xcalloc(nw + 1, sizeof *pw);
+	for (i = 0; i < nw; i++) {
+		if ((feat = model_find(&md->feats, w[i])) != NULL)
+			for (c = 0; c < md->ncats; c++)
+				ww[i][c] = model_catw(md, feat, c);
+		if (i + 1 >= nw)
+			continue;
+		pair = xasprintf("%s_%s", w[i], w[i + 1]);
+		if ((feat = model_find(&md->feats, pair)) != NULL)
+			for (c = 0; c < md->ncats; c++)
+				pw[i][c] = model_catw(md, feat, c);
+		free(pair);
+	}
 	step = W / 2 > 0 ? W / 2 : 1;
 	*at = 0;
 	for (s = 0; s < nw; s += step) {
 		memset(p, 0, sizeof p);
 		for (i = s; i < nw && i < s + W; i++) {
-			if ((feat = model_find(&md->feats, w[i])) != NULL)
-				for (c = 0; c < md->ncats; c++)
-					p[c] += model_catw(md, feat, c);
+			for (c = 0; c < md->ncats; c++)
+				p[c] += ww[i][c];
 			if (i + 1 >= nw || i + 1 >= s + W)
 				continue;
-			pair = xasprintf("%s_%s", w[i], w[i + 1]);
-			if ((feat = model_find(&md->feats, pair)) != NULL)
-				for (c = 0; c < md->ncats; c++)
-					p[c] += model_catw(md, feat, c);
-			free(pair);
+			for (c = 0; c < md->ncats; c++)
+				p[c] += pw[i][c];
 		}
 		for (best = p[0], c = 1; c < md->ncats; c++)
 			if (p[c] > best)
@@ -883,6 +898,8 @@ model_window_recall(const struct model *md, char *const *w, size_t nw,
 		if (s + W >= nw)
 			break;
 	}
+	free(ww);
+	free(pw);
 	return (maxp);
 }
 
