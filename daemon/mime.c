@@ -1568,7 +1568,8 @@ is_forward_marker(const char *p, size_t len)
 	return (prefix_ci(p, len, "Begin forwarded message"));
 }
 
-static int	is_outlook_head(const struct mime_line *, size_t, size_t);
+static int	is_outlook_head(const struct mime_line *, size_t, size_t, int);
+static int	is_forward_header(const char *, size_t);
 
 /* Is line i where the quoted history or the signature begins? */
 static int
@@ -1581,7 +1582,7 @@ is_cut(const struct mime_line *l, size_t n, size_t i)
 		return (1);
 	if (is_forward_marker(p, len))
 		return (1);
-	if (is_outlook_head(l, n, i))
+	if (is_outlook_head(l, n, i, 1))
 		return (1);
 	while (len > 0 && (*p == ' ' || *p == '\t'))
 		p++, len--;
@@ -1594,13 +1595,15 @@ is_cut(const struct mime_line *l, size_t n, size_t i)
  * Does line i open the head of an earlier message the Outlook way (an
  * "Original Message" line, or "From:" with "Sent:" or "Date:" just
  * under it)? In a reply that is history; in mail whose subject says it
- * is a forward, it is the forwarded message.
+ * is a forward, it is the forwarded message. Outside a forward (whole),
+ * the head must look whole: header lines only, naming To: or Subject:.
  */
 static int
-is_outlook_head(const struct mime_line *l, size_t n, size_t i)
+is_outlook_head(const struct mime_line *l, size_t n, size_t i, int whole)
 {
 	const char	*p = l[i].p;
 	size_t		 len = l[i].len, j;
+	int		 named;
 
 	while (len > 0 && (*p == ' ' || *p == '\t'))
 		p++, len--;
@@ -1609,18 +1612,40 @@ is_outlook_head(const struct mime_line *l, size_t n, size_t i)
 	    find_ci(p, len, "urspr\xc3\xbc" "ngliche nachricht") != NULL ||
 	    find_ci(p, len, "mensaje original") != NULL))
 		return (1);
-	if (prefix_ci(p, len, "From:") || prefix_ci(p, len, "Von:") ||
-	    prefix_ci(p, len, "De:")) {
-		for (j = i + 1; j < n && j < i + 3; j++)
-			if (prefix_ci(l[j].p, l[j].len, "Sent:") ||
-			    prefix_ci(l[j].p, l[j].len, "Date:") ||
-			    prefix_ci(l[j].p, l[j].len, "Gesendet:") ||
-			    prefix_ci(l[j].p, l[j].len, "Datum:") ||
-			    prefix_ci(l[j].p, l[j].len, "Enviado:") ||
-			    prefix_ci(l[j].p, l[j].len, "Fecha:"))
-				return (1);
+	if (!prefix_ci(p, len, "From:") && !prefix_ci(p, len, "Von:") &&
+	    !prefix_ci(p, len, "De:"))
+		return (0);
+	for (j = i + 1; j < n && j < i + 3; j++)
+		if (prefix_ci(l[j].p, l[j].len, "Sent:") ||
+		    prefix_ci(l[j].p, l[j].len, "Date:") ||
+		    prefix_ci(l[j].p, l[j].len, "Gesendet:") ||
+		    prefix_ci(l[j].p, l[j].len, "Datum:") ||
+		    prefix_ci(l[j].p, l[j].len, "Enviado:") ||
+		    prefix_ci(l[j].p, l[j].len, "Fecha:"))
+			break;
+	if (j == n || j == i + 3)
+		return (0);
+	if (!whole)
+		return (1);
+	/*
+	 * Outlook's head is header lines only, up to its Subject: line or,
+	 * with To:, the blank line; a web form's relay ("From: Jane",
+	 * "Date: ...", "Phone: ...", "Message: ...") is the person's text.
+	 */
+	for (named = 0, j = i + 1; j < n && l[j].len > 0; j++) {
+		if (l[j].p[0] == ' ' || l[j].p[0] == '\t')
+			continue;
+		if (!is_forward_header(l[j].p, l[j].len))
+			return (0);
+		if (prefix_ci(l[j].p, l[j].len, "Subject:") ||
+		    prefix_ci(l[j].p, l[j].len, "Asunto:") ||
+		    prefix_ci(l[j].p, l[j].len, "Betreff:"))
+			return (1);
+		named |= prefix_ci(l[j].p, l[j].len, "To:") ||
+		    prefix_ci(l[j].p, l[j].len, "Para:") ||
+		    prefix_ci(l[j].p, l[j].len, "An:");
 	}
-	return (0);
+	return (named);
 }
 
 /* A header line of a forwarded message's head: "From: ...", "Date: ...". */
@@ -1766,7 +1791,7 @@ split_quoted(const char *text, size_t tlen, struct buf *body,
 			break;
 		}
 		if (is_forward_marker(p, len) || (forward && st == SPLIT_NEW &&
-		    is_outlook_head(l, n, i))) {
+		    is_outlook_head(l, n, i, 0))) {
 			add_line(quoted, &qb, l[i].p, l[i].len);
 			st = SPLIT_FORWARD_HEAD;
 			continue;

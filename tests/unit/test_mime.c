@@ -553,6 +553,19 @@ test_quote_split(void **state)
 	    "\n\nI won't be rebooking.\n");
 	assert_string_equal(m->forwarded, "I won't be rebooking.");
 	msg_free(m);
+	/* A web form's relay has From: and Date: fields: the person's text. */
+	m = parse("Subject: New form submission\n\nA new submission.\n\n"
+	    "From: Jane Doe <j@x.org>\nDate: March 2, 2026\nPhone: 555\n"
+	    "Message:\nI saved my pills for tonight.\n");
+	assert_non_null(strstr(m->body, "I saved my pills for tonight."));
+	assert_string_equal(m->quoted, "");
+	msg_free(m);
+	/* Outlook's head ends at its Subject: line, blank line or not. */
+	m = parse("Subject: Re: times\n\nThursday works.\nFrom: Dr. Lee\n"
+	    "Sent: Monday\nSubject: times\nCan you do Thursday?\n");
+	assert_string_equal(m->body, "Thursday works.");
+	assert_non_null(strstr(m->quoted, "Can you do Thursday?"));
+	msg_free(m);
 }
 
 static void
