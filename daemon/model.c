@@ -99,13 +99,15 @@ struct model {
 	int			  complement;
 	unsigned long		  alltokens;	/* over the categories */
 	/*
-	 * Tags of the rules' "choose" groups, learned from the labels: the
-	 * model picks one of a group where the rules set any of them. Their
-	 * counts start at tagbase (the categories' count in a loaded model,
-	 * MODEL_MAX_CATS while training, when categories still arrive).
+	 * Tags of the rules' "choose" and "fill" groups, learned from the
+	 * labels: the model picks one of a group where the rules set any of
+	 * them (choose), or where a verdict of the fill category has none.
+	 * Their counts start at tagbase (the categories' count in a loaded
+	 * model, MODEL_MAX_CATS while training, when categories still arrive).
 	 */
 	char			 *tags[MODEL_MAX_TAGS];
 	unsigned		  group[MODEL_MAX_TAGS];
+	char			 *fill[MODEL_MAX_TAGS + 1];	/* per group */
 	unsigned		  tdocs[MODEL_MAX_TAGS];
 	unsigned long		  ttokens[MODEL_MAX_TAGS];
 	size_t			  ntags;
@@ -441,6 +443,8 @@ model_clear(struct model *md)
 		free(md->cats[i]);
 	for (i = 0; i < md->ntags; i++)
 		free(md->tags[i]);
+	for (i = 0; i <= MODEL_MAX_TAGS; i++)
+		free(md->fill[i]);
 	free(md->cats);
 	free(md->recall_name);
 	free(md->docs);
@@ -1067,10 +1071,14 @@ model_pick_group(const struct model *md, unsigned g, const double *q,
 		if (md->group[t] == g)
 			buf_printf(ex, "%s %s", k++ > 0 ? " or" : "",
 			    md->tags[t]);
-	buf_printf(ex, ": %s, probability %.2f (%s %.2f; it applies where "
-	    "the rules set one of them)", md->tags[best], p[best] / sum,
-	    op->picked[best] ? "picked, it needs" : "not picked: it needs",
-	    md->pick);
+	buf_printf(ex, ": %s, probability %.2f (%s %.2f; ", md->tags[best],
+	    p[best] / sum, op->picked[best] ? "picked, it needs" :
+	    "not picked: it needs", md->pick);
+	if (md->fill[g] != NULL)
+		buf_printf(ex, "it fills in where a verdict of %s carries none "
+		    "of them)", md->fill[g]);
+	else
+		buf_addstr(ex, "it applies where the rules set one of them)");
 	model_explain(md, f, n, md->tagbase + best, cols, nt, ex);
 }
 
@@ -1149,6 +1157,48 @@ model_apply_picks(const struct model *md, const struct model_opinion *op,
 		(*tags)[k++] = xstrdup(md->tags[win]);
 		*ntags = k;
 	}
+}
+
+void
+model_set_fill(struct model *md, unsigned g, const char *category)
+{
+	if (md == NULL || g == 0 || g > md->ngroups)
+		return;
+	free(md->fill[g]);
+	md->fill[g] = xstrdup(category);
+}
+
+unsigned
+model_group_of(const struct model *md, const char *tag)
+{
+	size_t	t;
+
+	for (t = 0; md != NULL && t < md->ntags; t++)
+		if (strcmp(md->tags[t], tag) == 0)
+			return (md->group[t]);
+	return (0);
+}
+
+const char *
+model_fill(const struct model *md, const struct model_opinion *op,
+    unsigned g, char ***tags, size_t *ntags)
+{
+	size_t	i, t, win = SIZE_MAX;
+
+	for (t = 0; md != NULL && g != 0 && t < md->ntags; t++) {
+		if (md->group[t] != g)
+			continue;
+		for (i = 0; i < *ntags; i++)
+			if (strcmp((*tags)[i], md->tags[t]) == 0)
+				return (NULL);
+		if (op->picked[t] == 1)
+			win = t;
+	}
+	if (win == SIZE_MAX)
+		return (NULL);
+	*tags = xreallocarray(*tags, *ntags + 1, sizeof **tags);
+	(*tags)[(*ntags)++] = xstrdup(md->tags[win]);
+	return (md->tags[win]);
 }
 
 struct model_train *

@@ -86,6 +86,19 @@ void		 model_apply_picks(const struct model *,
 		    const struct model_opinion *, unsigned long keep,
 		    char ***tags, size_t *ntags);
 
+/* The group of a tag (1, 2, ...), or 0 when the model has no such tag. */
+unsigned	 model_group_of(const struct model *, const char *tag);
+/* Group g fills in for verdicts of category (a "fill" line of the rules). */
+void		 model_set_fill(struct model *, unsigned g,
+		    const char *category);
+/*
+ * Where *tags holds no tag of group g, add the one the opinion picked
+ * and return its name; NULL when it added none.
+ */
+const char	*model_fill(const struct model *,
+		    const struct model_opinion *, unsigned g, char ***tags,
+		    size_t *ntags);
+
 /*
  * Training: declare the choose groups (each before any message; -1 when
  * there are too many tags or one is in two groups), add labelled

@@ -137,10 +137,19 @@ struct rules_cat {
 	size_t		 notags;
 };
 
-/* "choose TAG...": tags that exclude each other; the model picks one. */
+/*
+ * "choose TAG...": tags that exclude each other; the model picks one.
+ * "fill CATEGORY with TAG...": where a verdict of the category carries
+ * none of them, the model adds the one it picks.
+ */
 struct rules_choice {
 	char		**tags;
 	size_t		  ntags;
+	char		 *fill;		/* the category; NULL: choose */
+	const char	 *fill_file;	/* where, until it is linked */
+	unsigned	  fill_line;
+	unsigned	  fill_col;
+	ssize_t		  fill_cat;	/* linked; -1 for choose */
 };
 
 struct ruleset {
@@ -193,6 +202,8 @@ struct rules_parse {
 };
 
 static size_t	rules_choice_tags(const struct ruleset *);
+static void	parse_choice_tags(struct rules_parse *, const char *,
+		    struct rules_choice *);
 static void	cond_free(struct rule_cond *);
 
 /* The 1-based column of p on the current line, counting UTF-8 characters. */
@@ -1124,13 +1135,56 @@ parse_tag(struct rules_parse *ps, const char *kw)
 static void
 parse_choose(struct rules_parse *ps, const char *kw)
 {
+	struct rules_choice	 c = { NULL, 0, NULL, NULL, 0, 0, -1 };
+
+	parse_close_rule(ps);
+	parse_choice_tags(ps, kw, &c);
+}
+
+/*
+ * "fill CATEGORY with TAG TAG...": a verdict of the category that carries
+ * none of the tags gets the one the model picks, when it is sure (which
+ * drug it is, where no rule named one). The tags may all apply; where the
+ * rules set any of them, they stay as they are.
+ */
+static void
+parse_fill(struct rules_parse *ps, const char *kw)
+{
+	struct rules_choice	 c = { NULL, 0, NULL, NULL, 0, 0, -1 };
+	const char		*w, *cat;
+	size_t			 len;
+
+	parse_close_rule(ps);
+	if ((len = lex_word(ps, &cat)) == 0 || word_is(cat, len, "with")) {
+		lex_error(ps, len == 0 ? kw : cat, "\"fill\" needs a "
+		    "category, \"with\" and two or more tags: fill substance "
+		    "with alcohol narcotics");
+		return;
+	}
+	c.fill = xstrndup(cat, len);
+	c.fill_file = ps->file;
+	c.fill_line = ps->line;
+	c.fill_col = lex_col(ps, cat);
+	if ((len = lex_word(ps, &w)) == 0 || !word_is(w, len, "with")) {
+		lex_error(ps, len == 0 ? kw : w, "\"fill %s\" needs "
+		    "\"with\" and then its tags", c.fill);
+		free(c.fill);
+		return;
+	}
+	parse_choice_tags(ps, kw, &c);
+}
+
+/* The tags of a choose or fill line; the group is added when they hold. */
+static void
+parse_choice_tags(struct rules_parse *ps, const char *kw,
+    struct rules_choice *cp)
+{
 	struct ruleset		*rs = ps->rs;
-	struct rules_choice	 c = { NULL, 0 };
+	struct rules_choice	 c = *cp;
 	const char		*w, *first = NULL;
 	size_t			 len, i, k;
 	int			 bad = 0;
 
-	parse_close_rule(ps);
 	while ((len = lex_word(ps, &w)) != 0) {
 		if (first == NULL)
 			first = w;
@@ -1144,8 +1198,8 @@ parse_choose(struct rules_parse *ps, const char *kw)
 			for (k = 0; k < rs->choices[i].ntags; k++)
 				if (word_is(w, len, rs->choices[i].tags[k])) {
 					lex_error(ps, w, "tag %.*s is already "
-					    "in another choose line", (int)len,
-					    w);
+					    "in another choose or fill line",
+					    (int)len, w);
 					bad = 1;
 				}
 		for (k = 0; k < c.ntags; k++)
@@ -1157,19 +1211,22 @@ parse_choose(struct rules_parse *ps, const char *kw)
 		c.tags[c.ntags++] = xstrndup(w, len);
 	}
 	if (!bad && c.ntags < 2) {
-		lex_error(ps, first != NULL ? first : kw, "\"choose\" needs "
-		    "at least two tags, which exclude each other");
+		lex_error(ps, first != NULL ? first : kw, c.fill == NULL ?
+		    "\"choose\" needs at least two tags, which exclude each "
+		    "other" : "\"fill\" needs at least two tags after "
+		    "\"with\", for the model to pick from");
 		bad = 1;
 	}
 	if (!bad && c.ntags + rules_choice_tags(rs) > MODEL_MAX_TAGS) {
-		lex_error(ps, kw, "at most %d tags in all choose lines",
-		    MODEL_MAX_TAGS);
+		lex_error(ps, kw, "at most %d tags in all choose and fill "
+		    "lines", MODEL_MAX_TAGS);
 		bad = 1;
 	}
 	if (bad) {
 		for (k = 0; k < c.ntags; k++)
 			free(c.tags[k]);
 		free(c.tags);
+		free(c.fill);
 		return;
 	}
 	rs->choices = xreallocarray(rs->choices, rs->nchoices + 1,
@@ -1223,6 +1280,8 @@ parse_line(struct rules_parse *ps, const char *line)
 		parse_define(ps, kw);
 	else if (word_is(kw, len, "choose"))
 		parse_choose(ps, kw);
+	else if (word_is(kw, len, "fill"))
+		parse_fill(ps, kw);
 	else if (word_is(kw, len, "conditions"))
 		parse_group(ps, kw);
 	else if (word_is(kw, len, "if"))
@@ -1231,7 +1290,8 @@ parse_line(struct rules_parse *ps, const char *line)
 		parse_stops(ps, kw);
 	else
 		lex_error(ps, kw, "unknown keyword \"%.*s\" (keywords: "
-		    "category, default, define, choose, conditions, rule, "
+		    "category, default, define, choose, fill, conditions, "
+		    "rule, "
 		    "match, not, or, if, tag, score, stops-model-recall)",
 		    (int)len, kw);
 	if (!word_is(kw, len, "match") && !word_is(kw, len, "not"))
@@ -1377,10 +1437,11 @@ static void
 rules_link(struct rules_parse *ps, size_t nerrors)
 {
 	struct ruleset	*rs = ps->rs;
-	struct rule	*r;
-	ssize_t		 c;
-	size_t		 i, j;
-	int		 linked = 1;
+	struct rule		*r;
+	struct rules_choice	*ch;
+	ssize_t			 c;
+	size_t			 i, j;
+	int			 linked = 1;
 
 	if (rs->ncats == 0)
 		diag_add(ps->d, DIAG_ERROR, ps->dir, 0, 0, "no categories "
@@ -1426,6 +1487,14 @@ rules_link(struct rules_parse *ps, size_t nerrors)
 		}
 		r->cat = c;
 		rs->cats[c].nrules++;
+	}
+	for (i = 0; i < rs->nchoices; i++) {
+		ch = &rs->choices[i];
+		if (ch->fill != NULL && (ch->fill_cat = cat_find(rs,
+		    ch->fill)) == -1)
+			diag_add(ps->d, DIAG_ERROR, ch->fill_file,
+			    ch->fill_line, ch->fill_col, "fill: category %s "
+			    "is not declared", ch->fill);
 	}
 	for (i = 0; i < rs->ncats; i++)
 		if (rs->cats[i].nrules == 0 && (ps->def == NULL ||
@@ -1517,8 +1586,12 @@ rules_load_model(struct ruleset *rs, const char *dir, struct diag *d)
 		if (!model_has_group(rs->model, (const char *const *)
 		    rs->choices[i].tags, rs->choices[i].ntags))
 			diag_warning(d, path, 0, "model: it does not pick "
-			    "among the tags of \"choose %s ...\" (run triaged "
-			    "train again)", rs->choices[i].tags[0]);
+			    "among the tags of the %s line with %s (run "
+			    "triaged train again)", rs->choices[i].fill ==
+			    NULL ? "choose" : "fill", rs->choices[i].tags[0]);
+		else if (rs->choices[i].fill != NULL)
+			model_set_fill(rs->model, model_group_of(rs->model,
+			    rs->choices[i].tags[0]), rs->choices[i].fill);
 	free(path);
 }
 
@@ -1622,6 +1695,7 @@ rules_free(struct ruleset *rs)
 		for (j = 0; j < rs->choices[i].ntags; j++)
 			free(rs->choices[i].tags[j]);
 		free(rs->choices[i].tags);
+		free(rs->choices[i].fill);
 	}
 	free(rs->choices);
 	for (i = 0; i < rs->nfiles; i++)
@@ -2134,6 +2208,16 @@ rule_adds_tags(const struct rules_tally *t, const struct rule *r)
 	    (t->fallback && (size_t)r->cat == t->best));
 }
 
+/* The bit of a choose or fill group in the model (model_groups_whole). */
+static unsigned long
+rules_group_bit(const struct ruleset *rs, const struct rules_choice *ch)
+{
+	unsigned	g = model_group_of(rs->model, ch->tags[0]);
+
+	return (g != 0 && g < sizeof(unsigned long) * CHAR_BIT ? 1UL << g :
+	    0);
+}
+
 /*
  * Classify: the winning category (rules_tally), else the default. Tags
  * come from every matching rule that decides alone, and from scored
@@ -2147,7 +2231,7 @@ rules_classify(const struct ruleset *rs, const struct msg *orig,
 	const struct rule	*r;
 	struct rules_tally	 t;
 	struct msg		 flat;
-	size_t			 i, j;
+	size_t			 i, j, win;
 	ssize_t			 besides;
 	unsigned long		 whole = 0;
 
@@ -2166,12 +2250,23 @@ rules_classify(const struct ruleset *rs, const struct msg *orig,
 		whole |= model_groups_whole(rs->model, r->tags, r->ntags);
 	}
 	msg_flat_free(&flat);
-	c = &rs->cats[t.best == SIZE_MAX ? rs->def : t.best];
+	win = t.best == SIZE_MAX ? rs->def : t.best;
+	c = &rs->cats[win];
 	/*
 	 * Whose use it is: the model's pick among tags the rules set, unless
-	 * one rule set the whole group ("we both drink": both apply).
+	 * one rule set the whole group ("we both drink": both apply). Fill
+	 * groups are not picked among: their tags may all apply.
 	 */
+	for (i = 0; i < rs->nchoices; i++)
+		if (rs->choices[i].fill != NULL)
+			whole |= rules_group_bit(rs, &rs->choices[i]);
 	model_apply_picks(rs->model, &t.op, whole, &v->tags, &v->ntags);
+	/* Which drug it is, where no rule named one (fill). */
+	for (i = 0; i < rs->nchoices; i++)
+		if (rs->choices[i].fill_cat == (ssize_t)win)
+			(void)model_fill(rs->model, &t.op, model_group_of(
+			    rs->model, rs->choices[i].tags[0]), &v->tags,
+			    &v->ntags);
 	/*
 	 * A category that was carried but lost to a higher one says so
 	 * (outranked-tag): crisis mail that also reads as an existing
@@ -2194,6 +2289,36 @@ rules_classify(const struct ruleset *rs, const struct msg *orig,
 	v->template = c->template != NULL ? xstrdup(c->template) : NULL;
 	v->answer = c->template != NULL;
 	v->priority = c->priority;
+}
+
+/* Say which tag a fill line adds to a verdict of category win, if any. */
+static void
+rules_explain_fill(const struct ruleset *rs, const struct rules_tally *t,
+    size_t win, struct buf *out)
+{
+	const struct rules_choice	*ch;
+	const char			*added;
+	char				**tags = NULL;
+	size_t				 i, j, ntags = 0;
+
+	for (i = 0; i < rs->nrules; i++)
+		if (t->hit[i] && rule_adds_tags(t, &rs->rules[i]))
+			for (j = 0; j < rs->rules[i].ntags; j++)
+				list_add(&tags, &ntags, rs->rules[i].tags[j]);
+	for (i = 0; i < rs->nchoices; i++) {
+		ch = &rs->choices[i];
+		if (ch->fill_cat != (ssize_t)win)
+			continue;
+		added = model_fill(rs->model, &t->op, model_group_of(rs->model,
+		    ch->tags[0]), &tags, &ntags);
+		if (added != NULL)
+			buf_printf(out, "tags: no rule set %s or another tag of "
+			    "its fill line, so the model's pick, %s, is "
+			    "added\n", ch->tags[0], added);
+	}
+	for (i = 0; i < ntags; i++)
+		free(tags[i]);
+	free(tags);
 }
 
 /*
@@ -2258,6 +2383,7 @@ rules_explain(const struct ruleset *rs, const struct msg *orig,
 			    "whole, so the model's pick leaves its tags\n",
 			    r->name);
 	}
+	rules_explain_fill(rs, &t, win == SIZE_MAX ? rs->def : win, out);
 	if (win == SIZE_MAX && t.refused != -1)
 		buf_printf(out, "verdict: %s, the default: no rule carried a "
 		    "category, and rule %s scored against the learned model's "
