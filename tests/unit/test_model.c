@@ -634,12 +634,58 @@ test_choose_tags(void **state)
 	free(tags[0]);
 	free(tags);
 
+	/*
+	 * A fill group: a list with no tag of it gets the pick, once; group
+	 * 0 (a tag the model does not know) adds nothing.
+	 */
+	assert_int_equal(model_group_of(md, "family"), 1);
+	assert_int_equal(model_group_of(md, "urgent"), 0);
+	assert_int_equal(model_group_of(NULL, "family"), 0);
+	tags = xcalloc(1, sizeof *tags);
+	tags[0] = xstrdup("urgent");
+	ntags = 1;
+	assert_null(model_fill(md, &op, 0, &tags, &ntags));
+	assert_string_equal(model_fill(md, &op, 1, &tags, &ntags), "self");
+	assert_null(model_fill(md, &op, 1, &tags, &ntags));
+	assert_int_equal(ntags, 2);
+	assert_int_equal(tag_count(tags, ntags, "self"), 1);
+	assert_int_equal(tag_count(tags, ntags, "urgent"), 1);
+	for (i = 0; i < ntags; i++)
+		free(tags[i]);
+	free(tags);
+	/* A list holding a tag of the group keeps it, unpicked or not. */
+	tags = xcalloc(1, sizeof *tags);
+	tags[0] = xstrdup("family");
+	ntags = 1;
+	assert_null(model_fill(md, &op, 1, &tags, &ntags));
+	assert_int_equal(ntags, 1);
+	assert_string_equal(tags[0], "family");
+	free(tags[0]);
+	free(tags);
+	/* Its explanation says where it fills in. */
+	model_set_fill(md, 1, "substance");
+	model_set_fill(md, 7, "nosuch");
+	m = mk("question", "i drink every night and i hide it", "");
+	buf_init(&ex, 0);
+	model_judge(md, m, NULL, 0, &op, &ex);
+	assert_non_null(strstr(buf_str(&ex), "it fills in where a verdict of "
+	    "substance carries none of them"));
+	buf_free(&ex);
+	msg_free(m);
+
 	/* Unsure (no known word): no pick, the rules' tags stay. */
 	m = mk("zzz", "qqq", "");
 	model_judge(md, m, NULL, 0, &op, NULL);
 	assert_int_equal(op.picked[0], 0);
 	assert_int_equal(op.picked[1], 0);
 	msg_free(m);
+	tags = xcalloc(1, sizeof *tags);
+	tags[0] = xstrdup("urgent");
+	ntags = 1;
+	assert_null(model_fill(md, &op, 1, &tags, &ntags));
+	assert_int_equal(ntags, 1);
+	free(tags[0]);
+	free(tags);
 	model_free(md);
 	diag_free(&d);
 	unlink(path);

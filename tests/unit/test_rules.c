@@ -1521,6 +1521,52 @@ test_shipped_model_picks(void **state)
 	rules_free(rs);
 }
 
+/*
+ * "fill substance with alcohol narcotics" with the shipped model: where
+ * no rule names the substance, the model adds the one it is sure of; a
+ * verdict of another category gets none.
+ */
+static void
+test_shipped_model_fills(void **state)
+{
+	struct ruleset	*rs;
+	struct tmsg	 t;
+	struct verdict	 v;
+
+	rs = load_ok(SHIPPED);
+	tmsg_init(&t, "question", "My brother has a problem with what he "
+	    "buys from a guy downtown. He disappears for days and comes back "
+	    "gray and shaking. We want to help him get clean.", NULL);
+	rules_classify(rs, &t.m, &v);
+	assert_string_equal(v.category, "substance");
+	assert_true(verdict_has_tag(&v, "narcotics"));
+	assert_false(verdict_has_tag(&v, "alcohol"));
+	verdict_free(&v);
+	explains(rs, &t.m, "tags: no rule set alcohol or another tag of its "
+	    "fill line, so the model's pick, narcotics, is added");
+	/* A rule named the drink: the model adds nothing beside it. */
+	tmsg_init(&t, "question", "My wife has been hitting the sauce since "
+	    "her mother died; she is sloshed by dinner most nights.", NULL);
+	rules_classify(rs, &t.m, &v);
+	assert_string_equal(v.category, "substance");
+	assert_true(verdict_has_tag(&v, "alcohol"));
+	assert_false(verdict_has_tag(&v, "narcotics"));
+	verdict_free(&v);
+	/*
+	 * Not a substance verdict: nothing is filled in, though the model
+	 * picks narcotics for these words.
+	 */
+	tmsg_init(&t, "question", "I took all of my sleeping pills an hour "
+	    "ago. I am so tired of everything.", NULL);
+	rules_classify(rs, &t.m, &v);
+	assert_string_equal(v.category, "crisis");
+	assert_false(verdict_has_tag(&v, "narcotics"));
+	assert_false(verdict_has_tag(&v, "alcohol"));
+	verdict_free(&v);
+	explains(rs, &t.m, "model, of alcohol or narcotics: narcotics");
+	rules_free(rs);
+}
+
 int
 main(void)
 {
@@ -1538,6 +1584,7 @@ main(void)
 		cmocka_unit_test(test_forwarded_read),
 		cmocka_unit_test(test_relay_words_count),
 		cmocka_unit_test(test_shipped_model_picks),
+		cmocka_unit_test(test_shipped_model_fills),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_shared_conditions),
