@@ -1324,6 +1324,30 @@ static const struct inquiry {
 	  "urgent" },
 	{ "consulta", "Le pido a Dios que ya me lleve, estoy muy cansada.",
 	  NULL, NULL, "crisis", "urgent spanish", NULL },
+	/*
+	 * Stop 31: means kept while the treatment is stopped; and no crisis
+	 * rule for a carer counting out a wife's pills, a joke about a
+	 * deadline or "unalive" quoted as a word people use (the rules alone
+	 * leave these to the default); drink slang.
+	 */
+	{ "Thursday appt", "Could we move Thursday? Also, I stopped taking "
+	  "the sleeping pills weeks ago but I kept filling the prescription. "
+	  "There's a good amount in the drawer now.", NULL, NULL, "crisis",
+	  "urgent", NULL },
+	{ "my wife", "My wife has taken lorazepam for six years. I keep the "
+	  "bottle in my sock drawer and count them out for her, and I tell "
+	  "our daughters she is \"just tired.\"", NULL, NULL, "individual",
+	  NULL, "urgent" },
+	{ "Re: receipts", "Could you re-send the receipts with the NPI? Greg "
+	  "is going to kill me if I miss the Friday deadline again lol.",
+	  NULL, NULL, "individual", NULL, "urgent" },
+	{ "Interview request", "I'm a student writing about therapy-speak: "
+	  "\"my toxic trait,\" \"gaslighting,\" \"unalive,\" etc. Could "
+	  "we do a short interview?", NULL, NULL, "individual", NULL,
+	  "urgent" },
+	{ "my wife", "My wife has been hitting the sauce since her mother "
+	  "died; she is sloshed by dinner most nights.", NULL, NULL,
+	  "substance", "alcohol family", "urgent" },
 };
 
 #define NINQUIRIES	(sizeof inquiries / sizeof inquiries[0])
