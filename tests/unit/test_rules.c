@@ -1348,6 +1348,12 @@ static const struct inquiry {
 	{ "my wife", "My wife has been hitting the sauce since her mother "
 	  "died; she is sloshed by dinner most nights.", NULL, NULL,
 	  "substance", "alcohol family", "urgent" },
+	/* Topics of their own, so the model's guess does not stand in. */
+	{ "retirement", "I retired from the fire department after 31 years "
+	  "and I don't know who I am anymore.", NULL, NULL, "individual",
+	  "life-change", NULL },
+	{ "therapy inquiry", "I think I have a porn problem.", NULL, NULL,
+	  "individual", "compulsive", NULL },
 };
 
 #define NINQUIRIES	(sizeof inquiries / sizeof inquiries[0])
