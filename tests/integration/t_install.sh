@@ -11,13 +11,15 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/triaged-install.XXXXXX") || exit 1
 tb_atexit "rm -rf '$tmp'"
 # make install installs ./triaged, the plain build; a sanitizer run
 # (make check SANITIZE=1) has built only obj-san/triaged, so build it.
+# SANITIZE= here: under make check SANITIZE=1, MAKEFLAGS hands the
+# setting down, and with it the Makefile has no plain triaged target.
 if [ ! -x "$TB_REPO/triaged" ]; then
-	make -s -C "$TB_REPO" triaged >"$tmp/build.out" 2>&1 ||
+	make -s -C "$TB_REPO" SANITIZE= triaged >"$tmp/build.out" 2>&1 ||
 	    tb_fail "make triaged: $(tail -5 "$tmp/build.out")"
 fi
 inst()
 {
-	make -s -C "$TB_REPO" install "$@" >"$tmp/install.out" 2>&1 ||
+	make -s -C "$TB_REPO" SANITIZE= install "$@" >"$tmp/install.out" 2>&1 ||
 	    tb_fail "make install $*: $(cat "$tmp/install.out")"
 }
 
