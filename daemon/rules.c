@@ -1291,8 +1291,8 @@ parse_line(struct rules_parse *ps, const char *line)
 	else
 		lex_error(ps, kw, "unknown keyword \"%.*s\" (keywords: "
 		    "category, default, define, choose, fill, conditions, "
-		    "rule, "
-		    "match, not, or, if, tag, score, stops-model-recall)",
+		    "rule, match, not, or, if, tag, score, "
+		    "stops-model-recall)",
 		    (int)len, kw);
 	if (!word_is(kw, len, "match") && !word_is(kw, len, "not"))
 		ps->after_cond = 0;
@@ -2208,14 +2208,25 @@ rule_adds_tags(const struct rules_tally *t, const struct rule *r)
 	    (t->fallback && (size_t)r->cat == t->best));
 }
 
-/* The bit of a choose or fill group in the model (model_groups_whole). */
+/*
+ * The bits of the fill groups in the model (as model_groups_whole sets
+ * them): the model never picks among their tags, it only adds one.
+ */
 static unsigned long
-rules_group_bit(const struct ruleset *rs, const struct rules_choice *ch)
+rules_fill_bits(const struct ruleset *rs)
 {
-	unsigned	g = model_group_of(rs->model, ch->tags[0]);
+	unsigned long	bits = 0;
+	unsigned	g;
+	size_t		i;
 
-	return (g != 0 && g < sizeof(unsigned long) * CHAR_BIT ? 1UL << g :
-	    0);
+	for (i = 0; i < rs->nchoices; i++) {
+		if (rs->choices[i].fill == NULL)
+			continue;
+		g = model_group_of(rs->model, rs->choices[i].tags[0]);
+		if (g != 0 && g < sizeof bits * CHAR_BIT)
+			bits |= 1UL << g;
+	}
+	return (bits);
 }
 
 /*
@@ -2257,10 +2268,8 @@ rules_classify(const struct ruleset *rs, const struct msg *orig,
 	 * one rule set the whole group ("we both drink": both apply). Fill
 	 * groups are not picked among: their tags may all apply.
 	 */
-	for (i = 0; i < rs->nchoices; i++)
-		if (rs->choices[i].fill != NULL)
-			whole |= rules_group_bit(rs, &rs->choices[i]);
-	model_apply_picks(rs->model, &t.op, whole, &v->tags, &v->ntags);
+	model_apply_picks(rs->model, &t.op, whole | rules_fill_bits(rs),
+	    &v->tags, &v->ntags);
 	/* Which drug it is, where no rule named one (fill). */
 	for (i = 0; i < rs->nchoices; i++)
 		if (rs->choices[i].fill_cat == (ssize_t)win)
@@ -2378,7 +2387,8 @@ rules_explain(const struct ruleset *rs, const struct msg *orig,
 	for (i = 0; i < rs->nrules; i++) {
 		r = &rs->rules[i];
 		if (t.hit[i] && rule_adds_tags(&t, r) &&
-		    model_groups_whole(rs->model, r->tags, r->ntags) != 0)
+		    (model_groups_whole(rs->model, r->tags, r->ntags) &
+		    ~rules_fill_bits(rs)) != 0)
 			buf_printf(out, "tags: rule %s sets a choose group "
 			    "whole, so the model's pick leaves its tags\n",
 			    r->name);

@@ -1574,6 +1574,10 @@ test_shipped_model_fills(void **state)
 	verdict_free(&v);
 	explains(rs, &t.m, "tags: no rule set alcohol or another tag of its "
 	    "fill line, so the model's pick, narcotics, is added");
+	/* A rule that sets both tags of a fill line is no choose group. */
+	tmsg_init(&t, "question", "My wife is mixing her xanax with wine "
+	    "every night.", NULL);
+	lacks(rs, &t.m, "sets a choose group whole");
 	/* A rule named the drink: the model adds nothing beside it. */
 	tmsg_init(&t, "question", "My wife has been hitting the sauce since "
 	    "her mother died; she is sloshed by dinner most nights.", NULL);
