@@ -1168,16 +1168,6 @@ train_expect(const char *path, char ***tags, size_t *ntags)
 	return (cat);
 }
 
-static void
-train_labels_free(char **labels, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(labels[i]);
-	free(labels);
-}
-
 /* What train_corrected needs to add one corrected message. */
 struct train_ctx {
 	struct pipeline		*p;
@@ -1262,14 +1252,14 @@ cmd_train(const char *confpath, int argc, char **argv)
 				skipped++;
 				free(path);
 				free(cat);
-				train_labels_free(labels, nlabels);
+				xfreev(labels, nlabels);
 				continue;
 			}
 			msg = mime_parse(raw, len, &p.limits);
 			feats = rules_model_features(p.rules, msg, &nfeats);
 			model_train_add(t, msg, feats, nfeats, cat, labels,
 			    nlabels);
-			train_labels_free(labels, nlabels);
+			xfreev(labels, nlabels);
 			for (k = 0; k < nfeats; k++)
 				free(feats[k]);
 			free(feats);

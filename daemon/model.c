@@ -336,17 +336,6 @@ model_text_words(const struct msg *m, size_t *nw)
 	return (w);
 }
 
-/* Free n strings and their array: words, features. */
-static void
-model_free_list(char **w, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(w[i]);
-	free(w);
-}
-
 /*
  * The distinct features of m (its words w) and the extra ones (the rules
  * that matched), sorted; caller frees each and the array.
@@ -391,7 +380,7 @@ model_features(const struct msg *m)
 
 	w = model_text_words(m, &nw);
 	f = model_feats(m, w, nw, NULL, 0, &n);
-	model_free_list(w, nw);
+	xfreev(w, nw);
 	buf_init(&b, 0);
 	for (i = 0; i < n; i++) {
 		buf_printf(&b, "%s%s", i > 0 ? " " : "", f[i]);
@@ -936,7 +925,7 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 	f = model_feats(m, w, nw, extra, nextra, &n);
 	if (md->recall_cat != -1 && md->window > 0)
 		wp = model_window_recall(md, w, nw, &at);
-	model_free_list(w, nw);
+	xfreev(w, nw);
 	for (i = 0; i < n; i++) {
 		/* Features the model never saw say nothing. */
 		if ((feat = model_find(&md->feats, f[i])) == NULL)
@@ -1035,7 +1024,7 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 	}
 	for (c = 1; c <= md->ngroups; c++)
 		model_pick_group(md, (unsigned)c, q, op, f, n, ex);
-	model_free_list(f, n);
+	xfreev(f, n);
 }
 
 /*
@@ -1275,7 +1264,7 @@ model_train_add(struct model_train *t, const struct msg *m,
 			md->tdocs[tag[ntag++]]++;
 	w = model_text_words(m, &nw);
 	f = model_feats(m, w, nw, extra, nextra, &n);
-	model_free_list(w, nw);
+	xfreev(w, nw);
 	for (i = 0; i < n; i++) {
 		feat = model_add(&md->feats, f[i],
 		    MODEL_MAX_CATS + MODEL_MAX_TAGS);

@@ -2325,9 +2325,7 @@ rules_explain_fill(const struct ruleset *rs, const struct rules_tally *t,
 			    "its fill line, so the model's pick, %s, is "
 			    "added\n", ch->tags[0], added);
 	}
-	for (i = 0; i < ntags; i++)
-		free(tags[i]);
-	free(tags);
+	xfreev(tags, ntags);
 }
 
 /*

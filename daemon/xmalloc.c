@@ -81,3 +81,13 @@ xasprintf(const char *fmt, ...)
 	va_end(ap);
 	return (s);
 }
+
+void
+xfreev(char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}

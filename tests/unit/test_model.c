@@ -463,6 +463,18 @@ test_complement(void **state)
 	unlink(path);
 }
 
+/* A tag list holding name alone, as the rules leave it. */
+static char **
+one_tag(const char *name, size_t *n)
+{
+	char	**list;
+
+	list = xcalloc(1, sizeof *list);
+	list[0] = xstrdup(name);
+	*n = 1;
+	return (list);
+}
+
 /* Count the tags of list equal to name. */
 static size_t
 tag_count(char **list, size_t n, const char *name)
@@ -597,9 +609,7 @@ test_choose_tags(void **state)
 	assert_int_equal(tag_count(tags, ntags, "self"), 1);
 	assert_int_equal(tag_count(tags, ntags, "family"), 0);
 	assert_int_equal(tag_count(tags, ntags, "alcohol"), 1);
-	for (i = 0; i < ntags; i++)
-		free(tags[i]);
-	free(tags);
+	xfreev(tags, ntags);
 
 	/*
 	 * One rule set both tags of the group ("we both drink"): they stay
@@ -620,19 +630,14 @@ test_choose_tags(void **state)
 	assert_int_equal(ntags, 3);
 	assert_int_equal(tag_count(tags, ntags, "self"), 1);
 	assert_int_equal(tag_count(tags, ntags, "family"), 1);
-	for (i = 0; i < ntags; i++)
-		free(tags[i]);
-	free(tags);
+	xfreev(tags, ntags);
 
 	/* Rules that set no tag of the group get none from the model. */
-	tags = xcalloc(1, sizeof *tags);
-	tags[0] = xstrdup("urgent");
-	ntags = 1;
+	tags = one_tag("urgent", &ntags);
 	model_apply_picks(md, &op, 0, &tags, &ntags);
 	assert_int_equal(ntags, 1);
 	assert_string_equal(tags[0], "urgent");
-	free(tags[0]);
-	free(tags);
+	xfreev(tags, ntags);
 
 	/*
 	 * A fill group: a list with no tag of it gets the pick, once; group
@@ -641,27 +646,20 @@ test_choose_tags(void **state)
 	assert_int_equal(model_group_of(md, "family"), 1);
 	assert_int_equal(model_group_of(md, "urgent"), 0);
 	assert_int_equal(model_group_of(NULL, "family"), 0);
-	tags = xcalloc(1, sizeof *tags);
-	tags[0] = xstrdup("urgent");
-	ntags = 1;
+	tags = one_tag("urgent", &ntags);
 	assert_null(model_fill(md, &op, 0, &tags, &ntags));
 	assert_string_equal(model_fill(md, &op, 1, &tags, &ntags), "self");
 	assert_null(model_fill(md, &op, 1, &tags, &ntags));
 	assert_int_equal(ntags, 2);
 	assert_int_equal(tag_count(tags, ntags, "self"), 1);
 	assert_int_equal(tag_count(tags, ntags, "urgent"), 1);
-	for (i = 0; i < ntags; i++)
-		free(tags[i]);
-	free(tags);
+	xfreev(tags, ntags);
 	/* A list holding a tag of the group keeps it, unpicked or not. */
-	tags = xcalloc(1, sizeof *tags);
-	tags[0] = xstrdup("family");
-	ntags = 1;
+	tags = one_tag("family", &ntags);
 	assert_null(model_fill(md, &op, 1, &tags, &ntags));
 	assert_int_equal(ntags, 1);
 	assert_string_equal(tags[0], "family");
-	free(tags[0]);
-	free(tags);
+	xfreev(tags, ntags);
 	/* Its explanation says where it fills in. */
 	model_set_fill(md, 1, "substance");
 	model_set_fill(md, 7, "nosuch");
@@ -679,13 +677,10 @@ test_choose_tags(void **state)
 	assert_int_equal(op.picked[0], 0);
 	assert_int_equal(op.picked[1], 0);
 	msg_free(m);
-	tags = xcalloc(1, sizeof *tags);
-	tags[0] = xstrdup("urgent");
-	ntags = 1;
+	tags = one_tag("urgent", &ntags);
 	assert_null(model_fill(md, &op, 1, &tags, &ntags));
 	assert_int_equal(ntags, 1);
-	free(tags[0]);
-	free(tags);
+	xfreev(tags, ntags);
 	model_free(md);
 	diag_free(&d);
 	unlink(path);
