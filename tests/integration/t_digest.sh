@@ -46,7 +46,8 @@ tb_wait_smtp 3 10 || tb_fail "replies not sent"
 # The therapist answers the couples inquiry (UID 3) in their client.
 "$TB_PYTHON" "$TB_LIBDIR/tb.py" store "$TB_USER" INBOX 3 '\Answered'
 "$TRIAGED" -c "$conf" once || tb_fail "once failed"
-sleep 1.1
+# Waiting means received < now - 1 s in whole seconds: a difference of 2.
+sleep 2.1
 
 "$TRIAGED" -c "$conf" digest || tb_fail "digest failed"
 [ "$(mail_to "$office")" = 1 ] || tb_fail "no digest"
