@@ -1679,6 +1679,18 @@ add_line(struct buf *out, int *blanks, const char *p, size_t len)
 	buf_add(out, p, len);
 }
 
+/* Add a "> " line with one level of quoting taken off. */
+static void
+add_unquoted(struct buf *out, int *blanks, const char *p, size_t len)
+{
+	if (len > 0 && *p == '>') {
+		p++, len--;
+		if (len > 0 && *p == ' ')
+			p++, len--;
+	}
+	add_line(out, blanks, p, len);
+}
+
 /* Where a line falls while the text is split (split_quoted). */
 enum split_state {
 	SPLIT_NEW,		/* what the writer typed */
@@ -1758,6 +1770,13 @@ split_quoted(const char *text, size_t tlen, struct buf *body,
 			if (len == 0 || *p == '>') {
 				seen_quote |= len > 0;
 				add_line(quoted, &qb, l[i].p, l[i].len);
+				/*
+				 * Under a reply inside a forward, the quote is
+				 * forwarded too: "Forwarding what I sent her"
+				 * passes on the writer's own first letter.
+				 */
+				if (resume == SPLIT_FORWARD && fwd != NULL)
+					add_unquoted(fwd, &fb, p, len);
 				continue;
 			}
 			if (!seen_quote) {

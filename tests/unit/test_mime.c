@@ -507,10 +507,29 @@ test_quote_split(void **state)
 	assert_non_null(strstr(m->quoted, "From: Ana"));
 	assert_non_null(strstr(m->quoted, "Take care of Milo."));
 	msg_free(m);
+	/* A reply inside a forward: its quote is forwarded too, one level
+	 * of "> " off, the attribution only in quoted. */
 	m = parse("Subject: FW\n\nBegin forwarded message:\n\nthis is it\n"
 	    "\nOn Sun, Ana wrote:\n> older\n\nstill hers\n");
 	assert_string_equal(m->body, "");
-	assert_string_equal(m->forwarded, "this is it\n\nstill hers");
+	assert_string_equal(m->forwarded, "this is it\n\nolder\n\nstill hers");
+	assert_null(strstr(m->forwarded, "wrote:"));
+	msg_free(m);
+	/* "Forwarding what I sent her": the office's answer, and under it the
+	 * writer's own first letter, quoted; both are forwarded text. */
+	m = parse("Subject: Fwd: Re: therapist\n\nForwarding what I sent "
+	    "her.\n\n---------- Forwarded message ---------\nFrom: Office "
+	    "<o@x.org>\nSubject: Re: therapist\n\nOur caseload is full.\n\n"
+	    "On Wed, Feb 25, 2026 at 9:47 PM Marcus <m@x.org> wrote:\n"
+	    "> I'm lonely since the divorce.\n> > her older line\n");
+	assert_string_equal(m->body, "Forwarding what I sent her.");
+	assert_string_equal(m->forwarded, "Our caseload is full.\n\n"
+	    "I'm lonely since the divorce.\n> her older line");
+	assert_non_null(strstr(m->quoted, "> I'm lonely"));
+	msg_free(m);
+	/* Outside a forward, a reply's quote stays out of forwarded. */
+	m = parse("Subject: Re: x\n\nYes.\n\nOn Mon, Bob wrote:\n> old\n");
+	assert_string_equal(m->forwarded, "");
 	msg_free(m);
 
 	/*
