@@ -213,6 +213,27 @@ test_recall_and_against(void **state)
 	msg_free(m);
 	model_free(md);
 
+	/*
+	 * Its own bar wins over another category's confidence: "low" reads
+	 * as individual (about 0.69, over the 0.60 bar) and as crisis (about
+	 * 0.31, over crisis's 0.20): the vote is crisis's, and nothing
+	 * speaks for individual. When unsure, crisis.
+	 */
+	write_model(path, "evidence 10 0.60\nrecall crisis 0.20\n"
+	    "category crisis 10 20\ncategory individual 10 20\n"
+	    "f low 3 8\n");
+	md = model_load(path, &d);
+	assert_non_null(md);
+	m = mk("low", "", "");
+	model_judge(md, m, NULL, 0, &op, NULL);
+	assert_string_equal(model_cat(md, (size_t)op.cat), "crisis");
+	assert_true(op.prob >= 0.20 && op.prob < 0.40);
+	assert_int_equal(op.recall, 1);
+	assert_int_equal(op.of[0], 10);
+	assert_int_equal(op.of[1], 0);
+	msg_free(m);
+	model_free(md);
+
 	/* A recall category the model does not have is an error. */
 	write_model(path, "recall urgent 0.3\ncategory a 1 1\n"
 	    "category b 1 1\n");

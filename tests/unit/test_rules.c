@@ -1513,7 +1513,7 @@ test_shipped_model_picks(void **state)
 		{ "My husband keeps saying I drink too much. Lately I finish "
 		  "a bottle of wine most nights after the kids are asleep and "
 		  "I want to get a handle on it.", "self", "family" },
-		/* The rules alone tag this one family: a brother is named. */
+		/* A brother is named, but he only started the writer's use. */
 		{ "My brother got me into coke at parties and now I do it "
 		  "alone on weeknights.", "self", "family" },
 		{ "My husband drinks a bottle of wine most nights after the "
