@@ -1354,6 +1354,32 @@ static const struct inquiry {
 	  "life-change", NULL },
 	{ "therapy inquiry", "I think I have a porn problem.", NULL, NULL,
 	  "individual", "compulsive", NULL },
+	/* The ladder inside one's own use (11-crisis-in-use.rules), and the
+	 * look-alikes that are no crisis. */
+	{ "therapy", "I keep a stash of pills for when I decide I'm done. "
+	  "Mostly I want help with my cocaine use though.", NULL, NULL,
+	  "crisis", "urgent", NULL },
+	{ "therapy", "I put aside some money for the day I finally decide to "
+	  "get help, and I think that day is now. I drink too much.", NULL,
+	  NULL, "individual", NULL, "urgent" },
+	{ "need help", "I'm detoxing from alcohol on my own and I had a "
+	  "seizure this morning. Can you help me quit?", NULL, NULL,
+	  "crisis", "urgent", NULL },
+	{ "quitting", "I want to quit drinking but I've read you can have "
+	  "seizures if you stop cold turkey, so I'm seeing my doctor about "
+	  "a medical detox.", NULL, NULL, "substance", "alcohol", "urgent" },
+	{ "couples therapy", "My boyfriend drinks and drives with our baby "
+	  "in the car and says I'm overreacting.", NULL, NULL, "crisis",
+	  "urgent", NULL },
+	{ "drinking", "Drinking a lot lately. Tonight I've got the bottle and "
+	  "my husband's revolver on the table.", NULL, NULL, "crisis",
+	  "urgent", NULL },
+	{ "help", "idk what to do, my friend sent me her passwords and said "
+	  "take care of her cat just in case. she won't answer.", NULL, NULL,
+	  "crisis", "urgent", NULL },
+	{ "us", "She ended the affair and has been really open since, gave me "
+	  "her passwords. We want couples counseling to rebuild trust.",
+	  NULL, NULL, "couples", NULL, "urgent" },
 };
 
 #define NINQUIRIES	(sizeof inquiries / sizeof inquiries[0])
