@@ -1380,6 +1380,18 @@ static const struct inquiry {
 	{ "us", "She ended the affair and has been really open since, gave me "
 	  "her passwords. We want couples counseling to rebuild trust.",
 	  NULL, NULL, "couples", NULL, "urgent" },
+	/* Joining the dead, a future cut short (19-crisis-understated.rules). */
+	{ "grief", "My husband died in March. On his birthday next month I "
+	  "plan to be with him.", NULL, NULL, "crisis", "urgent", NULL },
+	{ "grief", "My father-in-law died last month. I want to be with him "
+	  "through this, my husband is taking it so hard. I'm anxious all "
+	  "the time.", NULL, NULL, "individual", NULL, "urgent" },
+	{ "idk", "gonna be honest i dont think ill make it to graduation. not "
+	  "in a dramatic way, just a fact.", NULL, NULL, "crisis", "urgent",
+	  NULL },
+	{ "anxiety", "I doubt I'll be around for Thanksgiving because we're "
+	  "traveling, but I'd like to start therapy for my anxiety after.",
+	  NULL, NULL, "individual", NULL, "urgent" },
 };
 
 #define NINQUIRIES	(sizeof inquiries / sizeof inquiries[0])
