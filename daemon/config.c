@@ -1016,16 +1016,10 @@ conf_free(struct conf *conf)
 	free(conf->triage.rules);
 	free(conf->triage.templates);
 	free(conf->triage.state);
-	for (i = 0; i < conf->triage.naddresses; i++)
-		free(conf->triage.addresses[i]);
-	free(conf->triage.addresses);
+	xfreev(conf->triage.addresses, conf->triage.naddresses);
 	free(conf->triage.known_senders);
-	for (i = 0; i < conf->triage.nknown; i++)
-		free(conf->triage.known[i]);
-	free(conf->triage.known);
-	for (i = 0; i < conf->triage.nrelays; i++)
-		free(conf->triage.relays[i]);
-	free(conf->triage.relays);
+	xfreev(conf->triage.known, conf->triage.nknown);
+	xfreev(conf->triage.relays, conf->triage.nrelays);
 	free(conf->triage.sent_folder);
 	free(conf->queue.file_into);
 	free(conf->alerts.to);

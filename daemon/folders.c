@@ -322,9 +322,7 @@ folders_file(struct pipeline *p, const char *mailbox, uint32_t uidvalidity,
 	}
 
 out:
-	for (i = 0; i < n; i++)
-		free(folder[i]);
-	free(folder);
+	xfreev(folder, n);
 	free(left);
 	free(uids);
 	free(dst);

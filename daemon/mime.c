@@ -2369,7 +2369,7 @@ mime_parse(const char *raw, size_t len, const struct mime_limits *limp)
 	struct msg		*m;
 	struct buf		 body, quoted, forwarded, history;
 	char			*b, **rawv = NULL;
-	size_t			 blen, hdr_end = 0, idx = 0, i;
+	size_t			 blen, hdr_end = 0, idx = 0;
 	int			 cut = 0;
 
 	if (limp != NULL)
@@ -2459,9 +2459,7 @@ mime_parse(const char *raw, size_t len, const struct mime_limits *limp)
 
 	buf_free(&w.text);
 	buf_free(&w.fwd);
-	for (i = 0; i < m->nheaders; i++)
-		free(rawv[i]);
-	free(rawv);
+	xfreev(rawv, m->nheaders);
 	free(b);
 	return (m);
 }

@@ -745,9 +745,7 @@ pipeline_unkeyword(struct pipeline *p, const uint32_t *uids, size_t n,
 		kw[nkw++] = xstrdup("$Triage_" PIPELINE_UNREADABLE);
 	rc = imap_remove_keywords(p->imap, again, nagain,
 	    (const char *const *)kw, nkw, cause);
-	for (i = 0; i < nkw; i++)
-		free(kw[i]);
-	free(kw);
+	xfreev(kw, nkw);
 	free(again);
 	return (rc);
 }

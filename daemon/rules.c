@@ -1698,9 +1698,7 @@ rules_free(struct ruleset *rs)
 		free(rs->choices[i].fill);
 	}
 	free(rs->choices);
-	for (i = 0; i < rs->nfiles; i++)
-		free(rs->files[i]);
-	free(rs->files);
+	xfreev(rs->files, rs->nfiles);
 	model_free(rs->model);
 	pcre2_match_data_free(rs->md);
 	pcre2_jit_stack_free(rs->jit);
@@ -2418,18 +2416,12 @@ rules_explain(const struct ruleset *rs, const struct msg *orig,
 void
 verdict_free(struct verdict *v)
 {
-	size_t	i;
-
 	if (v == NULL)
 		return;
 	free(v->category);
 	free(v->template);
-	for (i = 0; i < v->ntags; i++)
-		free(v->tags[i]);
-	free(v->tags);
-	for (i = 0; i < v->nrules; i++)
-		free(v->rules[i]);
-	free(v->rules);
+	xfreev(v->tags, v->ntags);
+	xfreev(v->rules, v->nrules);
 	memset(v, 0, sizeof *v);
 }
 

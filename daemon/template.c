@@ -775,9 +775,7 @@ tmpl_load(const char *dir, const struct conf *conf, struct diag *diag)
 		set->n++;
 		free(path);
 	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	xfreev(names, n);
 	if (errors > 0) {
 		tmpl_free(set);
 		return (NULL);
