@@ -1180,13 +1180,11 @@ train_corrected(void *arg, const struct msg *msg, const char *category)
 {
 	struct train_ctx	*ctx = arg;
 	char			**feats;
-	size_t			  nfeats, k;
+	size_t			  nfeats;
 
 	feats = rules_model_features(ctx->p->rules, msg, &nfeats);
 	model_train_add(ctx->t, msg, feats, nfeats, category, NULL, 0);
-	for (k = 0; k < nfeats; k++)
-		free(feats[k]);
-	free(feats);
+	xfreev(feats, nfeats);
 }
 
 /*
@@ -1260,9 +1258,7 @@ cmd_train(const char *confpath, int argc, char **argv)
 			model_train_add(t, msg, feats, nfeats, cat, labels,
 			    nlabels);
 			xfreev(labels, nlabels);
-			for (k = 0; k < nfeats; k++)
-				free(feats[k]);
-			free(feats);
+			xfreev(feats, nfeats);
 			msg_free(msg);
 			free(raw);
 			free(path);

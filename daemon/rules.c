@@ -409,7 +409,7 @@ parse_category(struct rules_parse *ps, const char *kw)
 	size_t			 len;
 	long			 prio = -1, thr = RULES_THRESHOLD;
 	char			**ctags = NULL, **otags = NULL;
-	size_t			 nctags = 0, notags = 0, ti;
+	size_t			 nctags = 0, notags = 0;
 	int			 outranked;
 	int			 noreply = 0, bad = 0;
 	ssize_t			 dup;
@@ -531,12 +531,8 @@ parse_category(struct rules_parse *ps, const char *kw)
 	if (bad) {
 		free(name);
 		free(tmpl);
-		for (ti = 0; ti < nctags; ti++)
-			free(ctags[ti]);
-		free(ctags);
-		for (ti = 0; ti < notags; ti++)
-			free(otags[ti]);
-		free(otags);
+		xfreev(ctags, nctags);
+		xfreev(otags, notags);
 		return;
 	}
 	rs->cats = xreallocarray(rs->cats, rs->ncats + 1, sizeof *rs->cats);
@@ -1223,9 +1219,7 @@ parse_choice_tags(struct rules_parse *ps, const char *kw,
 		bad = 1;
 	}
 	if (bad) {
-		for (k = 0; k < c.ntags; k++)
-			free(c.tags[k]);
-		free(c.tags);
+		xfreev(c.tags, c.ntags);
 		free(c.fill);
 		return;
 	}
@@ -1675,9 +1669,7 @@ rules_free(struct ruleset *rs)
 		for (j = 0; j < r->nconds; j++)
 			cond_free(&r->conds[j]);
 		free(r->conds);
-		for (j = 0; j < r->ntags; j++)
-			free(r->tags[j]);
-		free(r->tags);
+		xfreev(r->tags, r->ntags);
 	}
 	free(rs->rules);
 	for (i = 0; i < rs->ncats; i++) {
@@ -2114,9 +2106,7 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
 	if (rs->model != NULL) {
 		names = rules_hit_names(rs, t->hit, &nnames);
 		model_judge(rs->model, m, names, nnames, &t->op, ex);
-		for (k = 0; k < nnames; k++)
-			free(names[k]);
-		free(names);
+		xfreev(names, nnames);
 		stopper = rules_recall_stopper(rs, t);
 		if (t->op.recall && stopper != SIZE_MAX && ex != NULL)
 			buf_printf(ex, "model: its recall-first vote does not "
@@ -2340,6 +2330,7 @@ rules_explain(const struct ruleset *rs, const struct msg *orig,
 	struct msg		 flat;
 	size_t			 i, win;
 	ssize_t			 besides;
+	unsigned long		 fill;
 	int			 n = 0;
 
 	msg_flatten(orig, &flat);
@@ -2380,11 +2371,12 @@ rules_explain(const struct ruleset *rs, const struct msg *orig,
 		buf_printf(out, "category %s: the model reads the mail as it "
 		    "besides %s, which adds its outranked-tag\n",
 		    rs->cats[besides].name, rs->cats[win].name);
+	fill = rules_fill_bits(rs);
 	for (i = 0; i < rs->nrules; i++) {
 		r = &rs->rules[i];
 		if (t.hit[i] && rule_adds_tags(&t, r) &&
 		    (model_groups_whole(rs->model, r->tags, r->ntags) &
-		    ~rules_fill_bits(rs)) != 0)
+		    ~fill) != 0)
 			buf_printf(out, "tags: rule %s sets a choose group "
 			    "whole, so the model's pick leaves its tags\n",
 			    r->name);
