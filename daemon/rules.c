@@ -1321,6 +1321,23 @@ parse_file(struct rules_parse *ps, const char *path)
 			    "line contains a NUL byte");
 			continue;
 		}
+		/*
+		 * A control byte is never meant: "\b" that a script wrote as
+		 * a backspace would otherwise compile and match nothing.
+		 */
+		for (bol = line; *bol != '\0'; bol++)
+			if ((*bol > 0 && *bol < ' ' && *bol != '\t') ||
+			    *bol == 0x7f)
+				break;
+		if (*bol != '\0') {
+			content = 1;
+			diag_add(ps->d, DIAG_ERROR, path, ps->line,
+			    (unsigned)(bol - line) + 1, "control character "
+			    "0x%02x in the line (an escape such as \\b "
+			    "written as the character itself?)",
+			    (unsigned)(unsigned char)*bol);
+			continue;
+		}
 		bol = line;
 		if (ps->line == 1 && strncmp(bol, "\xef\xbb\xbf", 3) == 0)
 			bol += 3;	/* a byte order mark is no column */

@@ -241,6 +241,8 @@ test_odd_bytes(void **state)
 	    "1 template a\r\ndefault a\r\nrule r\r\n\tmatch body /x/\r\n"
 	    "\tcategory a\r\n";
 	static const char	 nul[] = "# a NUL follows\nrule n\0ul\n";
+	static const char	 ctl[] = "# a script wrote this\n"
+	    "\tmatch body /x\by/\n";
 	char			 dir[] = "/tmp/test_rules.XXXXXX";
 	struct ruleset		*rs;
 	char			*out;
@@ -260,6 +262,15 @@ test_odd_bytes(void **state)
 	assert_null(rs);
 	assert_string_equal(out, "DIR/10-nul.rules:2: line contains a NUL "
 	    "byte\n");
+	free(out);
+
+	/* "\b" written by a script as a backspace byte. */
+	write_file(dir, "20-ctl.rules", ctl, sizeof ctl - 1);
+	out = load_output(dir, &rs);
+	assert_null(rs);
+	assert_string_equal(out, "DIR/10-nul.rules:2: line contains a NUL "
+	    "byte\nDIR/20-ctl.rules:2:15: control character 0x08 in the line "
+	    "(an escape such as \\b written as the character itself?)\n");
 	free(out);
 	remove_dir(dir);
 }
