@@ -48,7 +48,7 @@
 #define MODEL_MAGIC		"triaged-model 4"	/* 3: stems, 4: forwards */
 #define MODEL_WEIGHT		10	/* evidence when confident */
 #define MODEL_CONFIDENCE	0.60	/* posterior needed for it */
-#define MODEL_RECALL		0.15	/* ... for the recall-first category */
+#define MODEL_RECALL		0.20	/* ... for the recall-first category */
 #define MODEL_WINDOW		20	/* words in a window of the text */
 #define MODEL_WINDOW_BAR	0.90	/* ... that alone reads as crisis */
 #define MODEL_AGAINST		0.05	/* below it, evidence against */
