@@ -29,7 +29,7 @@ trap 'rm -rf "$tmp"' EXIT
 # from run to run and a batch's messages spread over every fold.
 "$TB_PYTHON" - "$CROSSVAL_SET" "$tmp" "$folds" <<'EOF'
 import glob, os, sys, zlib
-src, tmp, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
+src, tmp, k = os.path.abspath(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 for j in range(k):
     for d in ("train", "test"):
         os.makedirs("%s/%s%d" % (tmp, d, j))
@@ -37,7 +37,7 @@ for f in sorted(glob.glob(src + "/*.eml")):
     name = os.path.basename(f)[:-4]
     if not os.path.exists(f[:-4] + ".expect"):
         continue
-    fold = zlib.crc32(name.encode()) % k
+    fold = zlib.crc32((name + ".eml").encode()) % k
     for j in range(k):
         d = "%s/%s%d/" % (tmp, "test" if j == fold else "train", j)
         os.symlink(f, d + name + ".eml")
