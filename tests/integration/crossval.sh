@@ -43,7 +43,7 @@ for f in sorted(glob.glob(src + "/*.eml")):
     if not os.path.exists(f[:-4] + ".expect"):
         continue
     key = name if by_message else name.split("-", 1)[0]
-    fold = zlib.crc32((key + (".eml" if by_message else "")).encode()) % k
+    fold = zlib.crc32(key.encode()) % k
     for j in range(k):
         d = "%s/%s%d/" % (tmp, "test" if j == fold else "train", j)
         os.symlink(f, d + name + ".eml")
