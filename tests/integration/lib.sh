@@ -2,8 +2,10 @@
 #
 # tb_start brings up a private Dovecot (IMAP plain+STARTTLS, IMAPS, LMTP on a
 # unix socket) and a recording SMTP server (smtpd.py) on 127.0.0.1, with ports
-# picked per run and a fresh self-signed certificate. A trap stops exactly
-# what was started (PID files) when the test exits. Nothing is mocked.
+# picked per run outside the kernel's ephemeral range (restarts reuse them, and
+# no client socket may hold them meanwhile) and a fresh self-signed
+# certificate. A trap stops exactly what was started (PID files) when the test
+# exits. Nothing is mocked.
 #
 # Exported after tb_start:
 #   TB_DIR          the bed's folder (removed on exit unless TB_KEEP=1)
@@ -360,13 +362,12 @@ tb_start()
 	chmod 640 "$TB_DIR/passwd" "$TB_DIR/master.passwd"
 	(umask 077 && printf '%s\n' "$TB_PASS" >"$TB_DIR/imap.secret")
 
-	ports=$("$TB_PYTHON" "$TB_LIBDIR/tb.py" ports 2) || tb_fail "ports"
-	read -r TB_IMAP_PORT TB_IMAPS_PORT <<<"$ports"
+	ports=$("$TB_PYTHON" "$TB_LIBDIR/tb.py" ports 3) || tb_fail "ports"
+	read -r TB_IMAP_PORT TB_IMAPS_PORT TB_SMTP_PORT <<<"$ports"
 	export TB_IMAP_PORT TB_IMAPS_PORT
 	tb_write_dovecot_conf
 	tb_dovecot_start
 
-	TB_SMTP_PORT=
 	tb_smtp_start
 	echo "test bed up in $((($(date +%s%N) - t0) / 1000000)) ms:" \
 	    "imap $TB_IMAP_PORT imaps $TB_IMAPS_PORT smtp $TB_SMTP_PORT" \

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Helpers for lib.sh (standard library only).
 
-    tb.py ports N                       print N free 127.0.0.1 TCP ports
+    tb.py ports N                       print N free 127.0.0.1 TCP ports (not ephemeral)
     tb.py append USER MBOX FILE [EPOCH] [FLAGS]
     tb.py flags USER MBOX               "uid flag..." per message
     tb.py dates USER MBOX               "uid internaldate-epoch size" per message
@@ -21,6 +21,7 @@ import base64
 import imaplib
 import json
 import os
+import random
 import re
 import socket
 import ssl
@@ -97,11 +98,31 @@ def uid_of(meta):
     return int(m.group(1)) if m else None
 
 
+def ephemeral_range():
+    try:
+        with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def cmd_ports(n):
+    # Ports the bed restarts a server on must lie outside the kernel's
+    # ephemeral range: any client socket on the machine (or the daemon's own
+    # connect during an outage, which on loopback can connect to itself) may
+    # take an ephemeral port in between and make the restart fail.
+    lo, hi = ephemeral_range()
+    pool = [p for p in range(10000, 65536) if not lo <= p <= hi]
+    rng = random.SystemRandom()
     socks = []
-    for _ in range(int(n)):
+    while len(socks) < int(n):
         s = socket.socket()
-        s.bind(('127.0.0.1', 0))
+        try:
+            s.bind(('127.0.0.1', rng.choice(pool)))
+        except OSError:
+            s.close()
+            continue
         socks.append(s)
     print(' '.join(str(s.getsockname()[1]) for s in socks))
     for s in socks:
