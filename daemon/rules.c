@@ -2125,17 +2125,26 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
 		model_judge(rs->model, m, names, nnames, &t->op, ex);
 		xfreev(names, nnames);
 		stopper = rules_recall_stopper(rs, t);
-		if (t->op.recall && stopper != SIZE_MAX && ex != NULL)
-			buf_printf(ex, "model: its recall-first vote does not "
-			    "count: rule %s (stops-model-recall) matched\n",
-			    rs->rules[stopper].name);
 		for (k = 0; k < model_ncats(rs->model); k++) {
 			if (t->op.of[k] == 0 || (c = cat_find(rs,
 			    model_cat(rs->model, k))) == -1)
 				continue;
+			/*
+			 * A letter to the wrong person can still be a
+			 * goodbye: a crisis sign of the rules' own (some
+			 * evidence, even too little) keeps the vote.
+			 */
 			if (t->op.recall && stopper != SIZE_MAX &&
-			    t->op.of[k] > 0)
+			    t->op.of[k] > 0 && t->sum[c] <= 0) {
+				if (ex != NULL)
+					buf_printf(ex, "model: its recall-first"
+					    " vote does not count: rule %s "
+					    "(stops-model-recall) matched and "
+					    "no %s rule\n",
+					    rs->rules[stopper].name,
+					    rs->cats[c].name);
 				continue;
+			}
 			t->sum[c] += t->op.of[k];
 			if (t->op.of[k] > 0 && t->first[c] == SIZE_MAX)
 				t->first[c] = rs->nrules;

@@ -587,6 +587,11 @@ test_model_evidence(void **state)
 	    "notice-word (stops-model-recall) matched");
 	tmsg_init(&t, "", "alone and hopeless unsubscribe", "");
 	expect(rs, &t.m, "crisis", "crisis-word notice-word", "");
+	/* Not beside a crisis rule's own evidence, however small. */
+	tmsg_init(&t, "", "alone, the dog given away, unsubscribe", "");
+	expect(rs, &t.m, "crisis", "notice-word crisis-hint", "");
+	tmsg_init(&t, "", "the garden given away, unsubscribe", "");
+	expect(rs, &t.m, "notice", "notice-word crisis-hint", "");
 	/*
 	 * Crisis mail the model reads as billing besides (receipt) carries
 	 * billing's outranked-tag, though no billing rule matched.
