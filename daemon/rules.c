@@ -2072,6 +2072,7 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
 	char			**names;
 	size_t			 i, k, nnames, stopper;
 	ssize_t			 c;
+	int			 stopped;
 
 	t->hit = xcalloc(rs->nrules + 1, 1);
 	t->sum = xcalloc(rs->ncats + 1, sizeof *t->sum);
@@ -2124,27 +2125,30 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
 		names = rules_hit_names(rs, t->hit, &nnames);
 		model_judge(rs->model, m, names, nnames, &t->op, ex);
 		xfreev(names, nnames);
+		/*
+		 * A letter to the wrong person can still be a goodbye: a
+		 * sign of the recall-first category's own rules (some
+		 * evidence, even too little) lifts the stop.
+		 */
+		stopped = 0;
 		stopper = rules_recall_stopper(rs, t);
+		if (t->op.recall && stopper != SIZE_MAX) {
+			c = cat_find(rs, model_cat(rs->model,
+			    (size_t)t->op.cat));
+			stopped = c == -1 || t->sum[c] <= 0;
+			if (stopped && ex != NULL)
+				buf_printf(ex, "model: its recall-first vote "
+				    "does not count: rule %s "
+				    "(stops-model-recall) matched and no "
+				    "rule of its category gave evidence\n",
+				    rs->rules[stopper].name);
+		}
 		for (k = 0; k < model_ncats(rs->model); k++) {
 			if (t->op.of[k] == 0 || (c = cat_find(rs,
 			    model_cat(rs->model, k))) == -1)
 				continue;
-			/*
-			 * A letter to the wrong person can still be a
-			 * goodbye: a crisis sign of the rules' own (some
-			 * evidence, even too little) keeps the vote.
-			 */
-			if (t->op.recall && stopper != SIZE_MAX &&
-			    t->op.of[k] > 0 && t->sum[c] <= 0) {
-				if (ex != NULL)
-					buf_printf(ex, "model: its recall-first"
-					    " vote does not count: rule %s "
-					    "(stops-model-recall) matched and "
-					    "no %s rule\n",
-					    rs->rules[stopper].name,
-					    rs->cats[c].name);
+			if (stopped && t->op.of[k] > 0)
 				continue;
-			}
 			t->sum[c] += t->op.of[k];
 			if (t->op.of[k] > 0 && t->first[c] == SIZE_MAX)
 				t->first[c] = rs->nrules;
