@@ -2131,8 +2131,8 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
 		 * evidence, even too little) lifts the stop.
 		 */
 		stopped = 0;
-		stopper = rules_recall_stopper(rs, t);
-		if (t->op.recall && stopper != SIZE_MAX) {
+		if (t->op.recall && (stopper = rules_recall_stopper(rs, t)) !=
+		    SIZE_MAX) {
 			c = cat_find(rs, model_cat(rs->model,
 			    (size_t)t->op.cat));
 			stopped = c == -1 || t->sum[c] <= 0;
