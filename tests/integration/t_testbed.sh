@@ -11,6 +11,14 @@ tb_start
 ms=$((($(date +%s%N) - t0) / 1000000))
 echo "start took $ms ms"
 [ "$ms" -lt 5000 ] || tb_fail "test bed took $ms ms to start"
+
+# Servers restarted on their port (outage tests) need ports no client
+# socket can be handed meanwhile: none in the kernel's ephemeral range.
+read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
+for p in $TB_IMAP_PORT $TB_IMAPS_PORT $TB_SMTP_PORT; do
+	[ "$p" -lt "$lo" ] || [ "$p" -gt "$hi" ] ||
+	    tb_fail "port $p is in the ephemeral range $lo-$hi"
+done
 W=$TB_DIR/work
 mkdir -p "$W"
 
