@@ -1061,8 +1061,10 @@ struct html_out {
 	int		 bol;		/* at the start of a line */
 	int		 nl;		/* newlines just written */
 	int		 space;		/* a space is pending */
-	int		 quote;		/* blockquote depth */
+	int		 quote;		/* depth of blockquotes that quote mail */
 	int		 pre;		/* inside <pre> */
+	unsigned	 open;		/* open blockquotes, up to 64 tracked */
+	uint64_t	 quoting;	/* bit k: the k-th open one quotes mail */
 };
 
 /* Write text bytes, with the "> " prefix of open blockquotes. */
@@ -1176,9 +1178,45 @@ html_entity(struct html_out *o, const char *s, size_t n)
 }
 
 /*
+ * Does a blockquote tag with attributes a[0..n) quote earlier mail? Mail
+ * programs mark theirs: type="cite" (Apple Mail, Thunderbird), a class
+ * naming a quote (Gmail's gmail_quote, protonmail_quote, yahoo_quoted),
+ * or Gmail's indent (margin ... .8ex). A web form's or a directory's
+ * relay sets the writer's message in a plain or styled blockquote, and
+ * that is the inquiry itself; a plain blockquote under "On ... wrote:"
+ * is still history, as the attribution says so.
+ */
+static int
+blockquote_quotes_mail(const char *a, size_t n)
+{
+	const char	*c, *v;
+	size_t		 rest;
+
+	if (find_ci(a, n, "cite") != NULL || find_ci(a, n, ".8ex") != NULL)
+		return (1);
+	for (c = a; (c = find_ci(c, n - (c - a), "class")) != NULL; c += 5) {
+		v = c + 5;
+		rest = n - (v - a);
+		while (rest > 0 && (*v == ' ' || *v == '=' || *v == '"' ||
+		    *v == '\'')) {
+			v++;
+			rest--;
+		}
+		while (rest > 0 && *v != '"' && *v != '\'' && *v != '>') {
+			if (rest >= 5 && prefix_ci(v, rest, "quote"))
+				return (1);
+			v++;
+			rest--;
+		}
+	}
+	return (0);
+}
+
+/*
  * Reduce HTML to text: script, style and head go, tags go, block
- * elements become line breaks, blockquotes become "> " lines, entities
- * are decoded and runs of whitespace collapse. Linear in the input.
+ * elements become line breaks, blockquotes that quote mail become "> "
+ * lines, entities are decoded and runs of whitespace collapse. Linear
+ * in the input.
  */
 static void
 html_to_text(struct buf *b, const char *s, size_t n)
@@ -1192,7 +1230,7 @@ html_to_text(struct buf *b, const char *s, size_t n)
 	struct html_out	 o;
 	const char	*e, *q;
 	char		 name[16], close[20];
-	size_t		 i = 0, j, k, nlen;
+	size_t		 i = 0, j, k, nlen, attr;
 	int		 end, qi, noclose[4] = { 0, 0, 0, 0 };
 	int		 noquote[2] = { 0, 0 };
 
@@ -1246,7 +1284,7 @@ html_to_text(struct buf *b, const char *s, size_t n)
 		 * Skip to the end of the tag, minding quoted attributes;
 		 * once a quote has no partner, it never will (linear).
 		 */
-		for (; j < n && s[j] != '>'; j++) {
+		for (attr = j; j < n && s[j] != '>'; j++) {
 			if (s[j] != '"' && s[j] != '\'')
 				continue;
 			qi = s[j] == '"';
@@ -1290,10 +1328,23 @@ html_to_text(struct buf *b, const char *s, size_t n)
 		if (!o.bol)
 			html_newline(&o);
 		if (strcmp(name, "blockquote") == 0) {
-			if (end && o.quote > 0)
-				o.quote--;
-			else if (!end)
-				o.quote++;
+			if (end && o.open > 0) {
+				o.open--;
+				if (o.open >= 64 ||
+				    (o.quoting >> o.open & 1) != 0) {
+					if (o.quote > 0)
+						o.quote--;
+				}
+			} else if (!end) {
+				qi = blockquote_quotes_mail(s + attr, j - attr);
+				if (o.open < 64) {
+					o.quoting &= ~((uint64_t)1 << o.open);
+					o.quoting |= (uint64_t)qi << o.open;
+				} else
+					qi = 1;	/* deeper than tracked */
+				o.open++;
+				o.quote += qi;
+			}
 		} else if (strcmp(name, "pre") == 0)
 			o.pre = !end;
 		else if (strcmp(name, "p") == 0 && !end && o.nl < 2)

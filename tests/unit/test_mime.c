@@ -337,9 +337,29 @@ test_html_and_alternative(void **state)
 		{ "html title gone", "Content-Type: text/html\n\n"
 		    "<head><title>T1</title></head><p>x</p>", "x", "T1",
 		    NULL, NULL },
-		{ "html blockquote is quoted", "Content-Type: text/html\n\n"
-		    "<div>My answer</div><blockquote>old text</blockquote>",
+		{ "html cite blockquote is quoted", "Content-Type: text/html\n\n"
+		    "<div>My answer</div><blockquote type=\"cite\">old text"
+		    "</blockquote>", "My answer", "old text", "> old text",
+		    NULL },
+		{ "html gmail_quote is quoted", "Content-Type: text/html\n\n"
+		    "<div>My answer</div><blockquote class=\"gmail_quote\" "
+		    "style=\"margin:0 0 0 .8ex\">old text</blockquote>",
 		    "My answer", "old text", "> old text", NULL },
+		{ "html plain blockquote under wrote: is quoted",
+		    "Content-Type: text/html\n\n<div>My answer</div>"
+		    "<div>On Mon, Ann &lt;a@x.example&gt; wrote:</div>"
+		    "<blockquote>old text</blockquote>",
+		    "My answer", "old text", "old text", NULL },
+		/* A relay's message set in a blockquote is the inquiry. */
+		{ "html relay blockquote is the text", "Content-Type: "
+		    "text/html\n\n<p><b>Message:</b></p><blockquote "
+		    "style=\"border-left:3px solid #ccc\">I need help"
+		    "</blockquote><p>Reply to this email.</p>",
+		    "Message:\nI need help", NULL, NULL, "help" },
+		{ "html quote inside relay blockquote", "Content-Type: "
+		    "text/html\n\n<blockquote>new words<blockquote "
+		    "type=cite>old words</blockquote>more new</blockquote>",
+		    "new words", "old words", "> old words", "more new" },
 		{ "alternative prefers plain", "Content-Type: "
 		    "multipart/alternative; boundary=\"b1\"\n\n--b1\n"
 		    "Content-Type: text/plain\n\nPLAIN text\n--b1\n"
