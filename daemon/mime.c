@@ -1194,7 +1194,8 @@ blockquote_quotes_mail(const char *a, size_t n)
 
 	if (find_ci(a, n, "cite") != NULL || find_ci(a, n, ".8ex") != NULL)
 		return (1);
-	for (c = a; (c = find_ci(c, n - (c - a), "class")) != NULL; c += 5) {
+	/* Each search resumes where the last value ended: linear. */
+	for (c = a; (c = find_ci(c, n - (c - a), "class")) != NULL; c = v) {
 		v = c + 5;
 		rest = n - (v - a);
 		while (rest > 0 && (*v == ' ' || *v == '=' || *v == '"' ||
