@@ -1623,6 +1623,48 @@ is_forward_marker(const char *p, size_t len)
 static int	is_outlook_head(const struct mime_line *, size_t, size_t, int);
 static int	is_forward_header(const char *, size_t);
 
+/*
+ * Does line i open the legal notice a work or hospital account appends
+ * ("CONFIDENTIALITY NOTICE: This e-mail and any attachments are for the
+ * sole use of the intended recipient(s)...")? Its words say nothing of
+ * the writer, yet "unauthorized review, use, disclosure" reads dark to
+ * a word model. It must open like a notice and speak like one within a
+ * few lines: a writer's own "This email is private, please don't share
+ * it" or "Disclaimer: I'm safe" is not one.
+ */
+static int
+is_legal_notice(const struct mime_line *l, size_t n, size_t i)
+{
+	static const char *const open[] = { "confidential", "privileged",
+	    "disclaimer", "notice", "important", "this e-mail", "this email",
+	    "this message", "this communication", "this transmission",
+	    "this electronic", "the information contained",
+	    "the information in this", "the contents of this", "aviso",
+	    "este mensaje", "este correo", "la informaci", NULL };
+	static const char *const legal[] = { "intended recipient",
+	    "intended solely", "intended only", "sole use", "exclusive use",
+	    "unauthori", "prohibited", "strictly forbidden",
+	    "protected health information", "destinatario", "prohibid",
+	    NULL };
+	const char	*p = l[i].p;
+	size_t		 len = l[i].len, j, k;
+
+	while (len > 0 && (*p == ' ' || *p == '\t' || *p == '*' ||
+	    *p == '_' || *p == '[' || *p == '('))
+		p++, len--;
+	for (k = 0; open[k] != NULL; k++)
+		if (prefix_ci(p, len, open[k]))
+			break;
+	if (open[k] == NULL)
+		return (0);
+	/* The heading may stand alone above its paragraph. */
+	for (j = i; j < n && j < i + 6; j++)
+		for (k = 0; legal[k] != NULL; k++)
+			if (find_ci(l[j].p, l[j].len, legal[k]) != NULL)
+				return (1);
+	return (0);
+}
+
 /* Is line i where the quoted history or the signature begins? */
 static int
 is_cut(const struct mime_line *l, size_t n, size_t i)
@@ -1750,6 +1792,7 @@ enum split_state {
 	SPLIT_REPLY,		/* the "> " lines under an attribution */
 	SPLIT_FORWARD_HEAD,	/* From:, Date:, ... of a forwarded message */
 	SPLIT_FORWARD,		/* a forwarded message's text */
+	SPLIT_NOTICE,		/* a legal notice, up to a forward or reply */
 	SPLIT_REST		/* history, signature: quoted to the end */
 };
 
@@ -1780,6 +1823,7 @@ split_quoted(const char *text, size_t tlen, struct buf *body,
 	int			 fwd_quoted = 0;
 	const char		*q;
 	enum split_state	 st = SPLIT_NEW, resume = SPLIT_NEW, st_before;
+	enum split_state	 notice_from = SPLIT_NEW;
 	const char		*p;
 
 	t = xmalloc(tlen + 1);
@@ -1858,6 +1902,16 @@ split_quoted(const char *text, size_t tlen, struct buf *body,
 		case SPLIT_REST:
 			add_line(quoted, &qb, l[i].p, l[i].len);
 			continue;
+		case SPLIT_NOTICE:
+			/* Mail it heads may follow: forwarded or replied to. */
+			if (!is_forward_marker(p, len) &&
+			    !is_outlook_head(l, n, i, !forward) &&
+			    !is_attribution(l, n, i)) {
+				add_line(quoted, &qb, l[i].p, l[i].len);
+				continue;
+			}
+			st = notice_from;
+			break;
 		default:
 			break;
 		}
@@ -1879,6 +1933,15 @@ split_quoted(const char *text, size_t tlen, struct buf *body,
 				st = len > 0 && p[len - 1] == ':' ?
 				    SPLIT_REPLY : SPLIT_ATTRIBUTION;
 			}
+			continue;
+		}
+		/* Only under text of the writer's own (or the forwarded). */
+		if (((st == SPLIT_NEW && body->len > 0) ||
+		    (st == SPLIT_FORWARD && fwd != NULL && fwd->len > 0)) &&
+		    is_legal_notice(l, n, i)) {
+			add_line(quoted, &qb, l[i].p, l[i].len);
+			notice_from = st;
+			st = SPLIT_NOTICE;
 			continue;
 		}
 		for (q = p + 1, qlen = len > 0 ? len - 1 : 0; qlen > 0 &&
@@ -1905,15 +1968,16 @@ split_quoted(const char *text, size_t tlen, struct buf *body,
 
 /*
  * Does the subject say the mail is a forward ("Fwd:", "FW:", Spanish
- * "RV:", French "TR:", German "WG:", "ENC:"; only its first prefix
+ * "RV:", "Reenv:", French "TR:", German "WG:", "ENC:"; the rules' define
+ * forward_subject holds the same, and Italian "I:"; only its first prefix
  * counts: "Re: Fwd: ..." is a reply), or a client portal's relay of
  * someone's message ("New secure message from Tamsin H.")?
  */
 static int
 subject_says_forward(const char *s)
 {
-	static const char *const pre[] = { "fwd", "fw", "rv", "tr", "wg",
-	    "enc", NULL };
+	static const char *const pre[] = { "fwd", "fw", "rv", "reenv", "tr",
+	    "wg", "enc", NULL };
 	size_t	k, n;
 
 	if (s == NULL)

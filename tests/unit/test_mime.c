@@ -487,10 +487,48 @@ test_quote_split(void **state)
 		    "  ", NULL, NULL },
 		{ "cr only", "Subject: x\r\rline one\rline two\r",
 		    "line one\nline two", "\r", NULL, NULL },
+		/* A work account's legal notice is not the writer's. */
+		{ "legal notice", "\nPlease call me.\n\nCONFIDENTIALITY "
+		    "NOTICE: This e-mail is for the sole use of the intended"
+		    "\nrecipient. Any unauthorized review is prohibited.\n",
+		    "Please call me.", "unauthorized", "sole use", NULL },
+		{ "notice heading alone", "\nHi.\n\n**Confidentiality "
+		    "Notice**\n\nThis message is intended only for the "
+		    "addressee.\n", "Hi.", "addressee", "intended only",
+		    NULL },
+		{ "spanish notice", "\nGracias.\n\nAVISO DE "
+		    "CONFIDENCIALIDAD: este mensaje es solo para su "
+		    "destinatario.\n", "Gracias.", "AVISO", "destinatario",
+		    NULL },
+		{ "own words about privacy stay", "\nHello.\n\nThis email "
+		    "is private, please don't share it. I can't go on.\n",
+		    "I can't go on.", NULL, NULL, "go on" },
+		{ "disclaimer of safety stays", "\nHello\n\nDisclaimer: "
+		    "I'm safe, just tired.\n", "I'm safe", NULL, NULL,
+		    "safe" },
+		{ "notice before any text stays", "\nCONFIDENTIALITY NOTICE:"
+		    " for the intended recipient only.\nI took the pills.\n",
+		    "I took the pills.", NULL, NULL, "pills" },
 	};
 	struct msg	*m;
 
 	run_text_cases(tc, sizeof tc / sizeof tc[0]);
+
+	/* Mail forwarded under a notice is still forwarded. */
+	m = parse("Subject: Fwd: my sister\n\nSee below.\n\n"
+	    "CONFIDENTIALITY NOTICE: for the intended recipient only.\n\n"
+	    "---------- Forwarded message ---------\nFrom: x\n\n"
+	    "She has the pills ready.\n");
+	assert_string_equal(m->body, "See below.");
+	assert_string_equal(m->forwarded, "She has the pills ready.");
+	msg_free(m);
+	/* A reply under a notice is still history. */
+	m = parse("Subject: Re: times\n\nThursday.\n\nDisclaimer: this "
+	    "message is intended only for the addressee.\n\nOn Tue, Dr. "
+	    "Lee wrote:\n> Can you do Thursday?\n");
+	assert_string_equal(m->body, "Thursday.");
+	assert_non_null(strstr(m->quoted, "Can you do Thursday?"));
+	msg_free(m);
 
 	/* Exact split: the body keeps only what the writer typed. */
 	m = parse("Subject: x\n\nHi,\n\nI need help.\n\nOn Tue, Bob "
