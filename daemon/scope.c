@@ -13,7 +13,8 @@
  * "when I was 19", "at 16", "in high school", "back then", "con 19 años",
  * "in 2015": a year three or more years back)
  * and nothing that is now ("again", "lately", "still", "tonight", "last
- * night").
+ * night"). "Since then" is no past: it runs up to now ("since then he's
+ * been telling me next time I should let him go").
  *
  * Feared, not wished: dying that the writer is afraid of or convinced
  * will happen to them ("convinced I'm about to die in the checkout line",
@@ -213,7 +214,7 @@ static const char *const scope_past[] = {
 	"long time ago", "when i was", "as a teen", "as a teenager",
 	"as a kid", "as a child", "in high school", "in middle school",
 	"in college", "in my teens", "in my twenties", "in my early twenties",
-	"back then", "back in", "in the past", "since then", "years back",
+	"back then", "back in", "in the past", "years back",
 	"cuando era", "hace años", "hace muchos años", "en el pasado",
 	"de adolescente", "at ##", "at age ##", "aged ##", "when i was ##",
 	"con ## años", "a los ## años", "cuando tenía", "de joven",

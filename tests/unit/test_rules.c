@@ -673,6 +673,10 @@ test_asserted(void **state)
 	tmsg_init(&t, "", "Years ago I was suicidal and lately it is back.",
 	    "");
 	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
+	/* "Since then" runs up to now: no past. */
+	tmsg_init(&t, "", "He was in hospital and since then I keep having "
+	    "thoughts of hurting myself.", "");
+	expect(rs, &t.m, "danger", "self-harm-words", "urgent");
 	/*
 	 * A year three or more years back is over; the last two are not
 	 * taken as past.
