@@ -1624,13 +1624,36 @@ static int	is_outlook_head(const struct mime_line *, size_t, size_t, int);
 static int	is_forward_header(const char *, size_t);
 
 /*
+ * Does the paragraph from line i speak like a legal notice ("the intended
+ * recipient", "unauthorized review ... is prohibited")? Only words a
+ * writer does not use of their own mail: "intended only for Dr. Lee" is
+ * how a frightened writer asks for privacy.
+ */
+static int
+is_legal_paragraph(const struct mime_line *l, size_t n, size_t i)
+{
+	static const char *const legal[] = { "intended recipient",
+	    "sole use", "exclusive use", "unauthori", "prohibited",
+	    "strictly forbidden", "protected health information",
+	    "destinatario", "prohibid", NULL };
+	size_t	j, k;
+
+	for (j = i; j < n && j < i + 8 && l[j].len > 0; j++)
+		for (k = 0; legal[k] != NULL; k++)
+			if (find_ci(l[j].p, l[j].len, legal[k]) != NULL)
+				return (1);
+	return (0);
+}
+
+/*
  * Does line i open the legal notice a work or hospital account appends
  * ("CONFIDENTIALITY NOTICE: This e-mail and any attachments are for the
  * sole use of the intended recipient(s)...")? Its words say nothing of
  * the writer, yet "unauthorized review, use, disclosure" reads dark to
- * a word model. It must open like a notice and speak like one within a
- * few lines: a writer's own "This email is private, please don't share
- * it" or "Disclaimer: I'm safe" is not one.
+ * a word model. It must open like a notice and its paragraph (or, under
+ * a heading alone, the next one) speak like one: a writer's own "This
+ * email is private, please don't share it" or "Disclaimer: I'm safe" is
+ * not one.
  */
 static int
 is_legal_notice(const struct mime_line *l, size_t n, size_t i)
@@ -1641,11 +1664,6 @@ is_legal_notice(const struct mime_line *l, size_t n, size_t i)
 	    "this electronic", "the information contained",
 	    "the information in this", "the contents of this", "aviso",
 	    "este mensaje", "este correo", "la informaci", NULL };
-	static const char *const legal[] = { "intended recipient",
-	    "intended solely", "intended only", "sole use", "exclusive use",
-	    "unauthori", "prohibited", "strictly forbidden",
-	    "protected health information", "destinatario", "prohibid",
-	    NULL };
 	const char	*p = l[i].p;
 	size_t		 len = l[i].len, j, k;
 
@@ -1657,12 +1675,14 @@ is_legal_notice(const struct mime_line *l, size_t n, size_t i)
 			break;
 	if (open[k] == NULL)
 		return (0);
-	/* The heading may stand alone above its paragraph. */
-	for (j = i; j < n && j < i + 6; j++)
-		for (k = 0; legal[k] != NULL; k++)
-			if (find_ci(l[j].p, l[j].len, legal[k]) != NULL)
-				return (1);
-	return (0);
+	if (is_legal_paragraph(l, n, i))
+		return (1);
+	/* A heading alone: "CONFIDENTIALITY NOTICE", a blank line, the text. */
+	if (len > 40 || i + 1 >= n || l[i + 1].len > 0)
+		return (0);
+	for (j = i + 1; j < n && l[j].len == 0; j++)
+		;
+	return (j < n && is_legal_paragraph(l, n, j));
 }
 
 /* Is line i where the quoted history or the signature begins? */
@@ -1792,7 +1812,7 @@ enum split_state {
 	SPLIT_REPLY,		/* the "> " lines under an attribution */
 	SPLIT_FORWARD_HEAD,	/* From:, Date:, ... of a forwarded message */
 	SPLIT_FORWARD,		/* a forwarded message's text */
-	SPLIT_NOTICE,		/* a legal notice, up to a forward or reply */
+	SPLIT_NOTICE,		/* a legal notice, to its paragraph's end */
 	SPLIT_REST		/* history, signature: quoted to the end */
 };
 
@@ -1903,10 +1923,16 @@ split_quoted(const char *text, size_t tlen, struct buf *body,
 			add_line(quoted, &qb, l[i].p, l[i].len);
 			continue;
 		case SPLIT_NOTICE:
-			/* Mail it heads may follow: forwarded or replied to. */
-			if (!is_forward_marker(p, len) &&
+			/*
+			 * To the end of its paragraphs: what follows is the
+			 * writer's again, or mail the notice heads, forwarded
+			 * or replied to.
+			 */
+			if (len == 0 || (l[i - 1].len > 0 &&
+			    !is_forward_marker(p, len) &&
 			    !is_outlook_head(l, n, i, !forward) &&
-			    !is_attribution(l, n, i)) {
+			    !is_attribution(l, n, i)) ||
+			    (l[i - 1].len == 0 && is_legal_paragraph(l, n, i))) {
 				add_line(quoted, &qb, l[i].p, l[i].len);
 				continue;
 			}

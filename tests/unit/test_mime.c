@@ -493,9 +493,18 @@ test_quote_split(void **state)
 		    "\nrecipient. Any unauthorized review is prohibited.\n",
 		    "Please call me.", "unauthorized", "sole use", NULL },
 		{ "notice heading alone", "\nHi.\n\n**Confidentiality "
-		    "Notice**\n\nThis message is intended only for the "
-		    "addressee.\n", "Hi.", "addressee", "intended only",
+		    "Notice**\n\nThis message is for the intended recipient "
+		    "only.\n", "Hi.", "recipient", "intended recipient",
 		    NULL },
+		/* A writer asking for privacy is no notice. */
+		{ "privacy asked is text", "\nHi Dr. Lee,\n\nThis message is "
+		    "intended only for you. I've been thinking of ending my "
+		    "life.\n", "ending my life", NULL, NULL, "ending" },
+		/* The notice ends with its paragraph. */
+		{ "text after a notice", "\nHi.\n\nCONFIDENTIALITY NOTICE: "
+		    "for the intended recipient only.\n\nP.S. I took the "
+		    "pills tonight.\n", "I took the pills tonight.",
+		    "CONFIDENTIALITY", "intended recipient", "pills" },
 		{ "spanish notice", "\nGracias.\n\nAVISO DE "
 		    "CONFIDENCIALIDAD: este mensaje es solo para su "
 		    "destinatario.\n", "Gracias.", "AVISO", "destinatario",
@@ -524,7 +533,7 @@ test_quote_split(void **state)
 	msg_free(m);
 	/* A reply under a notice is still history. */
 	m = parse("Subject: Re: times\n\nThursday.\n\nDisclaimer: this "
-	    "message is intended only for the addressee.\n\nOn Tue, Dr. "
+	    "message is for the intended recipient only.\n\nOn Tue, Dr. "
 	    "Lee wrote:\n> Can you do Thursday?\n");
 	assert_string_equal(m->body, "Thursday.");
 	assert_non_null(strstr(m->quoted, "Can you do Thursday?"));
