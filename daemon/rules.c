@@ -1956,23 +1956,47 @@ list_add(char ***list, size_t *n, const char *s)
  * into one space, so that a phrase matches however the writer's mail
  * program wrapped it: "better off\nwithout me" is "better off without me".
  * A blank line stays one line break: a paragraph ends there, and patterns
- * that stop at "\n" (and "near") stop at it. Caller frees.
+ * that stop at "\n" (and "near") stop at it. A word split at a hyphen by
+ * the wrap joins again ("self-\nharm" is "self-harm").
+ *
+ * In quoted text (quotes set) the "> " of each line goes too, so that a
+ * wrapped quote reads as its sentences ("you won't\n> make it to the
+ * hearing"); where the depth changes, another message begins, and that
+ * is a paragraph's end. Caller frees.
  */
 static char *
-text_flatten(const char *s)
+text_flatten(const char *s, int quotes)
 {
 	char	*out, *o;
-	int	 space = 0, breaks = 0;
+	int	 space = 0, breaks = 0, bol = 1;
+	size_t	 depth, prev = 0;
 
 	if (s == NULL)
 		return (NULL);
 	o = out = xmalloc(strlen(s) + 1);
 	while (*s != '\0') {
+		if (quotes && bol) {
+			for (depth = 0; *s == '>' || *s == ' ' || *s == '\t';
+			    s++)
+				depth += *s == '>';
+			if (o != out && depth != prev)
+				space = 2;
+			prev = depth;
+			bol = 0;
+			continue;
+		}
 		if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' ||
 		    *s == '\f' || *s == '\v') {
-			if (*s == '\n' && ++breaks == 2)
-				space = 2;
-			else if (space == 0)
+			if (*s == '\n') {
+				bol = 1;
+				if (++breaks == 2)
+					space = 2;
+				else if (space == 0 && o - out >= 2 &&
+				    o[-1] == '-' && isalpha((unsigned char)o[-2]))
+					space = 3;	/* a hyphen at the wrap */
+				else if (space == 0)
+					space = 1;
+			} else if (space == 0)
 				space = 1;
 			s++;
 			continue;
@@ -1983,8 +2007,10 @@ text_flatten(const char *s)
 			s += 2;
 			continue;
 		}
-		if (space && o != out)
-			*o++ = space == 2 ? '\n' : ' ';
+		if (space == 1 || space == 2) {
+			if (o != out)
+				*o++ = space == 2 ? '\n' : ' ';
+		}
 		space = breaks = 0;
 		*o++ = *s++;
 	}
@@ -1997,10 +2023,10 @@ static void
 msg_flatten(const struct msg *m, struct msg *flat)
 {
 	*flat = *m;
-	flat->subject = text_flatten(m->subject);
-	flat->body = text_flatten(m->body);
-	flat->quoted = text_flatten(m->quoted);
-	flat->forwarded = text_flatten(m->forwarded);
+	flat->subject = text_flatten(m->subject, 0);
+	flat->body = text_flatten(m->body, 0);
+	flat->quoted = text_flatten(m->quoted, 1);
+	flat->forwarded = text_flatten(m->forwarded, 0);
 }
 
 /* Free what msg_flatten allocated. */

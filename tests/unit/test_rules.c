@@ -982,6 +982,14 @@ static const struct inquiry {
 	{ "", "I keep covering\nfor him with\this boss and my life revolves "
 	  "around\nhis drinking", NULL, NULL, "substance",
 	  "alcohol codependency", NULL },
+	/* A word split at its hyphen by the wrap, and a quote wrapped with
+	 * "> " before each line: a threat in an ex's mail under the reply. */
+	{ "", "My self-\nharm is getting worse", NULL, NULL, "crisis",
+	  "self-harm", NULL },
+	{ "co-parenting", "Looking for help with co-parenting. His usual "
+	  "mail is below.", "On Sun, Feb 15, 2026, Dale wrote:\n> file that "
+	  "motion and you won't\n> make it to the hearing, I promise you "
+	  "that.\n", NULL, "crisis", "violence", NULL },
 	{ "question", "sometimes i think about how to unalive myself",
 	  NULL, NULL, "crisis", NULL, NULL },
 	{ "", "I started cutting myself again after three years clean of "
