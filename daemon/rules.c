@@ -1951,6 +1951,14 @@ list_add(char ***list, size_t *n, const char *s)
 	(*list)[(*n)++] = xstrdup(s);
 }
 
+/* What a run of white space becomes in text_flatten. */
+enum flat_gap {
+	GAP_NONE,	/* no white space since the last character */
+	GAP_SPACE,	/* one space */
+	GAP_BREAK,	/* a paragraph's end: one line break */
+	GAP_JOIN	/* nothing: a word split at its hyphen by the wrap */
+};
+
 /*
  * Collapse every run of white space (line breaks, tabs, no-break spaces)
  * into one space, so that a phrase matches however the writer's mail
@@ -1967,9 +1975,10 @@ list_add(char ***list, size_t *n, const char *s)
 static char *
 text_flatten(const char *s, int quotes)
 {
-	char	*out, *o;
-	int	 space = 0, breaks = 0, bol = 1;
-	size_t	 depth, prev = 0;
+	char		*out, *o;
+	enum flat_gap	 gap = GAP_NONE;
+	int		 breaks = 0, bol = 1;
+	size_t		 depth, prev = 0;
 
 	if (s == NULL)
 		return (NULL);
@@ -1980,7 +1989,7 @@ text_flatten(const char *s, int quotes)
 			    s++)
 				depth += *s == '>';
 			if (o != out && depth != prev)
-				space = 2;
+				gap = GAP_BREAK;
 			prev = depth;
 			bol = 0;
 			continue;
@@ -1990,28 +1999,26 @@ text_flatten(const char *s, int quotes)
 			if (*s == '\n') {
 				bol = 1;
 				if (++breaks == 2)
-					space = 2;
-				else if (space == 0 && o - out >= 2 &&
+					gap = GAP_BREAK;
+				else if (gap == GAP_NONE && o - out >= 2 &&
 				    o[-1] == '-' && isalpha((unsigned char)o[-2]))
-					space = 3;	/* a hyphen at the wrap */
-				else if (space == 0)
-					space = 1;
-			} else if (space == 0)
-				space = 1;
+					gap = GAP_JOIN;
+			}
+			if (gap == GAP_NONE)
+				gap = GAP_SPACE;
 			s++;
 			continue;
 		}
 		if ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] == 0xa0) {
-			if (space == 0)
-				space = 1;
+			if (gap == GAP_NONE)
+				gap = GAP_SPACE;
 			s += 2;
 			continue;
 		}
-		if (space == 1 || space == 2) {
-			if (o != out)
-				*o++ = space == 2 ? '\n' : ' ';
-		}
-		space = breaks = 0;
+		if ((gap == GAP_SPACE || gap == GAP_BREAK) && o != out)
+			*o++ = gap == GAP_BREAK ? '\n' : ' ';
+		gap = GAP_NONE;
+		breaks = 0;
 		*o++ = *s++;
 	}
 	*o = '\0';
