@@ -75,11 +75,11 @@ test_conf_MODS	= config
 test_json_MODS	= json
 test_mime_MODS	= mime
 test_guard_MODS	= guard mime config
-test_rules_MODS	= rules words scope model mime
+test_rules_MODS	= rules words scope model sentence mime
 test_template_MODS = template mime distfiles
 test_store_MODS	= store
-test_model_MODS	= model mime
-test_pipeline_MODS = pipeline folders imap smtp store rules words scope model template mime guard distfiles alert digest \
+test_model_MODS	= model sentence mime
+test_pipeline_MODS = pipeline folders imap smtp store rules words scope model sentence template mime guard distfiles alert digest \
 		  config json signals
 
 .SECONDEXPANSION:

@@ -1131,10 +1131,12 @@ main(int argc, char **argv)
 
 /*
  * The category named in a .expect file ("category: NAME"), and the tags
- * of its "tags:" lines into *tags; caller frees.
+ * of its "tags:" lines into *tags; caller frees. *tolerated: an
+ * "acceptable:" line names category top (a crisis verdict is tolerated).
  */
 static char *
-train_expect(const char *path, char ***tags, size_t *ntags)
+train_expect(const char *path, const char *top, char ***tags, size_t *ntags,
+    int *tolerated)
 {
 	FILE	*fp;
 	char	*line = NULL, *cat = NULL, *p, *e;
@@ -1142,9 +1144,17 @@ train_expect(const char *path, char ***tags, size_t *ntags)
 
 	*tags = NULL;
 	*ntags = 0;
+	*tolerated = 0;
 	if ((fp = fopen(path, "r")) == NULL)
 		return (NULL);
 	while (getline(&line, &size, fp) != -1) {
+		if (strncmp(line, "acceptable:", 11) == 0) {
+			for (p = line + 11; top != NULL &&
+			    (p = strtok(p, " \t\r\n")) != NULL; p = NULL)
+				if (strcmp(p, top) == 0)
+					*tolerated = 1;
+			continue;
+		}
 		if (strncmp(line, "tags:", 5) == 0) {
 			for (p = line + 5; (p = strtok(p, " \t\r\n")) != NULL;
 			    p = NULL) {
@@ -1174,6 +1184,25 @@ struct train_ctx {
 	struct model_train	*t;
 };
 
+/*
+ * Teach the sentence model one message: as the rules read it, with what
+ * the crisis rules matched in it.
+ */
+static void
+train_sentences(struct pipeline *p, struct model_train *t,
+    const struct msg *msg, const char *category, int tolerated)
+{
+	struct msg	*flat;
+	char		**marks;
+	size_t		  nmarks;
+
+	flat = rules_flat(msg);
+	marks = rules_top_matches(p->rules, flat, &nmarks);
+	model_train_sentences(t, flat, category, marks, nmarks, tolerated);
+	xfreev(marks, nmarks);
+	rules_flat_free(flat);
+}
+
 /* Add one corrected message: its words and rules, never its text. */
 static void
 train_corrected(void *arg, const struct msg *msg, const char *category)
@@ -1184,6 +1213,7 @@ train_corrected(void *arg, const struct msg *msg, const char *category)
 
 	feats = rules_model_features(ctx->p->rules, msg, &nfeats);
 	model_train_add(ctx->t, msg, feats, nfeats, category, NULL, 0);
+	train_sentences(ctx->p, ctx->t, msg, category, 0);
 	xfreev(feats, nfeats);
 }
 
@@ -1207,7 +1237,7 @@ cmd_train(const char *confpath, int argc, char **argv)
 	struct train_ctx	 ctx;
 	size_t			 len, n = 0, skipped = 0, k, nfeats, nlabels;
 	long			 corrected;
-	int			 i, known;
+	int			 i, known, tolerated;
 
 	if (argc < 2) {
 		fprintf(stderr, "triaged: train: name at least one folder of "
@@ -1224,6 +1254,8 @@ cmd_train(const char *confpath, int argc, char **argv)
 		group = rules_choice(p.rules, k, &nlabels);
 		(void)model_train_choose(t, group, nlabels);
 	}
+	if (rules_top_category(p.rules) != NULL)
+		model_train_recall(t, rules_top_category(p.rules));
 	for (i = 1; i < argc; i++) {
 		if ((dir = opendir(argv[i])) == NULL) {
 			fprintf(stderr, "triaged: %s: %s\n", argv[i],
@@ -1238,7 +1270,8 @@ cmd_train(const char *confpath, int argc, char **argv)
 				continue;
 			exp = xasprintf("%s/%.*s.expect", argv[i],
 			    (int)(len - 4), de->d_name);
-			cat = train_expect(exp, &labels, &nlabels);
+			cat = train_expect(exp, rules_top_category(p.rules),
+			    &labels, &nlabels, &tolerated);
 			free(exp);
 			for (known = 0, k = 0; cat != NULL &&
 			    k < rules_ncategories(p.rules); k++)
@@ -1257,6 +1290,7 @@ cmd_train(const char *confpath, int argc, char **argv)
 			feats = rules_model_features(p.rules, msg, &nfeats);
 			model_train_add(t, msg, feats, nfeats, cat, labels,
 			    nlabels);
+			train_sentences(&p, t, msg, cat, tolerated);
 			xfreev(labels, nlabels);
 			xfreev(feats, nfeats);
 			msg_free(msg);

@@ -22,6 +22,11 @@
  *	fallback PROBABILITY		the model's choice stands where no rule
  *					carried a category, from this (0: never)
  *	category NAME DOCS TOKENS	...
+ *	sentence PROBABILITY BIAS	the sentence model (sentence.c): a
+ *					sentence that reads as the recall-first
+ *					category this probably gives it the
+ *					points, whatever the rest says
+ *	s FEATURE WEIGHT		a weight of the sentence model
  *	pick PROBABILITY		what the model needs to pick one tag of
  *					a group the rules declared (choose)
  *	tag NAME GROUP DOCS TOKENS	a tag of such a group (1, 2, ...)
@@ -43,6 +48,7 @@
 
 #include "log.h"
 #include "model.h"
+#include "sentence.h"
 #include "xmalloc.h"
 
 #define MODEL_MAGIC		"triaged-model 4"	/* 3: stems, 4: forwards */
@@ -51,6 +57,9 @@
 #define MODEL_RECALL		0.20	/* ... for the recall-first category */
 #define MODEL_WINDOW		20	/* words in a window of the text */
 #define MODEL_WINDOW_BAR	0.90	/* ... that alone reads as crisis */
+#define MODEL_SENTENCE_BAR	0.85	/* a sentence that reads as crisis */
+#define MODEL_SENTENCE_WORDS	200	/* words of a sentence read */
+#define MODEL_SENTENCES		400	/* sentences of a message read */
 #define MODEL_AGAINST		0.05	/* below it, evidence against */
 #define MODEL_BESIDES		0.05	/* from it, what else the mail is */
 #define MODEL_FALLBACK		0.25	/* from it, the choice stands alone */
@@ -114,10 +123,13 @@ struct model {
 	size_t			  tagbase;
 	unsigned		  ngroups;
 	double			  pick;
+	struct sentence_model	 *sent;		/* or NULL */
 };
 
 struct model_train {
 	struct model		  m;
+	struct sentence_train	 *st;		/* NULL: no sentence model */
+	char			 *sent_cat;	/* whose sentences it learns */
 };
 
 /* FNV-1a, for the feature table. */
@@ -337,6 +349,45 @@ model_text_words(const struct msg *m, size_t *nw)
 }
 
 /*
+ * Call fn with the words of each sentence of the subject, the new text
+ * and any forwarded text, in order. A sentence ends at a line break (a
+ * paragraph, once the rules flattened the text) or at ".", "!" or "?"
+ * before white space.
+ */
+static void
+model_sentences(const struct msg *m,
+    void (*fn)(char *const *, size_t, size_t, void *), void *arg)
+{
+	const char		*field[3], *p, *e;
+	struct sb_stemmer	*stem;
+	char			*s, **w;
+	size_t			 f, nw, n = 0;
+
+	field[0] = m->subject;
+	field[1] = m->body;
+	field[2] = m->forwarded;
+	stem = sb_stemmer_new("english", "UTF_8");
+	for (f = 0; f < 3; f++) {
+		for (p = field[f]; p != NULL && *p != '\0' &&
+		    n < MODEL_SENTENCES; p = *e != '\0' ? e + 1 : e) {
+			for (e = p; *e != '\0' && *e != '\n'; e++)
+				if ((*e == '.' || *e == '!' || *e == '?') &&
+				    (e[1] == '\0' || isspace((unsigned char)e[1])))
+					break;
+			s = xstrndup(p, (size_t)(e - p));
+			w = NULL;
+			nw = 0;
+			model_words(stem, s, &w, &nw, MODEL_SENTENCE_WORDS);
+			free(s);
+			if (nw > 0)
+				fn(w, nw, n++, arg);
+			xfreev(w, nw);
+		}
+	}
+	sb_stemmer_delete(stem);
+}
+
+/*
  * The distinct features of m (its words w) and the extra ones (the rules
  * that matched), sorted; caller frees each and the array.
  */
@@ -439,6 +490,7 @@ model_clear(struct model *md)
 	free(md->docs);
 	free(md->tokens);
 	model_table_free(&md->feats);
+	sentence_model_free(md->sent);
 	memset(md, 0, sizeof *md);
 }
 
@@ -601,6 +653,29 @@ model_line(struct model *md, char *line, const char *path, unsigned ln,
 		}
 		md->window = (size_t)x;
 		md->window_bar = v2;
+		return (0);
+	}
+	if (strcmp(tok, "sentence") == 0) {
+		if (model_number(strtok(NULL, " \t"), &x) == -1 || x < 0.5 ||
+		    x > 1 || model_number(strtok(NULL, " \t"), &v2) == -1 ||
+		    fabs(v2) > 1000) {
+			why = "sentence: a probability from 0.5 to 1, then the "
+			    "learned bias (run triaged train again)";
+			goto bad;
+		}
+		sentence_model_free(md->sent);
+		md->sent = sentence_model_new(x, v2);
+		return (0);
+	}
+	if (strcmp(tok, "s") == 0) {
+		if (md->sent == NULL || (name = strtok(NULL, " \t")) == NULL ||
+		    model_number(strtok(NULL, " \t"), &x) == -1 ||
+		    fabs(x) > 1000) {
+			why = "s: a word of the sentence model and its weight, "
+			    "after the sentence line";
+			goto bad;
+		}
+		sentence_model_weight(md->sent, name, x);
 		return (0);
 	}
 	for (i = 0; i < sizeof model_settings / sizeof model_settings[0];
@@ -900,6 +975,41 @@ model_window_recall(const struct model *md, char *const *w, size_t nw,
 static void	model_pick_group(const struct model *, unsigned, const double *,
 		    struct model_opinion *, char *const *, size_t, struct buf *);
 
+/* The sentence that reads most as the recall-first category. */
+struct model_best_sentence {
+	const struct sentence_model	*sm;
+	double				 p;
+	size_t				 at;
+};
+
+static void
+model_best_one(char *const *w, size_t n, size_t at, void *arg)
+{
+	struct model_best_sentence	*b = arg;
+	double				 p;
+
+	if ((p = sentence_model_score(b->sm, w, n, NULL)) > b->p) {
+		b->p = p;
+		b->at = at;
+	}
+}
+
+/* Explain the sentence found by model_best_one: its strongest words. */
+struct model_explain_sentence {
+	const struct sentence_model	*sm;
+	size_t				 at;
+	struct buf			*ex;
+};
+
+static void
+model_explain_one(char *const *w, size_t n, size_t at, void *arg)
+{
+	struct model_explain_sentence	*x = arg;
+
+	if (at == x->at)
+		(void)sentence_model_score(x->sm, w, n, x->ex);
+}
+
 void
 model_judge(const struct model *md, const struct msg *m, char *const *extra,
     size_t nextra, struct model_opinion *op, struct buf *ex)
@@ -910,6 +1020,8 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 	char			**w, **f;
 	size_t			 nw, n, i, c, at = 0, cols[MODEL_MAX_CATS];
 	int			 recall = 0;
+	struct model_best_sentence bs;
+	struct model_explain_sentence xs;
 
 	memset(op, 0, sizeof *op);
 	op->cat = op->besides = op->fallback = -1;
@@ -925,6 +1037,13 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 	f = model_feats(m, w, nw, extra, nextra, &n);
 	if (md->recall_cat != -1 && md->window > 0)
 		wp = model_window_recall(md, w, nw, &at);
+	bs.sm = md->sent;
+	bs.p = 0;
+	bs.at = 0;
+	/* A bar of 1 turns the sentence vote off. */
+	if (md->recall_cat != -1 && md->sent != NULL &&
+	    sentence_model_bar(md->sent) < 1)
+		model_sentences(m, model_best_one, &bs);
 	xfreev(w, nw);
 	for (i = 0; i < n; i++) {
 		/* Features the model never saw say nothing. */
@@ -978,6 +1097,13 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 		op->prob = p[md->recall_cat];
 		op->evidence = md->weight;
 		op->recall = recall = 2;
+	} else if (md->sent != NULL && md->recall_cat != -1 &&
+	    sentence_model_bar(md->sent) < 1 &&
+	    bs.p >= sentence_model_bar(md->sent)) {
+		op->cat = md->recall_cat;
+		op->prob = p[md->recall_cat];
+		op->evidence = md->weight;
+		op->recall = recall = 3;
 	} else if (md->recall_cat != -1 && p[md->recall_cat] >= md->recall) {
 		op->cat = md->recall_cat;
 		op->prob = p[md->recall_cat];
@@ -1002,7 +1128,17 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 			    at + md->window < nw ? at + md->window : nw,
 			    md->cats[md->recall_cat], wp, md->window,
 			    md->window_bar);
-		else if (recall)
+		else if (recall == 3) {
+			buf_printf(ex, " (recall-first: sentence %zu of the "
+			    "subject and text reads as %s, %.2f; a sentence "
+			    "needs %.2f", bs.at + 1, md->cats[md->recall_cat],
+			    bs.p, sentence_model_bar(md->sent));
+			xs.sm = md->sent;
+			xs.at = bs.at;
+			xs.ex = ex;
+			model_sentences(m, model_explain_one, &xs);
+			buf_addch(ex, ')');
+		} else if (recall)
 			buf_printf(ex, " (recall-first: it needs %.2f)",
 			    md->recall);
 		else if (!op->evidence)
@@ -1280,6 +1416,99 @@ model_train_add(struct model_train *t, const struct msg *m,
 	free(f);
 }
 
+void
+model_train_recall(struct model_train *t, const char *category)
+{
+	free(t->sent_cat);
+	t->sent_cat = xstrdup(category);
+	if (t->st == NULL)
+		t->st = sentence_train_new();
+}
+
+/* One sentence of a message of the recall-first category. */
+struct model_marked {
+	struct sentence_train	*st;
+	char			**mark;	/* the rules' matches, as words */
+	size_t			 *nmark;
+	size_t			  n;
+	int			  negative;	/* every sentence teaches "not" */
+};
+
+/* Is the run of words a[0..na) found in b[0..nb)? */
+static int
+model_run_in(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	size_t	i, k;
+
+	for (i = 0; na > 0 && i + na <= nb; i++) {
+		for (k = 0; k < na && strcmp(a[k], b[i + k]) == 0; k++)
+			;
+		if (k == na)
+			return (1);
+	}
+	return (0);
+}
+
+static void
+model_marked_one(char *const *w, size_t n, size_t at, void *arg)
+{
+	struct model_marked	*mk = arg;
+	char			**m = mk->mark;
+	size_t			  i;
+
+	if (mk->negative) {
+		sentence_train_add(mk->st, w, n, 0);
+		return;
+	}
+	/*
+	 * It reads as crisis when a rule's match lies in it, or when it lies
+	 * in a match that runs over several sentences (three words at least:
+	 * not a greeting before it).
+	 */
+	for (i = 0; i < mk->n; m += mk->nmark[i], i++)
+		if (model_run_in(m, mk->nmark[i], w, n) ||
+		    (n >= 3 && model_run_in(w, n, m, mk->nmark[i]))) {
+			sentence_train_add(mk->st, w, n, 1);
+			return;
+		}
+}
+
+void
+model_train_sentences(struct model_train *t, const struct msg *flat,
+    const char *category, char *const *marks, size_t nmarks, int acceptable)
+{
+	struct model_marked	 mk;
+	struct sb_stemmer	*stem;
+	size_t			 i, before;
+
+	if (t->st == NULL || category == NULL)
+		return;
+	memset(&mk, 0, sizeof mk);
+	mk.st = t->st;
+	if (strcmp(category, t->sent_cat) != 0) {
+		/* The tolerated ones (a denial, an old attempt) teach nothing. */
+		if (acceptable)
+			return;
+		mk.negative = 1;
+		model_sentences(flat, model_marked_one, &mk);
+		return;
+	}
+	stem = sb_stemmer_new("english", "UTF_8");
+	mk.nmark = xcalloc(nmarks + 1, sizeof *mk.nmark);
+	for (i = 0; i < nmarks; i++) {
+		before = mk.n;
+		model_words(stem, marks[i], &mk.mark, &mk.n,
+		    before + MODEL_SENTENCE_WORDS);
+		mk.nmark[i] = mk.n - before;
+	}
+	sb_stemmer_delete(stem);
+	i = mk.n;
+	mk.n = nmarks;
+	model_sentences(flat, model_marked_one, &mk);
+	xfreev(mk.mark, i);
+	free(mk.nmark);
+}
+
 int
 model_train_write(struct model_train *t, const char *path,
     const char *recall_cat, char **cause)
@@ -1297,10 +1526,12 @@ model_train_write(struct model_train *t, const char *path,
 		return (-1);
 	}
 	fprintf(fp, "%s\n# Written by triaged train: a complement naive Bayes "
-	    "model over words, word pairs and\n# the rules that matched. Train "
-	    "again after changing the rules or the\n# corpus; only the "
-	    "evidence, recall, against, besides, fallback, smoothing,\n"
-	    "# temperature, kind and window lines may be tuned.\n", MODEL_MAGIC);
+	    "model over words, word pairs and\n# the rules that matched, and a "
+	    "sentence model the crisis rules taught.\n# Train again after "
+	    "changing the rules or the corpus; only the evidence,\n# recall, "
+	    "against, besides, fallback, smoothing, temperature, kind and\n"
+	    "# window lines and the first number of the sentence line may be "
+	    "tuned.\n", MODEL_MAGIC);
 	fprintf(fp, "evidence %d %.2f\n", MODEL_WEIGHT, MODEL_CONFIDENCE);
 	fprintf(fp, "smoothing %.2f\n", MODEL_SMOOTHING);
 	fprintf(fp, "temperature %.2f\n", MODEL_TEMPERATURE);
@@ -1313,6 +1544,9 @@ model_train_write(struct model_train *t, const char *path,
 	fprintf(fp, "fallback %.2f\n", MODEL_FALLBACK);
 	if (t->m.ntags > 0)
 		fprintf(fp, "pick %.2f\n", MODEL_PICK);
+	if (t->st != NULL && sentence_train_positives(t->st) > 0 &&
+	    recall_cat != NULL && strcmp(recall_cat, t->sent_cat) == 0)
+		sentence_train_write(t->st, fp, MODEL_SENTENCE_BAR);
 	for (c = 0; c < t->m.ncats; c++)
 		fprintf(fp, "category %s %u %lu\n", t->m.cats[c],
 		    t->m.docs[c], t->m.tokens[c]);
@@ -1351,5 +1585,7 @@ model_train_free(struct model_train *t)
 	if (t == NULL)
 		return;
 	model_clear(&t->m);
+	sentence_train_free(t->st);
+	free(t->sent_cat);
 	free(t);
 }

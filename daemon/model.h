@@ -35,7 +35,8 @@ struct model_opinion {
 	double		 prob;		/* its probability */
 	int		 evidence;	/* points it adds (0: not confident) */
 	int		 recall;	/* 1: from the recall-first bar, 2: from
-					   a window of the text (window) */
+					   a window of the text (window), 3:
+					   from a sentence (sentence) */
 	int		 of[MODEL_MAX_CATS];	/* evidence per category */
 	/*
 	 * What else the mail reads as: the most probable category but the
@@ -110,6 +111,16 @@ int		 model_train_choose(struct model_train *,
 void		 model_train_add(struct model_train *, const struct msg *,
 		    char *const *extra, size_t nextra, const char *category,
 		    char *const *labels, size_t nlabels);
+/*
+ * The sentence model: learn the sentences of category (crisis) in which
+ * the rules matched (their matches, marks) against every sentence of the
+ * other mail but the tolerated (acceptable) ones. flat is the message as
+ * the rules read it (rules_flat).
+ */
+void		 model_train_recall(struct model_train *, const char *category);
+void		 model_train_sentences(struct model_train *,
+		    const struct msg *flat, const char *category,
+		    char *const *marks, size_t nmarks, int acceptable);
 /* Fit and write; recall_cat (or NULL) gets evidence from a lower bar. */
 int		 model_train_write(struct model_train *, const char *path,
 		    const char *recall_cat, char **cause);

@@ -1862,10 +1862,27 @@ pat_match(const struct ruleset *rs, const struct rule_pat *pat,
  * Is pat found in any field of condition c? 1 yes, 0 no, -1 when pcre2 hit
  * a limit or failed (logged by rule name and location, never content).
  */
+/* Matched texts kept for the sentence model (rules_top_matches). */
+struct rule_grab {
+	char	**text;
+	size_t	  n;
+};
+
+static void
+grab_add(struct rule_grab *g, const char *text, pcre2_match_data *md)
+{
+	PCRE2_SIZE	*ov = pcre2_get_ovector_pointer(md);
+
+	if (g == NULL || ov[1] <= ov[0])
+		return;
+	g->text = xreallocarray(g->text, g->n + 1, sizeof *g->text);
+	g->text[g->n++] = xstrndup(text + ov[0], ov[1] - ov[0]);
+}
+
 static int
 pat_search(const struct ruleset *rs, const struct rule *r,
     const struct rule_cond *c, const struct rule_pat *pat,
-    const struct msg *m, struct buf *ex)
+    const struct msg *m, struct buf *ex, struct rule_grab *g)
 {
 	const char	*text;
 	PCRE2_UCHAR	 msg[128];
@@ -1896,6 +1913,8 @@ pat_search(const struct ruleset *rs, const struct rule *r,
 			if (ex != NULL && !c->negate)
 				explain_match(ex, r, pat, &c->fields[fi], text,
 				    rs->md);
+			if (!c->negate)
+				grab_add(g, text, rs->md);
 			return (1);
 		}
 	}
@@ -1909,7 +1928,7 @@ pat_search(const struct ruleset *rs, const struct rule *r,
  */
 static int
 rule_eval(const struct ruleset *rs, const struct rule *r,
-    const struct msg *m, struct buf *ex)
+    const struct msg *m, struct buf *ex, struct rule_grab *g)
 {
 	const struct rule_cond	*c;
 	size_t			 ci, pi, fi;
@@ -1919,7 +1938,7 @@ rule_eval(const struct ruleset *rs, const struct rule *r,
 		c = &r->conds[ci];
 		hit = 0;
 		for (pi = 0; pi < c->npats && hit == 0; pi++)
-			hit = pat_search(rs, r, c, &c->pats[pi], m, ex);
+			hit = pat_search(rs, r, c, &c->pats[pi], m, ex, g);
 		if (hit == -1)
 			return (rule_failsafe(rs, r));
 		if (hit == c->negate)
@@ -2121,7 +2140,7 @@ rules_tally(const struct ruleset *rs, const struct msg *m,
 	for (i = 0; i < rs->nrules; i++) {
 		r = &rs->rules[i];
 		buf_reset(&b);
-		if (!rule_eval(rs, r, m, ex != NULL ? &b : NULL))
+		if (!rule_eval(rs, r, m, ex != NULL ? &b : NULL, NULL))
 			continue;
 		t->hit[i] = 1;
 		if (ex != NULL) {
@@ -2541,6 +2560,56 @@ rules_model_features(const struct ruleset *rs, const struct msg *orig,
 	rules_tally_free(&t);
 	msg_flat_free(&flat);
 	return (names);
+}
+
+struct msg *
+rules_flat(const struct msg *orig)
+{
+	struct msg	*flat;
+
+	flat = xcalloc(1, sizeof *flat);
+	msg_flatten(orig, flat);
+	return (flat);
+}
+
+void
+rules_flat_free(struct msg *flat)
+{
+	if (flat == NULL)
+		return;
+	msg_flat_free(flat);
+	free(flat);
+}
+
+char **
+rules_top_matches(const struct ruleset *rs, const struct msg *flat,
+    size_t *n)
+{
+	const struct rule	*r;
+	struct rule_grab	 all = { NULL, 0 }, one;
+	size_t			 i, k, top = 0;
+
+	for (i = 1; i < rs->ncats; i++)
+		if (rs->cats[i].priority > rs->cats[top].priority)
+			top = i;
+	for (i = 0; i < rs->nrules; i++) {
+		r = &rs->rules[i];
+		/* A guard that scores against it teaches nothing. */
+		if (rs->ncats == 0 || r->cat != top || r->score < 0)
+			continue;
+		one.text = NULL;
+		one.n = 0;
+		if (rule_eval(rs, r, flat, NULL, &one) == 1)
+			for (k = 0; k < one.n; k++) {
+				all.text = xreallocarray(all.text, all.n + 1,
+				    sizeof *all.text);
+				all.text[all.n++] = one.text[k];
+				one.text[k] = NULL;
+			}
+		xfreev(one.text, one.n);
+	}
+	*n = all.n;
+	return (all.text);
 }
 
 size_t

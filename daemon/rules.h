@@ -57,6 +57,20 @@ void		 rules_skip_model(int);
 size_t		 rules_nchoices(const struct ruleset *);
 const char *const *rules_choice(const struct ruleset *, size_t,
 		    size_t *ntags);
+/*
+ * The message as the rules read it (its text flattened: paragraphs one
+ * line each, quote marks off), for the sentence model; free it with
+ * rules_flat_free.
+ */
+struct msg	*rules_flat(const struct msg *);
+void		 rules_flat_free(struct msg *);
+/*
+ * What the rules of the top category (crisis) matched in a flattened
+ * message, one string per matching condition of each rule that matched,
+ * guards that score against it left out: the sentence model's examples.
+ */
+char		**rules_top_matches(const struct ruleset *, const struct msg *,
+		    size_t *n);
 /* The category of highest priority (crisis): the model's recall-first. */
 const char	*rules_top_category(const struct ruleset *);
 /*

@@ -708,6 +708,148 @@ test_choose_tags(void **state)
 }
 
 /* A missing model is no model; a broken one is an error at file:line. */
+/* Read a whole file; caller frees. */
+static char *
+slurp(const char *path)
+{
+	FILE	*fp;
+	char	*text;
+	long	 len;
+
+	assert_non_null(fp = fopen(path, "r"));
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	assert_true((len = ftell(fp)) >= 0);
+	rewind(fp);
+	text = xcalloc(1, (size_t)len + 1);
+	assert_int_equal(fread(text, 1, (size_t)len, fp), (size_t)len);
+	fclose(fp);
+	return (text);
+}
+
+/* Replace the first line starting with key by line in the file at path. */
+static void
+set_line(const char *path, const char *key, const char *line)
+{
+	char	*text, *at, *end, *out;
+
+	text = slurp(path);
+	assert_non_null(at = strstr(text, key));
+	end = strchr(at, '\n');
+	out = xasprintf("%.*s%s%s", (int)(at - text), text, line,
+	    end != NULL ? end : "");
+	write_model(path, strstr(out, "\n") + 1);
+	free(out);
+	free(text);
+}
+
+/*
+ * The sentence model: taught by the rules' matches in crisis mail against
+ * every sentence of the other mail, it finds the crisis sentence among
+ * billing words in a message where neither the whole nor a window of it
+ * reads as crisis; a tolerated message teaches nothing.
+ */
+static void
+test_sentence_model(void **state)
+{
+	static const char *crisis[] = {
+	    "Please send the invoice for March. I have the rope ready for "
+	    "tonight.",
+	    "Can I pay the copay by card? The rope is ready in the garage.",
+	    "Here is my receipt question. I tied the rope already." };
+	static const char *bills[] = {
+	    "Please send the invoice for March. My card was charged twice.",
+	    "Can I pay the copay by card? I lost the receipt.",
+	    "Here is my receipt question. The invoice total looks wrong." };
+	static char *marks[] = { "the rope ready", "rope is ready",
+	    "tied the rope" };
+	static char *denial[] = { "rope" };
+	struct model_train	*t;
+	struct model_opinion	 op;
+	struct model		*md;
+	struct diag		 d;
+	struct msg		*m;
+	struct buf		 ex;
+	char			 path[] = "/tmp/test_model.XXXXXX", *cause = NULL;
+	char			*text;
+	size_t			 i, k;
+	int			 fd;
+
+	t = model_train_new();
+	model_train_recall(t, "crisis");
+	for (k = 0; k < 10; k++)
+		for (i = 0; i < 3; i++) {
+			m = mk("hello", crisis[i], "");
+			model_train_add(t, m, NULL, 0, "crisis", NULL, 0);
+			model_train_sentences(t, m, "crisis", &marks[i], 1, 0);
+			msg_free(m);
+			m = mk("hello", bills[i], "");
+			model_train_add(t, m, NULL, 0, "billing", NULL, 0);
+			model_train_sentences(t, m, "billing", NULL, 0, 0);
+			msg_free(m);
+			/* Tolerated: a denial would teach that rope is safe. */
+			m = mk("hello", "No rope, no plan, never.", "");
+			model_train_sentences(t, m, "billing", denial, 1, 1);
+			msg_free(m);
+		}
+	assert_true((fd = mkstemp(path)) != -1);
+	close(fd);
+	assert_int_equal(model_train_write(t, path, "crisis", &cause), 0);
+	model_train_free(t);
+	text = slurp(path);
+	assert_non_null(strstr(text, "\nsentence 0.85 "));
+	assert_non_null(strstr(text, "\ns rope "));
+	/* Seen only in tolerated mail: never a feature. */
+	assert_null(strstr(text, "\ns never "));
+	free(text);
+	/* Only the sentence may vote crisis here. */
+	set_line(path, "recall ", "recall crisis 1.00");
+	set_line(path, "window ", "window 0 0.90");
+
+	diag_init(&d);
+	assert_non_null(md = model_load(path, &d));
+	assert_int_equal(d.nerrors, 0);
+	m = mk("hello", "Please send the invoice for April, my card was "
+	    "charged. I lost the receipt. The rope is ready now. The copay "
+	    "looks wrong.", "");
+	buf_init(&ex, 0);
+	model_judge(md, m, NULL, 0, &op, &ex);
+	assert_int_equal(op.recall, 3);
+	assert_string_equal(model_cat(md, (size_t)op.cat), "crisis");
+	assert_int_equal(op.of[0], 10);
+	assert_non_null(strstr(buf_str(&ex), "sentence 4 of the subject and "
+	    "text reads as crisis"));
+	assert_non_null(strstr(buf_str(&ex), "its strongest words: rope"));
+	buf_free(&ex);
+	msg_free(m);
+	/* The same billing words without it: no vote. */
+	m = mk("hello", "Please send the invoice for April, my card was "
+	    "charged. I lost the receipt.", "");
+	model_judge(md, m, NULL, 0, &op, NULL);
+	assert_int_equal(op.recall, 0);
+	assert_string_equal(model_cat(md, (size_t)op.cat), "billing");
+	msg_free(m);
+	model_free(md);
+
+	/* Its bar at 1 is never reached. */
+	set_line(path, "sentence ", "sentence 1.00 -3.0");
+	assert_non_null(md = model_load(path, &d));
+	m = mk("hello", "The rope is ready now.", "");
+	model_judge(md, m, NULL, 0, &op, NULL);
+	assert_int_not_equal(op.recall, 3);
+	msg_free(m);
+	model_free(md);
+
+	/* Bad lines: a bar below 0.5, a weight before the sentence line. */
+	write_model(path, "sentence 0.3 0\ncategory a 1 1\ncategory b 1 1\n");
+	assert_null(model_load(path, &d));
+	assert_int_equal(d.nerrors, 1);
+	write_model(path, "category a 1 1\ncategory b 1 1\ns rope 2.0\n");
+	assert_null(model_load(path, &d));
+	assert_int_equal(d.nerrors, 2);
+	diag_free(&d);
+	unlink(path);
+}
+
 static void
 test_bad_files(void **state)
 {
@@ -766,6 +908,7 @@ main(void)
 		cmocka_unit_test(test_smoothing_and_temperature),
 		cmocka_unit_test(test_complement),
 		cmocka_unit_test(test_choose_tags),
+		cmocka_unit_test(test_sentence_model),
 		cmocka_unit_test(test_bad_files),
 	};
 

@@ -548,6 +548,37 @@ test_words_and_evidence(void **state)
 }
 
 /*
+ * What the rules of the top category matched, for the sentence model:
+ * the matched text of each rule of it that matched, from the flattened
+ * message; nothing of the other categories' rules.
+ */
+static void
+test_top_matches(void **state)
+{
+	struct ruleset	*rs = load_ok(DATA "/good/evidence");
+	struct tmsg	 t;
+	struct msg	*flat;
+	char		**m;
+	size_t		  n;
+
+	tmsg_init(&t, "", "So tired and alone. I have saved\nup all of my "
+	    "pills.", "");
+	flat = rules_flat(&t.m);
+	m = rules_top_matches(rs, flat, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(m[0], "saved up all of my pills");
+	xfreev(m, n);
+	rules_flat_free(flat);
+	tmsg_init(&t, "", "so tired and alone", "");
+	flat = rules_flat(&t.m);
+	m = rules_top_matches(rs, flat, &n);
+	assert_int_equal(n, 0);
+	xfreev(m, n);
+	rules_flat_free(flat);
+	rules_free(rs);
+}
+
+/*
  * The model beside the rules: its rule features, its evidence for a
  * confident choice, its evidence against an improbable category (one
  * scored rule then no longer carries it), never against crisis, the
@@ -1679,6 +1710,7 @@ main(void)
 		cmocka_unit_test(test_multiple_fields),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_words_and_evidence),
+		cmocka_unit_test(test_top_matches),
 		cmocka_unit_test(test_model_evidence),
 		cmocka_unit_test(test_asserted),
 		cmocka_unit_test(test_forwarded_read),
