@@ -132,7 +132,7 @@ FUZZ_LIBS	= $(filter-out -specs=%,$(shell pkg-config --libs libetpan \
 		  libpcre2-8)) -lstemmer
 FUZZ_BASE	= mime xmalloc buf log diag
 obj-fuzz/fuzz_mime_MODS	= $(FUZZ_BASE)
-obj-fuzz/fuzz_rules_MODS = rules words scope model $(FUZZ_BASE)
+obj-fuzz/fuzz_rules_MODS = rules words scope model sentence $(FUZZ_BASE)
 
 obj-fuzz/%.o: daemon/%.c daemon/*.h
 	@mkdir -p obj-fuzz
