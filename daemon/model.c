@@ -1425,7 +1425,11 @@ model_train_recall(struct model_train *t, const char *category)
 		t->st = sentence_train_new();
 }
 
-/* One sentence of a message of the recall-first category. */
+/*
+ * What teaches the sentence model one message: in mail of the
+ * recall-first category, the rules' matches that mark its crisis
+ * sentences; in other mail, every sentence as a counter-example.
+ */
 struct model_marked {
 	struct sentence_train	*st;
 	char			**mark;	/* the rules' matches, as words */

@@ -7,7 +7,9 @@
  * rule does, to the recall-first category (crisis) from a lower
  * probability; it never takes any away, so it cannot remove a crisis.
  * It also picks one tag of each group the rules declare exclusive
- * ("choose self family": whose drinking it is) where the rules set any.
+ * ("choose self family": whose drinking it is) where the rules set any,
+ * and asks its sentence model (sentence.h) whether one sentence alone
+ * reads as crisis.
  */
 #ifndef TRIAGED_MODEL_H
 #define TRIAGED_MODEL_H
