@@ -188,6 +188,12 @@ cmd_run(const char *confpath, int argc, char **argv)
 
 	if (argc != 1)
 		return (EX_USAGE);
+	/*
+	 * Before the rules and the model load (a second or more for a large
+	 * model): a SIGHUP or SIGTERM then waits, blocked, for the loop
+	 * instead of killing the daemon with its default action.
+	 */
+	sig_setup();
 	if (load_or_alert(&p, confpath) == -1)
 		return (EX_CONFIG);
 	rc = daemon_run(&p);

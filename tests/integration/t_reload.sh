@@ -37,6 +37,35 @@ wait_log()
 }
 
 "$TRIAGED" -c "$conf" once || tb_fail "once failed"
+
+# A reload asked while the daemon still loads its rules and model (a
+# logrotate at boot) is taken once it runs; it never kills it.
+"$TRIAGED" -c "$conf" run 2>"$TB_DIR/early.log" &
+early=$!
+tb_atexit "kill $early 2>/dev/null; wait $early 2>/dev/null"
+# Once it blocks SIGHUP to take it in its loop, which must be before the
+# rules and the model are loaded ("started" is logged after).
+for i in $(seq 5000); do
+	blk=$(awk '/^SigBlk/ { print $2 }' /proc/$early/status 2>/dev/null)
+	[ -n "$blk" ] && [ $(( 0x$blk & 1 )) = 1 ] && break
+	grep -q started "$TB_DIR/early.log" && break
+	sleep 0.001
+done
+grep -q started "$TB_DIR/early.log" &&
+    tb_fail "SIGHUP was blocked only after the rules were loaded"
+kill -HUP "$early"
+for i in $(seq 150); do
+	grep -q "reloaded" "$TB_DIR/early.log" && break
+	kill -0 "$early" 2>/dev/null || break
+	sleep 0.1
+done
+kill -0 "$early" 2>/dev/null ||
+    tb_fail "a SIGHUP while loading killed the daemon: $(cat "$TB_DIR/early.log")"
+grep -q "reloaded" "$TB_DIR/early.log" ||
+    tb_fail "the early SIGHUP was not taken: $(cat "$TB_DIR/early.log")"
+kill -TERM "$early"
+wait "$early" || tb_fail "run exited $? on SIGTERM after the early reload"
+
 "$TRIAGED" -c "$conf" run 2>"$TB_DIR/run.log" &
 pid=$!
 tb_atexit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
