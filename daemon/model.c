@@ -1040,9 +1040,13 @@ model_judge(const struct model *md, const struct msg *m, char *const *extra,
 	bs.sm = md->sent;
 	bs.p = 0;
 	bs.at = 0;
-	/* A bar of 1 turns the sentence vote off. */
+	/*
+	 * A bar of 1 turns the sentence vote off; a window that already
+	 * voted leaves it nothing to add.
+	 */
 	if (md->recall_cat != -1 && md->sent != NULL &&
-	    sentence_model_bar(md->sent) < 1)
+	    sentence_model_bar(md->sent) < 1 &&
+	    !(md->window > 0 && wp >= md->window_bar))
 		model_sentences(m, model_best_one, &bs);
 	xfreev(w, nw);
 	for (i = 0; i < n; i++) {
